@@ -1,0 +1,187 @@
+"""Read a study's trials from MLflow into pandas: one row per trial, final metrics as columns.
+
+Reads the layout hpstudy writes (a parent run per study invocation, one nested child run per trial) and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from mlflow.entities import Run, ViewType
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+
+class AnalysisError(ValueError):
+    """A study, run, config or metric that is not there; the message lists what is."""
+
+
+# Columns every trial frame has, in this order; everything else is `param.<key>` or a metric.
+TRIAL_COLUMNS = ("run_id", "trial_id", "config", "seed", "status", "stop_reason", "stop_epoch")
+# Metrics whose best epoch matters as well as the last one (ASHA may stop a trial past its peak).
+BEST = {"val/acc": np.max}
+# Params that differ between trials without describing the configuration, so never part of a config label.
+_RUN_SPECIFIC = frozenset({"seed", "device", "num_threads"})
+# Used only when a trial run lacks the hpstudy.status tag (e.g. killed before the trainable could set it).
+_MLFLOW_STATUS = {"FINISHED": "completed", "FAILED": "failed", "KILLED": "interrupted", "RUNNING": "running"}
+_PAGE = 1000  # runs or experiments per search request; MLflow's default page size
+
+
+def _client(tracking_uri: str | None) -> MlflowClient:
+    # Explicit URI: `mlflow.search_runs` reads the process-global tracking URI, which analysis must not depend on.
+    return MlflowClient(tracking_uri=tracking_uri)
+
+
+def _all_pages(search, **kwargs) -> list:
+    items, token = [], None
+    while True:
+        page = search(max_results=_PAGE, page_token=token, **kwargs)
+        items.extend(page)
+        token = page.token
+        if not token:
+            return items
+
+
+def _studies(client: MlflowClient) -> list[str]:
+    # "Default" is MLflow's own; hpstudy never logs there, so listing it would only mislead.
+    exps = _all_pages(client.search_experiments)
+    return sorted(e.name for e in exps if e.name != "Default")
+
+
+def find_study_run(
+    study: str | None = None, *, parent_run_id: str | None = None, tracking_uri: str | None = None
+) -> Run:
+    """The study's parent run: `parent_run_id` if given, else the most recently started one of `study`."""
+    client = _client(tracking_uri)
+    if parent_run_id is not None:
+        run = _check_run(client, parent_run_id, tracking_uri)
+        role, name = run.data.tags.get("hpstudy.role"), run.data.tags.get("hpstudy.study")
+        if role != "study":
+            raise AnalysisError(f"run {parent_run_id!r} is not a study run (hpstudy.role={role!r})")
+        if study is not None and name != study:
+            raise AnalysisError(f"run {parent_run_id!r} belongs to study {name!r}, not {study!r}")
+        return run
+    if study is None:
+        raise AnalysisError("give a study name or a parent_run_id")
+    exp = client.get_experiment_by_name(study)
+    if exp is None:
+        raise AnalysisError(f"no study {study!r}; studies in this store: {', '.join(_studies(client)) or '(none)'}")
+    runs = client.search_runs(
+        [exp.experiment_id], "tags.`hpstudy.role` = 'study'", ViewType.ACTIVE_ONLY, 1, ["attributes.start_time DESC"]
+    )
+    if not runs:
+        raise AnalysisError(f"study {study!r} has no parent run (tag hpstudy.role=study)")
+    return runs[0]
+
+
+def _coerce(col: pd.Series) -> pd.Series:
+    """Whole-column typing, so a column never mixes numbers and strings: bools, then numbers, else strings."""
+    present = col.dropna()
+    if len(present) and present.isin(["True", "False"]).all():
+        return col.map({"True": True, "False": False})
+    try:
+        return pd.to_numeric(col)
+    except (ValueError, TypeError):
+        return col
+
+
+def _config_labels(tags: pd.Series, params: pd.DataFrame) -> pd.Series:
+    """The config_name tag, else "k=v, k=v" over the params that vary across the study (searches carry no tag)."""
+    keys = [k for k in sorted(params.columns) if k not in _RUN_SPECIFIC and params[k].nunique(dropna=False) > 1]
+    # "default": a study of one configuration has no varying params to name it by
+    labels = [", ".join(f"{k}={rec[k]}" for k in keys) or "default" for rec in params.to_dict("records")]
+    compact = pd.Series(labels, index=params.index, dtype=object)
+    return tags.where(tags.notna(), compact)
+
+
+def _int_tag(values: pd.Series) -> pd.Series:
+    return pd.to_numeric(values, errors="coerce").astype("Int64")
+
+
+def _best(client: MlflowClient, run: Run, key: str, best) -> float:
+    if key not in run.data.metrics:
+        return np.nan
+    return float(best([m.value for m in client.get_metric_history(run.info.run_id, key)]))
+
+
+def load_trials(
+    study: str | None = None, *, parent_run_id: str | None = None, tracking_uri: str | None = None
+) -> pd.DataFrame:
+    """One row per trial of the study invocation: TRIAL_COLUMNS, `param.<key>`, final metrics, `val/acc/best`.
+
+    Failed, early-stopped and interrupted trials stay in, marked by `status`. `attrs` carries the study name,
+    parent run id and the study's baseline config (None if it declared none).
+    """
+    client = _client(tracking_uri)
+    parent = find_study_run(study, parent_run_id=parent_run_id, tracking_uri=tracking_uri)
+    pid = parent.info.run_id
+    children = _all_pages(client.search_runs, experiment_ids=[parent.info.experiment_id],
+                          filter_string=f"tags.`mlflow.parentRunId` = '{pid}'")
+    # Other nested runs (none today) would not be trials; untagged ones are, from before the role tag existed.
+    runs = [r for r in children if r.data.tags.get("hpstudy.role", "trial") == "trial"]
+    runs.sort(key=lambda r: (r.info.start_time or 0, r.info.run_id))
+
+    tags = pd.DataFrame([r.data.tags for r in runs], index=range(len(runs)), dtype=object)
+
+    def tag(key: str) -> pd.Series:
+        return tags[key] if key in tags else pd.Series(None, index=tags.index, dtype=object)
+
+    params = pd.DataFrame([r.data.params for r in runs], index=tags.index, dtype=object)
+    # `run.data.metrics` holds MLflow's latest value: the one at the highest step, i.e. the last epoch.
+    finals = pd.DataFrame([r.data.metrics for r in runs], index=tags.index, dtype=float)
+    mlflow_status = pd.Series([_MLFLOW_STATUS.get(r.info.status) for r in runs], dtype=object)
+    seeds = tag("hpstudy.seed")
+    if "seed" in params:
+        seeds = seeds.where(seeds.notna(), params["seed"])
+
+    out = pd.DataFrame(
+        {
+            "run_id": [r.info.run_id for r in runs],
+            "trial_id": tag("hpstudy.trial_id"),
+            "config": _config_labels(tag("hpstudy.config_name"), params),
+            "seed": _int_tag(seeds),
+            "status": tag("hpstudy.status").where(tag("hpstudy.status").notna(), mlflow_status),
+            "stop_reason": tag("hpstudy.stop_reason"),
+            "stop_epoch": _int_tag(tag("hpstudy.stop_epoch")),
+        },
+        columns=list(TRIAL_COLUMNS),
+    )
+    param_cols = {f"param.{k}": _coerce(params[k]) for k in sorted(params.columns)}
+    metric_cols = {k: finals[k] for k in sorted(finals.columns)}
+    for key, best in BEST.items():
+        if key in finals:
+            metric_cols[f"{key}/best"] = [_best(client, r, key, best) for r in runs]
+    out = pd.concat([out, pd.DataFrame(param_cols), pd.DataFrame(metric_cols)], axis=1)
+    out.attrs = {"study": parent.data.tags.get("hpstudy.study"), "parent_run_id": pid,
+                 "baseline": parent.data.tags.get("hpstudy.baseline")}
+    return out
+
+
+def load_history(
+    run_ids: str | Iterable[str], keys: str | Iterable[str], *, tracking_uri: str | None = None
+) -> pd.DataFrame:
+    """Per-step values in long format (run_id, key, step, value), sorted by run (as given), key, step."""
+    client = _client(tracking_uri)
+    run_ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    rows = []
+    for rid in run_ids:
+        found = [(rid, key, m.step, m.value) for key in keys for m in _history(client, rid, key)]
+        # An unknown run id has no history either; say so rather than hand back a silently empty frame.
+        if not found:
+            _check_run(client, rid, tracking_uri)
+        rows += found
+    return pd.DataFrame(rows, columns=["run_id", "key", "step", "value"]).astype({"step": "int64", "value": float})
+
+
+def _history(client: MlflowClient, run_id: str, key: str) -> list:
+    return sorted(client.get_metric_history(run_id, key), key=lambda m: (m.step, m.timestamp))
+
+
+def _check_run(client: MlflowClient, run_id: str, tracking_uri: str | None) -> Run:
+    try:
+        return client.get_run(run_id)
+    except MlflowException:
+        raise AnalysisError(f"no run {run_id!r} in {tracking_uri or 'the default store'}") from None

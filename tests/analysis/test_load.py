@@ -1,0 +1,90 @@
+"""Loading a study from MLflow: which parent run, which trials, final vs best metrics, typed params, errors."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis import AnalysisError, find_study_run, load_history, load_trials
+
+
+def test_find_study_run_picks_the_most_recent_parent(store):
+    assert find_study_run("ses_beta_sweep", tracking_uri=store.uri).info.run_id == store.parent
+    assert find_study_run(parent_run_id=store.old_parent, tracking_uri=store.uri).info.run_id == store.old_parent
+
+
+def test_unknown_study_lists_the_studies_on_one_line(store):
+    with pytest.raises(AnalysisError) as err:
+        find_study_run("nope", tracking_uri=store.uri)
+    msg = str(err.value)
+    assert "\n" not in msg and "'nope'" in msg
+    assert "lr_search" in msg and "ses_beta_sweep" in msg and "Default" not in msg
+
+
+def test_unknown_or_non_study_run_id_is_one_line(store):
+    with pytest.raises(AnalysisError, match="no run 'deadbeef'") as err:
+        find_study_run(parent_run_id="deadbeef", tracking_uri=store.uri)
+    assert "\n" not in str(err.value)
+    with pytest.raises(AnalysisError, match="not a study run"):
+        find_study_run(parent_run_id=store.trials["baseline_0"], tracking_uri=store.uri)
+
+
+def test_every_trial_of_the_invocation_is_kept_and_marked(trials, store):
+    assert len(trials) == 8  # 2 configs x 3 seeds + early-stopped + failed; the older invocation's trial is not here
+    assert set(trials["run_id"]) == set(store.trials.values())
+    assert trials["status"].value_counts().to_dict() == {"completed": 6, "early_stopped": 1, "failed": 1}
+    failed = trials.set_index("trial_id").loc["beta=0.3_3"]
+    assert failed["stop_reason"] == "RuntimeError: CUDA out of memory" and failed["stop_epoch"] == 1
+    assert trials.attrs["baseline"] == "baseline" and trials.attrs["parent_run_id"] == store.parent
+
+
+def test_columns_and_types(trials):
+    assert list(trials.columns[:7]) == ["run_id", "trial_id", "config", "seed", "status", "stop_reason", "stop_epoch"]
+    assert pd.api.types.is_integer_dtype(trials["seed"]) and set(trials["seed"]) == {0, 1, 2, 3}
+    assert pd.api.types.is_bool_dtype(trials["param.ses.enabled"])
+    assert pd.api.types.is_float_dtype(trials["param.ses.beta"])
+    assert pd.api.types.is_integer_dtype(trials["param.epochs"])
+    assert set(trials["param.model.name"]) == {"small_cnn"}
+    assert set(trials["param.sched.milestones"]) == {"(20, 35, 45)"}  # not numeric: stays the string MLflow kept
+    assert {"val/acc", "val/acc/best", "train/loss", "lr"} <= set(trials.columns)
+    assert "train/loss/best" not in trials.columns
+
+
+def test_final_is_the_last_step_and_best_the_max(trials, store):
+    for _, row in trials.iterrows():
+        accs = store.val_acc(row["config"], row["seed"])[: row["stop_epoch"]]
+        assert row["val/acc"] == pytest.approx(accs[-1])
+        assert row["val/acc/best"] == pytest.approx(max(accs))
+        assert row["train/loss"] == pytest.approx(1.0 / row["stop_epoch"])
+
+
+def test_config_label_falls_back_to_varying_params(store):
+    search = load_trials("lr_search", tracking_uri=store.uri)
+    # seed varies too but is never part of a config; epochs is constant
+    assert list(search["config"]) == ["optim.lr=0.1", "optim.lr=0.01", "optim.lr=0.01"]
+    # no status tag: MLflow's own run status stands in
+    assert list(search["status"]) == ["completed", "completed", "failed"]
+    assert search.attrs["baseline"] is None
+
+
+def test_history_is_long_and_sorted_by_step(trials, store):
+    rid = store.trials["baseline_1"]
+    hist = load_history([rid], ["val/acc", "lr"], tracking_uri=store.uri)
+    assert list(hist.columns) == ["run_id", "key", "step", "value"]
+    acc = hist[hist["key"] == "val/acc"]
+    assert list(acc["step"]) == [1, 2, 3]
+    assert list(acc["value"]) == pytest.approx(store.val_acc("baseline", 1))
+    assert len(hist[hist["key"] == "lr"]) == 3
+    assert load_history(rid, "val/acc", tracking_uri=store.uri).equals(acc.reset_index(drop=True))
+
+
+def test_unknown_run_in_history_is_an_error(store):
+    with pytest.raises(AnalysisError, match="no run 'nope'"):
+        load_history(["nope"], "val/acc", tracking_uri=store.uri)
+
+
+def test_trials_span_search_pages(store, monkeypatch):
+    import analysis.load
+
+    monkeypatch.setattr(analysis.load, "_PAGE", 3)  # 8 trials over 3 pages
+    assert len(load_trials(parent_run_id=store.parent, tracking_uri=store.uri)) == 8

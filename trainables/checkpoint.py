@@ -1,0 +1,61 @@
+"""Everything a run needs to continue exactly where it stopped: weights, optimizer, scaler, position, RNG state."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+STATE_FILE = "state.pt"
+
+
+def capture(model: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler, *,
+            epoch: int, step: int, best: dict[str, float]) -> dict[str, Any]:
+    """A CPU-side snapshot after `epoch` epochs (`step` optimizer steps) have completed."""
+    return {
+        "epoch": epoch,
+        "step": step,  # the LR and beta schedules are pure functions of this
+        "best": dict(best),
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "optimizer": optimizer.state_dict(),
+        "scaler": scaler.state_dict(),
+        "rng": {
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "numpy": np.random.get_state(),
+            "python": random.getstate(),
+        },
+    }
+
+
+def restore(state: dict[str, Any], model: nn.Module, optimizer: torch.optim.Optimizer,
+            scaler: torch.amp.GradScaler) -> None:
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    scaler.load_state_dict(state["scaler"])
+    rng = state["rng"]
+    torch.set_rng_state(rng["torch"])
+    if rng["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])
+    np.random.set_state(rng["numpy"])
+    random.setstate(rng["python"])
+
+
+def save(state: dict[str, Any], directory: str | Path) -> Path:
+    path = Path(directory) / STATE_FILE
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)  # atomic: an interrupted save never leaves a truncated checkpoint behind
+    return path
+
+
+def load(directory: str | Path) -> dict[str, Any] | None:
+    path = Path(directory) / STATE_FILE
+    if not path.exists():
+        return None
+    # Our own files: optimizer and RNG state are not plain tensors, so weights_only loading would refuse them.
+    return torch.load(path, map_location="cpu", weights_only=False)

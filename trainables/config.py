@@ -1,0 +1,77 @@
+"""Typed, frozen configuration of one training run.
+
+Every field has a default with its unit or reason; `trainables.overrides` is the one strict way to change them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    name: str = "mnist5k"  # mnist5k | digits | cifar10 | cifar100 | imagefolder
+    root: str = ""  # on-disk root for cifar10/cifar100/imagefolder; nothing is ever downloaded
+    val_fraction: float = 0.1  # share of the training set held out for validation
+    split_seed: int = 0  # fixes the train/val split independently of the run seed
+    batch_size: int = 128  # per optimizer step, per worker
+    eval_batch_size: int = 512  # evaluation only; no gradients are kept
+    augment: bool = True  # random crop with padding (+ horizontal flip where labels allow it)
+    num_workers: int = 0  # DataLoader processes; 0 keeps loading in the training process
+    limit_train: int = 0  # use only the first N training images (0 = all); for smoke runs
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str = "small_cnn"  # small_cnn, or any timm model name (resnet18, vit_small_patch16_224, ...)
+    drop_rate: float = 0.0  # dropout before the classifier (timm's drop_rate)
+    small_input: bool = True  # adapt to 32x32-class images: 3x3 stride-1 ResNet stem, no max-pool; ViT patch 4
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    name: str = "sgd"  # sgd | adamw
+    lr: float = 0.1  # peak learning rate, reached after warmup
+    momentum: float = 0.9  # SGD only
+    nesterov: bool = False  # SGD only
+    weight_decay: float = 5e-4  # never applied to normalization or bias parameters
+    grad_clip: float = 0.0  # max global gradient norm; 0 = no clipping
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    name: str = "cosine"  # cosine | multistep | poly | constant (after warmup)
+    warmup_epochs: float = 0.0  # linear warmup length; fractions of an epoch allowed
+    warmup_start_factor: float = 0.0  # warmup starts at lr * this factor
+    eta_min: float = 0.0  # cosine floor, absolute LR
+    milestones: tuple[int, ...] = (20, 35, 45)  # multistep: epochs at which LR is multiplied by gamma
+    gamma: float = 0.1  # multistep decay factor
+    power: float = 1.0  # poly: lr * (1 - progress) ** power, floored at eta_min
+
+
+@dataclass(frozen=True)
+class SESConfig:
+    enabled: bool = False  # Spectral Entropy Shaping regularizer on hooked layers
+    lam: float = 0.01  # lambda: weight of the penalty in the loss
+    beta: float = 0.7  # target entropy as a fraction of log d (fixed schedule)
+    beta_schedule: str = "fixed"  # fixed | linear | cosine | reverse | step
+    beta_start: float = 0.3  # linear/cosine go start -> end; reverse goes end -> start
+    beta_end: float = 0.9
+    beta_steps: tuple[float, ...] = (0.3, 0.7, 0.9)  # step: equal shares of training at each value
+    layers: str = "all"  # all | first:K | last:K | comma-separated module names
+    every_k: int = 1  # compute the penalty every k optimizer steps (seed 001 Exp 10: k=10 is ~free)
+    on_unreachable: str = "clamp"  # beta*log d > log(min(d, B-1)): clamp target to that max | error
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 5
+    seed: int = 0  # model init, data order and augmentation
+    precision: str = "auto"  # auto (bf16 if supported, else fp16+scaler on CUDA, fp32 on CPU) | bf16 | fp16 | fp32
+    device: str = "auto"  # auto | cpu | cuda
+    num_threads: int = 0  # torch intra-op threads; 0 leaves torch's default
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    sched: ScheduleConfig = field(default_factory=ScheduleConfig)
+    ses: SESConfig = field(default_factory=SESConfig)

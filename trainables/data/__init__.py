@@ -1,0 +1,67 @@
+"""The data layer: `build_data(cfg, seed, device)` turns a `DataConfig` into a split, seeded `DataBundle`.
+
+Nothing is downloaded; `check_root` validates a dataset's files up front (e.g. before launching a study).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable
+
+import torch
+
+from trainables.config import DataConfig
+from trainables.data.batching import DataBundle
+from trainables.data.imagefolder import build_imagefolder, imagefolder_dir
+from trainables.data.in_memory import build_in_memory
+from trainables.data.sources import (
+    CIFAR10, CIFAR10_STATS, CIFAR100, CIFAR100_STATS, MNIST_STATS, DataError, cifar_dir, read_cifar, read_digits,
+    read_mnist5k,
+)
+
+__all__ = ["DATASETS", "DataBundle", "DataError", "build_data", "check_root"]
+
+
+def _embedded(root: str) -> None:
+    """Shipped inside an installed package: there is no root to check."""
+
+
+@dataclass(frozen=True)
+class _Dataset:
+    build: Callable[[DataConfig, int, torch.device], DataBundle]
+    check: Callable[[str], object]  # raises DataError when the root lacks the files `build` reads
+
+
+_TABLE: dict[str, _Dataset] = {
+    # Digits are not mirror-invariant, so only natural images get the horizontal flip.
+    "mnist5k": _Dataset(partial(build_in_memory, read=read_mnist5k, flip=False, stats=MNIST_STATS), _embedded),
+    "digits": _Dataset(partial(build_in_memory, read=read_digits, flip=False, stats=None), _embedded),
+    "cifar10": _Dataset(
+        partial(build_in_memory, read=partial(read_cifar, CIFAR10), flip=True, stats=CIFAR10_STATS),
+        partial(cifar_dir, CIFAR10),
+    ),
+    "cifar100": _Dataset(
+        partial(build_in_memory, read=partial(read_cifar, CIFAR100), flip=True, stats=CIFAR100_STATS),
+        partial(cifar_dir, CIFAR100),
+    ),
+    "imagefolder": _Dataset(build_imagefolder, imagefolder_dir),
+}
+DATASETS: tuple[str, ...] = tuple(_TABLE)
+
+
+def _lookup(name: str) -> _Dataset:
+    try:
+        return _TABLE[name]
+    except KeyError:
+        raise KeyError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}") from None
+
+
+def check_root(name: str, root: str) -> None:
+    """Raise DataError if `name`'s training files are not under `root`; reads no image data."""
+    _lookup(name).check(root)
+
+
+def build_data(cfg: DataConfig, seed: int, device: torch.device | str = "cpu") -> DataBundle:
+    """Read, split (by cfg.split_seed) and place `cfg.name` on `device`; `seed` fixes batch order and augmentation."""
+    return _lookup(cfg.name).build(cfg, seed, torch.device(device))

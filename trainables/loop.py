@@ -1,0 +1,138 @@
+"""The training loop: build the parts once, then epochs of train -> evaluate -> report(metrics, checkpoint).
+
+It imports no Ray; a `Sink` (Ray Train's, or the local one) decides where reports and checkpoints go.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from trainables import checkpoint
+from trainables.config import TrainConfig
+from trainables.data import DataBundle, build_data
+from trainables.meters import Means, peak_memory_mb, reset_peak_memory
+from trainables.models import build_model
+from trainables.optim import build_optimizer
+from trainables.precision import Precision, build_precision, resolve_device
+from trainables.schedules import build_lr_schedule
+from trainables.ses import build_ses
+
+
+class Sink(Protocol):
+    def restore(self) -> dict[str, Any] | None: ...  # the last checkpoint state of this run, if any
+    def report(self, metrics: dict[str, float], state: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class Parts:
+    """What one run trains with, built once from the config."""
+
+    cfg: TrainConfig
+    device: torch.device
+    data: DataBundle
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    precision: Precision
+    lr_at: Callable[[int], float]
+    ses: Any  # SESRegularizer | NoSES
+
+
+def build_parts(cfg: TrainConfig) -> Parts:
+    if cfg.num_threads > 0:
+        torch.set_num_threads(cfg.num_threads)
+    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    data = build_data(cfg.data, cfg.seed, device)
+    model = build_model(cfg.model, num_classes=data.num_classes, in_chans=data.in_chans,
+                        image_size=data.image_size).to(device)
+    steps = data.steps_per_epoch()
+    return Parts(
+        cfg=cfg, device=device, data=data, model=model,
+        optimizer=build_optimizer(model, cfg.optim),
+        precision=build_precision(cfg.precision, device),
+        lr_at=build_lr_schedule(cfg.sched, cfg.optim.lr, steps, cfg.epochs),
+        ses=build_ses(model, cfg.ses, total_steps=steps * cfg.epochs),
+    )
+
+
+def train_one_epoch(p: Parts, epoch: int, first_step: int) -> tuple[dict[str, float], int]:
+    """One pass over the training batches; returns epoch means and the next step. One host sync, at the end."""
+    p.model.train()
+    means = Means(p.device)
+    step = first_step
+    for x, y in p.data.train_batches(epoch):
+        lr = p.lr_at(step)
+        for group in p.optimizer.param_groups:
+            group["lr"] = lr
+        p.ses.begin_step(step)
+        with p.precision.autocast():
+            logits = p.model(x)
+            loss = F.cross_entropy(logits, y)
+        penalty, ses_metrics = p.ses.penalty(step)  # float32 inside, autocast off
+        p.optimizer.zero_grad(set_to_none=True)
+        p.precision.scaler.scale(loss + penalty).backward()
+        if p.cfg.optim.grad_clip > 0:
+            p.precision.scaler.unscale_(p.optimizer)
+            nn.utils.clip_grad_norm_(p.model.parameters(), p.cfg.optim.grad_clip)
+        p.precision.scaler.step(p.optimizer)
+        p.precision.scaler.update()
+        n = y.numel()
+        means.add("train/loss", loss.detach() * n, n)
+        means.add("train/acc", (logits.argmax(1) == y).sum(), n)
+        for key, value in ses_metrics.items():
+            means.add(key, value, 1)
+        step += 1
+    out = means.result()
+    out["lr"] = p.lr_at(step - 1)
+    return out, step
+
+
+@torch.no_grad()
+def evaluate(p: Parts) -> dict[str, float]:
+    p.model.eval()  # SES hooks capture nothing in eval mode
+    means = Means(p.device)
+    for x, y in p.data.val_batches():
+        with p.precision.autocast():
+            logits = p.model(x)
+        n = y.numel()
+        means.add("val/loss", F.cross_entropy(logits.float(), y, reduction="sum"), n)
+        means.add("val/acc", (logits.argmax(1) == y).sum(), n)
+    return means.result()
+
+
+def run(cfg: TrainConfig, sink: Sink) -> dict[str, float]:
+    """Train `cfg` for its epochs (continuing from the sink's checkpoint, if any); returns the last metrics."""
+    p = build_parts(cfg)
+    start_epoch, step, best = 0, 0, {"val/acc": float("-inf")}
+    state = sink.restore()
+    if state is not None:
+        checkpoint.restore(state, p.model, p.optimizer, p.precision.scaler)
+        start_epoch, step, best = state["epoch"], state["step"], state["best"]
+    metrics: dict[str, float] = {}
+    try:
+        for epoch in range(start_epoch, cfg.epochs):
+            reset_peak_memory(p.device)
+            t0 = time.perf_counter()
+            train_metrics, step = train_one_epoch(p, epoch, step)
+            train_s = time.perf_counter() - t0
+            metrics = {**train_metrics, **evaluate(p)}
+            best["val/acc"] = max(best["val/acc"], metrics["val/acc"])
+            metrics.update({
+                "epoch": epoch + 1,  # epochs completed: ASHA's time axis, MLflow's step
+                "step": step,
+                "val/acc_best": best["val/acc"],
+                "sys/epoch_s": time.perf_counter() - t0,
+                "sys/samples_per_s": p.data.steps_per_epoch() * cfg.data.batch_size / train_s,
+                "sys/peak_mem_mb": peak_memory_mb(p.device),
+            })
+            state = checkpoint.capture(p.model, p.optimizer, p.precision.scaler, epoch=epoch + 1, step=step, best=best)
+            sink.report(metrics, state)
+    finally:
+        p.ses.close()
+    return metrics

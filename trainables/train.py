@@ -1,0 +1,53 @@
+"""Train one configuration without Ray, for debugging: `python -m trainables.train --set optim.lr=0.05 ...`.
+
+Checkpoints go to `--out` every epoch; `--resume` continues from the one there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from trainables import checkpoint
+from trainables.config import TrainConfig
+from trainables.loop import run
+from trainables.overrides import ConfigError, apply_overrides, parse_set_args
+from trainables.validate import validate
+
+
+class LocalSink:
+    """Prints one JSON line per epoch and keeps the latest checkpoint in a folder."""
+
+    def __init__(self, out: Path, resume: bool) -> None:
+        self.out, self.resume = out, resume
+        out.mkdir(parents=True, exist_ok=True)
+
+    def restore(self) -> dict[str, Any] | None:
+        return checkpoint.load(self.out) if self.resume else None
+
+    def report(self, metrics: dict[str, float], state: dict[str, Any]) -> None:
+        checkpoint.save(state, self.out)
+        print(json.dumps({k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()}), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m trainables.train", description=__doc__.splitlines()[0])
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--out", type=Path, default=Path("hpstudy_runs/single"), help="checkpoint folder")
+    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    args = parser.parse_args(argv)
+    try:
+        cfg = apply_overrides(TrainConfig(), parse_set_args(args.sets))
+        validate(cfg)
+    except (ConfigError, ValueError, KeyError) as err:
+        print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
+        return 2
+    run(cfg, LocalSink(args.out, args.resume))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Up-front checks of a config's named choices and ranges, so bad input fails before any trial starts."""
+
+from __future__ import annotations
+
+import timm
+
+from trainables.config import TrainConfig
+from trainables.data import DATASETS, check_root
+from trainables.optim import OPTIMIZERS
+from trainables.overrides import ConfigError
+from trainables.precision import PRECISIONS
+from trainables.schedules import DECAYS
+from trainables.ses import SCHEDULES
+from trainables.ses.entropy import UNREACHABLE_MODES
+
+
+def _choice(key: str, value: str, valid) -> None:
+    if value not in valid:
+        raise ConfigError(f"{key}: {value!r} is not one of {', '.join(valid)}")
+
+
+def _positive(key: str, value: float) -> None:
+    if not value > 0:
+        raise ConfigError(f"{key}: expected a value > 0, got {value!r}")
+
+
+def validate(cfg: TrainConfig, *, check_data: bool = True) -> None:
+    """Raise ConfigError (one line, naming key and value) for anything the run would only trip over later."""
+    _choice("data.name", cfg.data.name, DATASETS)
+    _choice("optim.name", cfg.optim.name, tuple(OPTIMIZERS))
+    _choice("sched.name", cfg.sched.name, DECAYS)
+    _choice("precision", cfg.precision, PRECISIONS)
+    _choice("device", cfg.device, ("auto", "cpu", "cuda"))
+    _choice("ses.beta_schedule", cfg.ses.beta_schedule, tuple(SCHEDULES))
+    _choice("ses.on_unreachable", cfg.ses.on_unreachable, tuple(UNREACHABLE_MODES))
+    if cfg.model.name != "small_cnn" and not timm.is_model(cfg.model.name):
+        raise ConfigError(f"model.name: {cfg.model.name!r} is neither 'small_cnn' nor a timm model name")
+    for key, value in (("epochs", cfg.epochs), ("optim.lr", cfg.optim.lr), ("data.batch_size", cfg.data.batch_size),
+                       ("ses.every_k", cfg.ses.every_k)):
+        _positive(key, value)
+    if not 0 <= cfg.data.val_fraction < 1:
+        raise ConfigError(f"data.val_fraction: expected 0 <= value < 1, got {cfg.data.val_fraction!r}")
+    if not 0 <= cfg.model.drop_rate < 1:
+        raise ConfigError(f"model.drop_rate: expected 0 <= value < 1, got {cfg.model.drop_rate!r}")
+    if check_data:
+        check_root(cfg.data.name, cfg.data.root)
