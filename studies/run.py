@@ -1,0 +1,197 @@
+"""Run a named study: `python -m studies.run NAME [--profile auto|local|full] [--set k=v ...] [--resume] ...`.
+
+Ray Tune runs the trials, MLflow records them under one parent run, and a multi-seed table closes the study.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from search_spaces import Variants, to_overrides
+from studies import registry
+from studies.profiles import gpu_shortfall, missing_data
+from studies.report import print_summary
+from studies.state import StudyState, load_state, save_state
+from studies.study import Study
+from studies.tracking import StudyTracker, default_tracking_uri, mlflow_ui_command
+from studies.trial_log import TrialLog
+from trainables.overrides import ConfigError, apply_overrides, flatten, parse_set_args
+from trainables.validate import validate
+
+EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
+
+
+class UsageError(Exception):
+    """Bad input: printed as one line, exit code 2."""
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m studies.run", description="Run a named hpstudy study.")
+    p.add_argument("name", nargs="?", help="study name (see --list)")
+    p.add_argument("--list", action="store_true", help="list the studies, one line each")
+    p.add_argument("--profile", choices=("auto", "local", "full"), default="auto")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a fixed hyperparameter, e.g. --set optim.lr=0.05 (repeatable)")
+    p.add_argument("--num-samples", type=int, help="trials of a search, or repeats of a grid")
+    p.add_argument("--resume", action="store_true", help="continue the last interrupted run of this study")
+    p.add_argument("--address", help="Ray cluster address (default: start Ray on this machine)")
+    p.add_argument("--tracking-uri", help="MLflow tracking URI (default: SQLite under --runs-dir)")
+    p.add_argument("--runs-dir", type=Path, default=Path("hpstudy_runs"), help="MLflow store and Tune state")
+    return p.parse_args(argv)
+
+
+def _swept_keys(study: Study) -> set[str]:
+    keys = set()
+    for key, value in study.space.items():
+        if isinstance(value, Variants):
+            keys |= {k for c in value.configs for k in c if k != "name"}
+        else:
+            keys.add(key)
+    return keys
+
+
+def build_study(module, profile: str, sets: dict[str, str], num_samples: int | None) -> Study:
+    study = module.get_study(profile)
+    swept = _swept_keys(study) & set(sets)
+    if swept:
+        raise UsageError(f"--set {', '.join(sorted(swept))}: this study varies it; choose another study or edit its file")
+    study = replace(study, base=apply_overrides(study.base, sets))
+    if num_samples is not None:
+        if num_samples < 1:
+            raise UsageError(f"--num-samples must be >= 1, got {num_samples}")
+        study = replace(study, num_samples=num_samples)
+    return study
+
+
+def choose_profile(requested: str, module, sets: dict[str, str], gpus: float) -> tuple[str, str]:
+    """(profile, why) for the banner; raises UsageError when `full` was asked for and cannot run."""
+    if requested == "local":
+        return "local", "asked for with --profile local"
+    full = build_study(module, "full", sets, None)
+    why_not = missing_data(full.base) or gpu_shortfall(full.gpus_per_trial, gpus)
+    if why_not is None:
+        return "full", f"its data and {full.gpus_per_trial:g} GPU per trial are present"
+    if requested == "full":
+        raise UsageError(why_not)
+    return "local", f"full is not possible here: {why_not}"
+
+
+def _resolver(base: dict[str, Any]):
+    def resolve(trial_config: dict[str, Any]) -> dict[str, Any]:
+        return {**base, **to_overrides(trial_config)[1]}
+    return resolve
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    args.command = "python -m studies.run " + shlex.join(argv)
+    if args.list:
+        for name, description in registry.describe():
+            print(f"{name:22s} {description}")
+        return 0
+    try:
+        return _run(args)
+    except (UsageError, ConfigError, KeyError) as err:
+        print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted before the study started; nothing to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
+    if not args.name:
+        raise UsageError("name a study to run (python -m studies.run --list shows them)")
+    module = registry.load(args.name)
+    runs_dir = args.runs_dir.resolve()
+    storage = runs_dir / "ray" / args.name
+    previous = load_state(storage) if args.resume else None
+    if args.resume and (previous is None or previous.finished):
+        raise UsageError(f"nothing to resume for {args.name} under {runs_dir}: no interrupted run found")
+    sets = previous.sets if previous else parse_set_args(args.sets)
+    num_samples = previous.num_samples if previous else args.num_samples
+    build_study(module, "local", sets, num_samples)  # rejects bad --set keys before Ray starts
+
+    from studies import tune  # Ray starts only for a run that passed the checks above
+
+    if args.profile == "full" and not previous:
+        reason = missing_data(build_study(module, "full", sets, None).base)
+        if reason:
+            raise UsageError(reason)
+    cluster = tune.connect(args.address)
+    try:
+        if previous:
+            profile, why = previous.profile, "as in the interrupted run"
+        else:
+            profile, why = choose_profile(args.profile, module, sets, cluster.gpus)
+        print(f"hpstudy: {args.name}, profile {profile} ({why})", flush=True)
+        study = build_study(module, profile, sets, num_samples)
+        validate(study.base)
+        return _execute(args, study, previous, sets, runs_dir, storage, cluster, tune)
+    finally:
+        tune.shutdown()
+
+
+def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Path, storage: Path, cluster,
+             tune) -> int:
+    tracking_uri = previous.tracking_uri if previous else (args.tracking_uri or default_tracking_uri(runs_dir))
+    tracker = StudyTracker(tracking_uri, study.name, runs_dir / "mlartifacts")
+    if previous:
+        tracker.resume_study(previous.parent_run_id)
+        experiment = previous.experiment
+    else:
+        experiment = f"{study.profile}-{time.strftime('%Y%m%d-%H%M%S')}"
+        tracker.start_study(f"{study.name}-{experiment}", study_tags(study, args), study_params(study))
+    state = StudyState(study.name, study.profile, sets, study.num_samples if args.num_samples else None,
+                       experiment, tracker.parent_run_id, tracking_uri)
+    save_state(storage, state)
+    log = TrialLog(study, tracker)
+    events = tune.TrialEvents(log.started, log.result, log.ended)
+    try:
+        ended, created = tune.run_tuner(study, cluster=cluster, resolve=_resolver(flatten(study.base)),
+                                        storage=str(storage), name=experiment, events=events,
+                                        resume=previous is not None)
+    except BaseException:
+        log.interrupt_open()
+        tracker.end_study("failed")
+        raise
+    if ended < max(created, study.total_trials()):
+        log.interrupt_open()
+        tracker.end_study("interrupted")
+        print(f"\nstudy {study.name} was interrupted ({ended} of {study.total_trials()} trials ended); state saved.\n"
+              f"resume with: python -m studies.run {study.name} --resume"
+              + (f" --runs-dir {args.runs_dir}" if args.runs_dir != Path("hpstudy_runs") else ""),
+              file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+    tracker.end_study("completed")
+    save_state(storage, replace(state, finished=True))
+    print_summary(study, tracking_uri, tracker.parent_run_id)
+    print(f"\nbrowse the runs: {mlflow_ui_command(tracking_uri, runs_dir)}")
+    return 0
+
+
+def study_tags(study: Study, args: argparse.Namespace) -> dict[str, str]:
+    from studies.provenance import git_sha, package_versions
+
+    return {"hpstudy.profile": study.profile, "hpstudy.git_sha": git_sha(),
+            "hpstudy.command": args.command,
+            **({"hpstudy.baseline": study.baseline} if study.baseline else {}),
+            **{f"hpstudy.version.{k}": v for k, v in package_versions().items()}}
+
+
+def study_params(study: Study) -> dict[str, Any]:
+    return {**{f"base.{k}": v for k, v in flatten(study.base).items()},
+            "study.search": study.search, "study.metric": study.metric, "study.mode": study.mode,
+            "study.num_samples": study.num_samples, "study.asha": study.asha,
+            "study.space": {k: repr(v) for k, v in study.space.items()}}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

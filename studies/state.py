@@ -1,0 +1,35 @@
+"""What `--resume` needs to continue a study: its Tune experiment, MLflow parent run and the original arguments."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StudyState:
+    study: str
+    profile: str
+    sets: dict[str, str]
+    num_samples: int | None
+    experiment: str  # Tune experiment name under the study's storage folder
+    parent_run_id: str
+    tracking_uri: str
+    finished: bool = False
+
+
+def state_path(storage: Path) -> Path:
+    return storage / "latest.json"
+
+
+def save_state(storage: Path, state: StudyState) -> None:
+    storage.mkdir(parents=True, exist_ok=True)
+    tmp = state_path(storage).with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(state), indent=2))
+    tmp.replace(state_path(storage))
+
+
+def load_state(storage: Path) -> StudyState | None:
+    path = state_path(storage)
+    return StudyState(**json.loads(path.read_text())) if path.exists() else None

@@ -1,0 +1,135 @@
+"""The Ray Tune adapter: cluster connection, search space translation, searcher/ASHA, the MLflow callback, resume.
+
+The only module of `studies` that imports Ray; a Ray API change touches this file and `trainables/ray_train.py`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import ray
+from ray import tune
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+from ray.tune.search.optuna import OptunaSearch
+
+from search_spaces import Choice, Grid, IntRange, LogUniform, Uniform, Variants
+from studies.study import Study
+from trainables.ray_train import WorkerResources, make_trial
+
+DRIVER_RESOURCE = "hpstudy_driver"  # Tune trial functions only drive Train runs; they must not hold worker CPUs
+_ENV = {
+    # Train V2 polls its workers every 2 s by default, which delays each epoch's report to Tune (and ASHA).
+    "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "0.2",
+    # Worker start-up imports torch and timm; on 2 busy cores the 60 s default can pass while a trial is starting.
+    "RAY_TRAIN_WORKER_GROUP_START_TIMEOUT_S": "300",
+}
+
+
+@dataclass(frozen=True)
+class Cluster:
+    cpus: float
+    gpus: float
+    has_driver_resource: bool
+
+
+def connect(address: str | None) -> Cluster:
+    """Start a local Ray (all cores, the dashboard for Train's State-API cleanup) or join `address`."""
+    os.environ.update(_ENV)
+    kwargs: dict[str, Any] = dict(runtime_env={"env_vars": dict(_ENV)}, log_to_driver=False)
+    if address:
+        ray.init(address=address, **kwargs)
+    else:
+        ray.init(num_cpus=os.cpu_count(), resources={DRIVER_RESOURCE: 10_000}, include_dashboard=True,
+                 dashboard_host="127.0.0.1", **kwargs)
+    res = ray.cluster_resources()
+    return Cluster(cpus=res.get("CPU", 0.0), gpus=res.get("GPU", 0.0), has_driver_resource=DRIVER_RESOURCE in res)
+
+
+def shutdown() -> None:
+    ray.shutdown()
+
+
+def _tune_param(value: Any) -> Any:
+    if isinstance(value, Variants):
+        return tune.grid_search(list(value.configs))
+    if isinstance(value, Grid):
+        return tune.grid_search(list(value.values))
+    if isinstance(value, Choice):
+        return tune.choice(list(value.values))
+    if isinstance(value, LogUniform):
+        return tune.loguniform(value.low, value.high)
+    if isinstance(value, Uniform):
+        return tune.uniform(value.low, value.high)
+    if isinstance(value, IntRange):
+        return tune.randint(value.low, value.high + 1)  # Tune's upper bound is exclusive
+    return value
+
+
+def _searcher(study: Study):
+    if study.search == "tpe":
+        return OptunaSearch(seed=study.search_seed)  # metric/mode come from TuneConfig
+    return None  # grid and random: Tune's basic variant generator
+
+
+def _scheduler(study: Study):
+    if study.asha is None:
+        return FIFOScheduler()
+    # time_attr is our epoch counter: training_iteration keeps counting across Train retries.
+    return ASHAScheduler(time_attr="epoch", max_t=study.base.epochs, grace_period=study.asha.grace_period,
+                         reduction_factor=study.asha.reduction_factor)
+
+
+def max_concurrent(study: Study, cluster: Cluster) -> int:
+    """As many trials as the cluster's CPUs (and GPUs) can hold at once; more would only queue Train workers."""
+    by_cpu = cluster.cpus // study.cpus_per_trial
+    by_gpu = cluster.gpus // study.gpus_per_trial if study.gpus_per_trial else math.inf
+    return max(1, int(min(by_cpu, by_gpu)))
+
+
+class TrialEvents(tune.Callback):
+    """Forwards Tune's trial events to plain-Python handlers (MLflow tracking, progress lines)."""
+
+    def __init__(self, on_start: Callable, on_result: Callable, on_end: Callable) -> None:
+        self.on_start, self.on_result, self.on_end = on_start, on_result, on_end
+
+    def on_trial_start(self, iteration, trials, trial, **info):
+        self.on_start(trial.trial_id, trial.config)
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        self.on_result(trial.trial_id, result)
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        self.on_end(trial.trial_id, "complete", trial.last_result or {}, "")
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        error = trial.get_error()
+        reason = f"{type(error).__name__}: {error}".splitlines()[0] if error else "error"
+        self.on_end(trial.trial_id, "error", trial.last_result or {}, reason)
+
+
+def run_tuner(study: Study, *, cluster: Cluster, resolve: Callable[[dict], dict], storage: str, name: str,
+              events: TrialEvents, resume: bool) -> tuple[int, int]:
+    """Run (or resume) the study's Tune experiment; returns (trials that ended, trials Tune created)."""
+    driver = {"cpu": 0, DRIVER_RESOURCE: 1} if cluster.has_driver_resource else {"cpu": 0.01}
+    trainable = tune.with_resources(
+        make_trial(resolve, storage, WorkerResources(cpus=study.cpus_per_trial, gpus=study.gpus_per_trial)), driver)
+    space = {k: _tune_param(v) for k, v in study.space.items()}
+    path = os.path.join(storage, name)
+    if resume:
+        tuner = tune.Tuner.restore(path, trainable, resume_unfinished=True, resume_errored=False,
+                                   param_space=space)
+    else:
+        tuner = tune.Tuner(
+            trainable,
+            param_space=space,
+            tune_config=tune.TuneConfig(
+                metric=study.metric, mode=study.mode, search_alg=_searcher(study), scheduler=_scheduler(study),
+                num_samples=study.num_samples, max_concurrent_trials=max_concurrent(study, cluster),
+            ),
+            run_config=tune.RunConfig(name=name, storage_path=storage, callbacks=[events], verbose=0),
+        )
+    grid = tuner.fit()
+    return grid.num_terminated + grid.num_errors, len(grid)
