@@ -21,6 +21,7 @@ from studies.state import StudyState, load_state, save_state
 from studies.study import Study
 from studies.tracking import StudyTracker, default_tracking_uri, mlflow_ui_command
 from studies.trial_log import TrialLog
+from trainables.data import DataError
 from trainables.overrides import ConfigError, apply_overrides, flatten, parse_set_args
 from trainables.validate import validate
 
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return _run(args)
-    except (UsageError, ConfigError, KeyError) as err:
+    except (UsageError, ConfigError, DataError, KeyError) as err:
         print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
@@ -117,11 +118,13 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"nothing to resume for {args.name} under {runs_dir}: no interrupted run found")
     sets = previous.sets if previous else parse_set_args(args.sets)
     num_samples = previous.num_samples if previous else args.num_samples
-    build_study(module, "local", sets, num_samples)  # rejects bad --set keys before Ray starts
+    # Everything that can be checked without Ray is, so bad input never starts a cluster.
+    requested = previous.profile if previous else args.profile
+    validate(build_study(module, "local", sets, num_samples).base, check_data=requested == "local")
 
     from studies import tune  # Ray starts only for a run that passed the checks above
 
-    if args.profile == "full" and not previous:
+    if requested == "full":
         reason = missing_data(build_study(module, "full", sets, None).base)
         if reason:
             raise UsageError(reason)
@@ -149,20 +152,21 @@ def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Pa
     else:
         experiment = f"{study.profile}-{time.strftime('%Y%m%d-%H%M%S')}"
         tracker.start_study(f"{study.name}-{experiment}", study_tags(study, args), study_params(study))
-    state = StudyState(study.name, study.profile, sets, study.num_samples if args.num_samples else None,
+    state = StudyState(study.name, study.profile, sets, previous.num_samples if previous else args.num_samples,
                        experiment, tracker.parent_run_id, tracking_uri)
     save_state(storage, state)
     log = TrialLog(study, tracker)
     events = tune.TrialEvents(log.started, log.result, log.ended)
     try:
-        ended, created = tune.run_tuner(study, cluster=cluster, resolve=_resolver(flatten(study.base)),
+        tune.run_tuner(study, cluster=cluster, resolve=_resolver(flatten(study.base)),
                                         storage=str(storage), name=experiment, events=events,
                                         resume=previous is not None)
     except BaseException:
         log.interrupt_open()
         tracker.end_study("failed")
         raise
-    if ended < max(created, study.total_trials()):
+    ended = tracker.ended_trials()
+    if ended < study.total_trials():  # Tune returns normally on Ctrl-C; only the counts tell
         log.interrupt_open()
         tracker.end_study("interrupted")
         print(f"\nstudy {study.name} was interrupted ({ended} of {study.total_trials()} trials ended); state saved.\n"

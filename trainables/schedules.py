@@ -40,7 +40,7 @@ def lr_at(step: int, *, cfg: ScheduleConfig, base_lr: float, steps_per_epoch: in
     warmup = round(cfg.warmup_epochs * steps_per_epoch)
     if step < warmup:
         return base_lr * warmup_factor(step, warmup, cfg.warmup_start_factor)
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    progress = min(1.0, (step - warmup) / max(1, total - 1 - warmup))  # reaches 1 at the last step
     if cfg.name == "cosine":
         return cosine(progress, base_lr, cfg.eta_min)
     if cfg.name == "poly":
@@ -54,6 +54,6 @@ def lr_at(step: int, *, cfg: ScheduleConfig, base_lr: float, steps_per_epoch: in
 
 def build_lr_schedule(cfg: ScheduleConfig, base_lr: float, steps_per_epoch: int, epochs: int) -> Callable[[int], float]:
     """`lr_at` with everything but the step bound; fails now, not mid-run, on an unknown schedule name."""
-    fn = partial(lr_at, cfg=cfg, base_lr=base_lr, steps_per_epoch=steps_per_epoch, epochs=epochs)
-    fn(0)
-    return fn
+    if cfg.name not in DECAYS:
+        raise KeyError(f"unknown sched.name {cfg.name!r}; valid names: {', '.join(DECAYS)}")
+    return partial(lr_at, cfg=cfg, base_lr=base_lr, steps_per_epoch=steps_per_epoch, epochs=epochs)

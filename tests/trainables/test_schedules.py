@@ -45,8 +45,6 @@ def test_cosine_starts_at_base_after_warmup_and_decays_monotonically():
     assert lr(TOTAL) == pytest.approx(0.01)  # never below the floor, even past the end
 
 
-@pytest.mark.xfail(reason="BUG: progress divides by total - warmup, so eta_min is reached one step after the "
-                          "last step (lr_at docstring: decay runs to the last step)", strict=True)
 @pytest.mark.parametrize("name", ["cosine", "poly"])
 def test_decay_reaches_eta_min_at_last_step(name):
     lr = schedule(name=name, warmup_epochs=1, eta_min=0.01)
@@ -95,8 +93,6 @@ def test_unknown_name_fails_at_build_listing_valid_names():
     assert all(name in message for name in DECAYS)
 
 
-@pytest.mark.xfail(reason="BUG: build_lr_schedule only evaluates step 0, which is inside warmup, so an unknown "
-                          "name passes the build and fails mid-run", strict=True)
 def test_unknown_name_fails_at_build_even_with_warmup():
     with pytest.raises(KeyError):
         schedule(name="cosin", warmup_epochs=1)

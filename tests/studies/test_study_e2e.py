@@ -1,0 +1,80 @@
+"""One real study on the embedded MNIST through Ray Tune + Optuna TPE, Train V2, ASHA and MLflow, as a user runs it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.studies.conftest import TINY, cli, store, study_runs
+
+EPOCHS = 3
+SAMPLES = 4
+
+
+@pytest.fixture(scope="module")
+def search(tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("search")
+    result = cli(["lr_warmup_dropout", "--num-samples", str(SAMPLES), *TINY], cwd)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return cwd, result
+
+
+def test_parent_run_records_the_study(search):
+    cwd, _ = search
+    parents, _ = study_runs(store(cwd), "lr_warmup_dropout")
+    assert len(parents) == 1
+    parent = parents[0]
+    tags = parent.data.tags
+    assert parent.info.status == "FINISHED" and tags["hpstudy.status"] == "completed"
+    assert tags["hpstudy.study"] == "lr_warmup_dropout" and tags["hpstudy.profile"] == "local"
+    assert tags["hpstudy.command"].startswith("python -m studies.run lr_warmup_dropout")
+    assert len(tags["hpstudy.git_sha"]) >= 7
+    assert tags["hpstudy.version.torch"].startswith("2.14") and tags["hpstudy.version.ray"]
+    assert parent.data.params["base.epochs"] == str(EPOCHS)
+
+
+def test_every_trial_is_a_nested_run_with_its_full_config(search):
+    cwd, _ = search
+    client = store(cwd)
+    parents, trials = study_runs(client, "lr_warmup_dropout")
+    assert len(trials) == SAMPLES
+    assert {t.data.tags["mlflow.parentRunId"] for t in trials} == {parents[0].info.run_id}
+    assert len({t.data.tags["hpstudy.trial_id"] for t in trials}) == SAMPLES
+    for trial in trials:
+        params = trial.data.params
+        # The full resolved config: fixed keys, the sampled ones, and the --set overrides.
+        assert {"optim.lr", "sched.warmup_epochs", "model.drop_rate", "optim.weight_decay", "model.name",
+                "ses.enabled", "data.name"} <= set(params)
+        assert params["data.limit_train"] == "512" and params["data.name"] == "mnist5k"
+        assert 1e-3 <= float(params["optim.lr"]) <= 0.5
+        assert trial.data.tags["hpstudy.seed"] == "0"
+
+
+def test_metrics_are_logged_every_epoch_and_statuses_say_how_trials_ended(search):
+    cwd, _ = search
+    client = store(cwd)
+    _, trials = study_runs(client, "lr_warmup_dropout")
+    statuses = []
+    for trial in trials:
+        tags = trial.data.tags
+        status = tags["hpstudy.status"]
+        statuses.append(status)
+        steps = [m.step for m in client.get_metric_history(trial.info.run_id, "val/acc")]
+        assert steps == sorted(set(steps)) and steps[0] == 1, "one value per epoch, step = epoch"
+        for key in ("train/loss", "train/acc", "val/loss", "lr", "sys/epoch_s", "sys/samples_per_s", "sys/peak_mem_mb"):
+            assert len(client.get_metric_history(trial.info.run_id, key)) == len(steps), key
+        if status == "completed":
+            assert steps == list(range(1, EPOCHS + 1)) and trial.info.status == "FINISHED"
+        else:
+            assert status == "early_stopped", status
+            assert int(tags["hpstudy.stop_epoch"]) == steps[-1] < EPOCHS
+            assert f"ASHA at epoch {steps[-1]}" in tags["hpstudy.stop_reason"]
+    assert "completed" in statuses
+
+
+def test_cli_prints_the_table_and_how_to_browse(search):
+    _, result = search
+    out = result.stdout
+    assert f"lr_warmup_dropout (local): {SAMPLES} trials" in out
+    assert "| config | n | val/acc (%) |" in out
+    assert "mlflow ui --backend-store-uri sqlite:///" in out and "--host 127.0.0.1" in out
+    assert "profile local" in out.splitlines()[0]
