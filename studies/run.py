@@ -116,6 +116,8 @@ def _run(args: argparse.Namespace) -> int:
     previous = load_state(storage) if args.resume else None
     if args.resume and (previous is None or previous.finished):
         raise UsageError(f"nothing to resume for {args.name} under {runs_dir}: no interrupted run found")
+    if previous and (args.sets or args.num_samples is not None or args.profile != "auto"):
+        raise UsageError("--resume continues a study with its original settings; drop --set/--num-samples/--profile")
     sets = previous.sets if previous else parse_set_args(args.sets)
     num_samples = previous.num_samples if previous else args.num_samples
     # Everything that can be checked without Ray is, so bad input never starts a cluster.

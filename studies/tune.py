@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 import os
+import sys
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -48,7 +50,22 @@ def connect(address: str | None) -> Cluster:
     return Cluster(cpus=res.get("CPU", 0.0), gpus=res.get("GPU", 0.0), has_driver_resource=DRIVER_RESOURCE in res)
 
 
+def held_placement_groups(wait_s: float = 20.0) -> int:
+    """Placement groups still reserving resources; Train frees a stopped trial's asynchronously, so wait a little."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        held = [pg for pg in ray.util.placement_group_table().values() if pg["state"] != "REMOVED"]
+        if not held or time.monotonic() > deadline:
+            return len(held)
+        time.sleep(0.5)
+
+
 def shutdown() -> None:
+    """Stop the local Ray (or leave the cluster), saying so if trials left resources reserved."""
+    if ray.is_initialized():
+        held = held_placement_groups()
+        if held:
+            print(f"warning: {held} placement group(s) were still reserved when the study ended", file=sys.stderr)
     ray.shutdown()
 
 

@@ -59,8 +59,60 @@ class SESConfig:
     beta_end: float = 0.9
     beta_steps: tuple[float, ...] = (0.3, 0.7, 0.9)  # step: equal shares of training at each value
     layers: str = "all"  # all | first:K | last:K | comma-separated module names
+    targets: tuple[str, ...] = ("block",)  # ViT: block | attn_out | attn_weights (any combination; seed 001 Exp 18)
     every_k: int = 1  # compute the penalty every k optimizer steps (seed 001 Exp 10: k=10 is ~free)
     on_unreachable: str = "clamp"  # beta*log d > log(min(d, B-1)): clamp target to that max | error
+
+
+@dataclass(frozen=True)
+class RecipeConfig:
+    """ResNet-Strikes-Back parts (seed 000): mixing, soft targets, label smoothing, RandAugment."""
+
+    mixup_alpha: float = 0.0  # 0 = off; mixing always trains against soft targets
+    cutmix_alpha: float = 0.0  # 0 = off
+    mix_prob: float = 1.0  # share of batches that get mixed when either alpha > 0
+    switch_prob: float = 0.5  # mixup vs cutmix when both are on
+    label_smoothing: float = 0.0  # folded into the soft targets when mixing, else plain CE smoothing
+    randaugment_n: int = 0  # RandAugment ops per image; 0 = off
+    randaugment_m: int = 9  # RandAugment magnitude, 0..30 (timm's scale)
+
+
+@dataclass(frozen=True)
+class EMAConfig:
+    enabled: bool = False  # evaluate an exponential moving average of the weights too (val/acc_ema)
+    decay: float = 0.9999
+    warmup: bool = True  # timm's decay warmup: early steps average faster so the EMA is useful from epoch 1
+
+
+@dataclass(frozen=True)
+class InitConfig:
+    """Start from a checkpoint: `continue` keeps chosen state under a new schedule; `warm` copies matching weights."""
+
+    checkpoint: str = ""  # path to a state.pt (or its folder); empty = train from scratch
+    mode: str = "continue"  # continue | warm
+    keep: tuple[str, ...] = ("model", "ema", "optimizer")  # continue: which state to take over
+    allow_partial: bool = False  # warm: accept layers that could not be copied (the coverage report is logged)
+
+
+@dataclass(frozen=True)
+class RobustnessConfig:
+    enabled: bool = False  # rob/acc on corrupted validation images (CIFAR-10-C constants)
+    every: int = 0  # also every N epochs; 0 = at the end only
+    corruptions: tuple[str, ...] = ()  # empty = every implemented corruption
+    severities: tuple[int, ...] = (1, 2, 3, 4, 5)
+    max_images: int = 1000  # validation images used (the first N), bounds the evaluation time
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    """Pathology monitors: each stops the trial with a labelled reason instead of failing silently."""
+
+    patience: int = 0  # early_stopped after this many epochs without a val/acc gain > min_delta; 0 = off
+    min_delta: float = 0.0
+    collapse_epochs: int = 3  # collapsed: val/acc at chance, or below collapse_ratio * best, this many epochs running
+    collapse_ratio: float = 0.5
+    memory_growth_mb: float = 0.0  # memory_growth: peak memory grew by more than this per epoch, 3 epochs running; 0 = off
+    oom_retry: bool = False  # on OOM, retry once with half the batch and twice the accumulation
 
 
 @dataclass(frozen=True)
@@ -70,8 +122,15 @@ class TrainConfig:
     precision: str = "auto"  # auto (bf16 if supported, else fp16+scaler on CUDA, fp32 on CPU) | bf16 | fp16 | fp32
     device: str = "auto"  # auto | cpu | cuda
     num_threads: int = 0  # torch intra-op threads; 0 leaves torch's default
+    accum_steps: int = 1  # micro-batches per optimizer step: effective batch = data.batch_size * accum_steps
+    grad_checkpointing: bool = False  # recompute activations in backward (timm models that support it)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     sched: ScheduleConfig = field(default_factory=ScheduleConfig)
     ses: SESConfig = field(default_factory=SESConfig)
+    recipe: RecipeConfig = field(default_factory=RecipeConfig)
+    ema: EMAConfig = field(default_factory=EMAConfig)
+    init: InitConfig = field(default_factory=InitConfig)
+    rob: RobustnessConfig = field(default_factory=RobustnessConfig)
+    monitor: MonitorConfig = field(default_factory=MonitorConfig)
