@@ -7,6 +7,7 @@ from typing import Any
 from search_spaces import to_overrides
 from studies.study import Study
 from studies.tracking import StudyTracker
+from trainables.defaults import resolve
 from trainables.loop import RESTORED_HISTORY
 from trainables.overrides import apply_overrides, flatten
 
@@ -39,7 +40,7 @@ class TrialLog:
 
     def started(self, trial_id: str, config: dict[str, Any]) -> None:
         name, overrides = to_overrides(config)
-        cfg = apply_overrides(self.study.base, overrides)
+        cfg = resolve(apply_overrides(self.study.base, overrides))  # log the values the trial actually uses
         self.names[trial_id] = f"{label(name, overrides)} seed={cfg.seed}"
         self.tracker.trial_started(trial_id, name=label(name, overrides), seed=cfg.seed, params=flatten(cfg))
 

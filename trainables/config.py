@@ -35,7 +35,7 @@ class OptimConfig:
     momentum: float = 0.9  # SGD only
     nesterov: bool = False  # SGD only
     weight_decay: float = 5e-4  # never applied to normalization or bias parameters
-    grad_clip: float = 0.0  # max global gradient norm; 0 = no clipping
+    grad_clip: float = -1.0  # max global gradient norm; 0 = off; -1 = auto: 1.0 for ViT + AdamW (seed 001 bug 12), else off
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ It imports no Ray; a `Sink` (Ray Train's, or the local one) decides where report
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -16,6 +17,7 @@ from torch import nn
 from trainables import checkpoint
 from trainables.config import TrainConfig
 from trainables.data import DataBundle, build_data
+from trainables.defaults import resolve
 from trainables.meters import Means, peak_memory_mb, reset_peak_memory
 from trainables.models import build_model
 from trainables.optim import build_optimizer
@@ -47,14 +49,15 @@ class Parts:
 
 
 def build_parts(cfg: TrainConfig) -> Parts:
+    cfg = resolve(cfg)
     if cfg.num_threads > 0:
         torch.set_num_threads(cfg.num_threads)
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
     data = build_data(cfg.data, cfg.seed, device)
-    model = build_model(cfg.model, num_classes=data.num_classes, in_chans=data.in_chans,
-                        image_size=data.image_size).to(device)
-    steps = data.steps_per_epoch()
+    model = build_model(cfg.model, num_classes=data.num_classes, in_chans=data.in_chans, image_size=data.image_size,
+                        grad_checkpointing=cfg.grad_checkpointing).to(device)
+    steps = optimizer_steps_per_epoch(data, cfg.accum_steps)
     return Parts(
         cfg=cfg, device=device, data=data, model=model,
         optimizer=build_optimizer(model, cfg.optim),
@@ -64,32 +67,45 @@ def build_parts(cfg: TrainConfig) -> Parts:
     )
 
 
+def optimizer_steps_per_epoch(data: DataBundle, accum_steps: int) -> int:
+    """Schedules count optimizer steps; micro-batches left over at an epoch's end (< accum_steps) are skipped."""
+    if accum_steps < 1 or data.steps_per_epoch() < accum_steps:
+        raise ValueError(f"accum_steps={accum_steps}: expected 1..{data.steps_per_epoch()} (micro-batches per epoch)")
+    return data.steps_per_epoch() // accum_steps
+
+
+def _groups(batches: Iterator, size: int) -> Iterator[list]:
+    """Consecutive micro-batches, `size` at a time; an incomplete last group is dropped."""
+    while len(group := list(itertools.islice(batches, size))) == size:
+        yield group
+
+
 def train_one_epoch(p: Parts, epoch: int, first_step: int) -> tuple[dict[str, float], int, int]:
     """One pass over the training batches -> (epoch means, next step, samples seen). One host sync, at the end."""
     p.model.train()
     means = Means(p.device)
     step = first_step
-    for x, y in p.data.train_batches(epoch):
-        lr = p.lr_at(step)
+    for micro_batches in _groups(iter(p.data.train_batches(epoch)), p.cfg.accum_steps):
         for group in p.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = p.lr_at(step)
         p.ses.begin_step(step)
-        with p.precision.autocast():
-            logits = p.model(x)
-            loss = F.cross_entropy(logits, y)
-        penalty, ses_metrics = p.ses.penalty(step)  # float32 inside, autocast off
         p.optimizer.zero_grad(set_to_none=True)
-        p.precision.scaler.scale(loss + penalty).backward()
+        for x, y in micro_batches:
+            with p.precision.autocast():
+                logits = p.model(x)
+                loss = F.cross_entropy(logits, y)
+            penalty, ses_metrics = p.ses.penalty(step)  # float32 inside, autocast off
+            p.precision.scaler.scale((loss + penalty) / len(micro_batches)).backward()
+            n = y.numel()
+            means.add("train/loss", loss.detach() * n, n)
+            means.add("train/acc", (logits.argmax(1) == y).sum(), n)
+            for key, value in ses_metrics.items():
+                means.add(key, value, 1)
         if p.cfg.optim.grad_clip > 0:
             p.precision.scaler.unscale_(p.optimizer)
             nn.utils.clip_grad_norm_(p.model.parameters(), p.cfg.optim.grad_clip)
         p.precision.scaler.step(p.optimizer)
         p.precision.scaler.update()
-        n = y.numel()
-        means.add("train/loss", loss.detach() * n, n)
-        means.add("train/acc", (logits.argmax(1) == y).sum(), n)
-        for key, value in ses_metrics.items():
-            means.add(key, value, 1)
         step += 1
     out = means.result()
     out["lr"] = p.lr_at(step - 1)
@@ -112,6 +128,7 @@ def evaluate(p: Parts) -> dict[str, float]:
 def run(cfg: TrainConfig, sink: Sink) -> dict[str, float]:
     """Train `cfg` for its epochs (continuing from the sink's checkpoint, if any); returns the last metrics."""
     p = build_parts(cfg)
+    cfg = p.cfg  # with its 'auto' values resolved
     start_epoch, step, best, history = 0, 0, {"val/acc": float("-inf")}, []
     state = sink.restore()
     if state is not None:

@@ -31,12 +31,27 @@ class Means:
 
 
 def reset_peak_memory(device: torch.device) -> None:
+    """Start a new peak for this epoch (CUDA: allocator stats; Linux CPU: the process's RSS high-water mark)."""
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
+        return
+    try:  # "5" resets VmHWM (Linux >= 4.0); without it a leak only shows once it passes an earlier transient peak
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
 
 
 def peak_memory_mb(device: torch.device) -> float:
-    """CUDA: peak allocated this epoch. CPU: the process's peak resident set so far (Linux reports KiB)."""
+    """CUDA: peak allocated since the last reset. CPU: peak resident set since the last reset (VmHWM), or the
+    process's lifetime peak where /proc is unavailable."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB

@@ -47,18 +47,21 @@ def _cifar_stem(model: ResNet, in_chans: int) -> None:
     model.maxpool = nn.Identity()
 
 
-def _is_vit(name: str) -> bool:
+def is_vit(name: str) -> bool:
     return name.startswith(("vit_", "deit_"))
 
 
-def build_model(cfg: ModelConfig, *, num_classes: int, in_chans: int, image_size: int) -> nn.Module:
+def build_model(cfg: ModelConfig, *, num_classes: int, in_chans: int, image_size: int,
+                grad_checkpointing: bool = False) -> nn.Module:
     """`cfg.name` with `num_classes` outputs for `in_chans`-channel `image_size` images; never downloads weights."""
     if cfg.name == "small_cnn":
+        if grad_checkpointing:
+            raise ValueError("grad_checkpointing: small_cnn does not support it; use a timm model")
         return SmallCNN(num_classes, in_chans, cfg.drop_rate)
     if not timm.is_model(cfg.name):
         raise ValueError(f"unknown model.name {cfg.name!r}: expected 'small_cnn' or a timm model name (timm.list_models())")
     kwargs = dict(pretrained=False, num_classes=num_classes, in_chans=in_chans, drop_rate=cfg.drop_rate)
-    if _is_vit(cfg.name):
+    if is_vit(cfg.name):
         # Patch 4 at 32x32 gives 64 tokens, as in seed 001's ViT-Tiny/Small/4; otherwise keep timm's patch size.
         kwargs["img_size"] = image_size
         if cfg.small_input:
@@ -66,4 +69,6 @@ def build_model(cfg: ModelConfig, *, num_classes: int, in_chans: int, image_size
     model = timm.create_model(cfg.name, **kwargs)
     if cfg.small_input and isinstance(model, ResNet):
         _cifar_stem(model, in_chans)
+    if grad_checkpointing:
+        model.set_grad_checkpointing(True)  # timm: recompute each block's activations in backward
     return model

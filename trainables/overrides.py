@@ -82,7 +82,7 @@ def coerce(value: Any, hint: Any, key: str) -> Any:
         item_type = typing.get_args(hint)[0]
         if isinstance(value, str):
             text = value.strip().strip("[]()")
-            value = [v for v in (p.strip() for p in text.split(",")) if v]
+            value = [v for v in (p.strip().strip("'\"") for p in text.split(",")) if v]  # "('a', 'b')" too
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{key}: expected a list of {item_type.__name__}, got {value!r}")
         return tuple(coerce(v, item_type, key) for v in value)

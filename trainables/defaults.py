@@ -1,0 +1,18 @@
+"""Defaults that depend on other settings, resolved once so the logged config shows the values actually used."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from trainables.config import TrainConfig
+from trainables.models import is_vit
+
+VIT_ADAMW_CLIP = 1.0  # seed 001 bug 12: ViT + AdamW diverges without clipping at 1.0
+
+
+def resolve(cfg: TrainConfig) -> TrainConfig:
+    """`cfg` with every 'auto' value replaced by its concrete choice."""
+    if cfg.optim.grad_clip < 0:
+        clip = VIT_ADAMW_CLIP if is_vit(cfg.model.name) and cfg.optim.name == "adamw" else 0.0
+        cfg = replace(cfg, optim=replace(cfg.optim, grad_clip=clip))
+    return cfg

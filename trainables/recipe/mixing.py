@@ -1,0 +1,58 @@
+"""Mixup/CutMix and the training loss, decided together: mixing always trains against soft targets.
+
+`build_targets_and_loss` is the one way to get either, so a hard-label loss paired with mixing cannot be built.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+from timm.data import Mixup
+from timm.loss import SoftTargetCrossEntropy
+from torch import Tensor, nn
+
+from trainables.config import RecipeConfig
+
+__all__ = ["MixFn", "TargetsAndLoss", "build_targets_and_loss"]
+
+MixFn = Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]  # (x, y int64 (B,)) -> (x mixed in place, y soft (B, K))
+
+
+class TargetsAndLoss(NamedTuple):
+    """What the loop trains with: `x, target = mix_fn(x, y)` when mix_fn is set, then `loss_fn(logits, target)`.
+
+    mix_fn mixes x in place and leaves y alone, so train/acc stays `(logits.argmax(1) == y)` on the hard labels.
+    """
+
+    mix_fn: MixFn | None  # None: the batch and its hard labels go to loss_fn unchanged
+    loss_fn: nn.Module  # SoftTargetCrossEntropy exactly when mix_fn is set, else CrossEntropyLoss
+
+
+def _check(cfg: RecipeConfig) -> None:
+    if cfg.mixup_alpha < 0 or cfg.cutmix_alpha < 0:
+        raise ValueError(f"`mixup_alpha >= 0 and cutmix_alpha >= 0` must hold, but got "
+                         f"({cfg.mixup_alpha=}, {cfg.cutmix_alpha=}).")
+    if not (0.0 <= cfg.mix_prob <= 1.0 and 0.0 <= cfg.switch_prob <= 1.0):
+        raise ValueError(f"`mix_prob` and `switch_prob` must lie in [0, 1], but got "
+                         f"({cfg.mix_prob=}, {cfg.switch_prob=}).")
+    if not 0.0 <= cfg.label_smoothing < 1.0:
+        raise ValueError(f"`0 <= label_smoothing < 1` must hold, but got {cfg.label_smoothing=}.")
+
+
+def build_targets_and_loss(cfg: RecipeConfig, num_classes: int, *, batch_size: int) -> TargetsAndLoss:
+    """Mixing (timm `Mixup`, one lambda per batch) with soft-target CE, or plain CE with label smoothing.
+
+    `batch_size` is the training batch as the loop sees it (drop_last keeps it fixed): timm's Mixup pairs image i
+    with image B-1-i and asserts an even batch, so an odd one is refused here rather than at the first step.
+    Mixup draws from numpy's global RNG (seed it, and checkpoint its state, for reproducible runs). Label
+    smoothing is folded into the soft targets when mixing, so it means the same thing with mixing on or off.
+    """
+    _check(cfg)
+    if cfg.mixup_alpha == 0 and cfg.cutmix_alpha == 0:
+        return TargetsAndLoss(None, nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing))
+    if batch_size % 2:
+        raise ValueError(f"mixup/cutmix pair image i with image B-1-i and need an even batch, but got "
+                         f"{batch_size=} (with {cfg.mixup_alpha=}, {cfg.cutmix_alpha=}).")
+    mix = Mixup(mixup_alpha=cfg.mixup_alpha, cutmix_alpha=cfg.cutmix_alpha, prob=cfg.mix_prob,
+                switch_prob=cfg.switch_prob, label_smoothing=cfg.label_smoothing, num_classes=num_classes)
+    return TargetsAndLoss(mix, SoftTargetCrossEntropy())
