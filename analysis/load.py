@@ -20,10 +20,16 @@ class AnalysisError(ValueError):
 
 # Columns every trial frame has, in this order; everything else is `param.<key>` or a metric.
 TRIAL_COLUMNS = ("run_id", "trial_id", "config", "seed", "status", "stop_reason", "stop_epoch")
-# Metrics whose best epoch matters as well as the last one (ASHA may stop a trial past its peak).
-BEST = {"val/acc": np.max}
+# Per-trial reductions of a metric's history: (column, logged key, reduction); one MLflow call per run and key.
+# val/acc/best: ASHA may stop a trial past its peak; the sys/* ones: the last epoch alone is a noisy cost estimate.
+AGGREGATES = (
+    ("val/acc/best", "val/acc", np.max),
+    ("time/epoch_s", "sys/epoch_s", np.mean),
+    ("sys/samples_per_s/mean", "sys/samples_per_s", np.mean),
+    ("sys/peak_mem_mb/max", "sys/peak_mem_mb", np.max),
+)
 # Params that differ between trials without describing the configuration, so never part of a config label.
-_RUN_SPECIFIC = frozenset({"seed", "device", "num_threads"})
+RUN_SPECIFIC = frozenset({"seed", "device", "num_threads"})
 # Used only when a trial run lacks the hpstudy.status tag (e.g. killed before the trainable could set it).
 _MLFLOW_STATUS = {"FINISHED": "completed", "FAILED": "failed", "KILLED": "interrupted", "RUNNING": "running"}
 _PAGE = 1000  # runs or experiments per search request; MLflow's default page size
@@ -89,30 +95,63 @@ def _coerce(col: pd.Series) -> pd.Series:
 
 def _config_labels(tags: pd.Series, params: pd.DataFrame) -> pd.Series:
     """The config_name tag, else "k=v, k=v" over the params that vary across the study (searches carry no tag)."""
-    keys = [k for k in sorted(params.columns) if k not in _RUN_SPECIFIC and params[k].nunique(dropna=False) > 1]
+    keys = [k for k in sorted(params.columns) if k not in RUN_SPECIFIC and params[k].nunique(dropna=False) > 1]
     # "default": a study of one configuration has no varying params to name it by
     labels = [", ".join(f"{k}={rec[k]}" for k in keys) or "default" for rec in params.to_dict("records")]
     compact = pd.Series(labels, index=params.index, dtype=object)
     return tags.where(tags.notna(), compact)
 
 
+def _split_collisions(labels: pd.Series, params: pd.DataFrame) -> pd.Series:
+    """Append the differing params to a label shared by trials whose configs differ (sampled labels round to 3
+    digits, so two nearby learning rates can share one); trials that logged no params keep the plain label."""
+    keys = sorted(k for k in params.columns if k not in RUN_SPECIFIC)
+    out = labels.copy()
+    for label, idx in labels.groupby(labels, sort=False).groups.items():
+        group = params.loc[idx, keys]
+        group = group[group.notna().any(axis=1)]
+        varying = [k for k in keys if group[k].nunique(dropna=False) > 1]
+        if varying:
+            out[group.index] = [f"{label} [{', '.join(f'{k}={rec[k]}' for k in varying)}]"
+                                for rec in group[varying].to_dict("records")]
+    return out
+
+
 def _int_tag(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce").astype("Int64")
 
 
-def _best(client: MlflowClient, run: Run, key: str, best) -> float:
+def _reduce(client: MlflowClient, run: Run, key: str, reduction) -> float:
     if key not in run.data.metrics:
         return np.nan
-    return float(best([m.value for m in client.get_metric_history(run.info.run_id, key)]))
+    return float(reduction([m.value for m in client.get_metric_history(run.info.run_id, key)]))
+
+
+def _derived(client: MlflowClient, runs: list[Run], finals: pd.DataFrame) -> dict[str, object]:
+    """AGGREGATES, `gap` (final train/acc - val/acc: how much the model overfits) and `time/trial_s`
+    (run end - start, so a resumed trial's pause counts too); columns only for what was logged."""
+    cols: dict[str, object] = {}
+    for column, key, reduction in AGGREGATES:
+        if key in finals:
+            cols[column] = [_reduce(client, r, key, reduction) for r in runs]
+    if {"train/acc", "val/acc"} <= set(finals.columns):
+        cols["gap"] = finals["train/acc"] - finals["val/acc"]
+    ends = [(r.info.end_time - r.info.start_time) / 1000 if r.info.end_time and r.info.start_time else np.nan
+            for r in runs]
+    if runs:
+        cols["time/trial_s"] = ends
+    return cols
 
 
 def load_trials(
     study: str | None = None, *, parent_run_id: str | None = None, tracking_uri: str | None = None
 ) -> pd.DataFrame:
-    """One row per trial of the study invocation: TRIAL_COLUMNS, `param.<key>`, final metrics, `val/acc/best`.
+    """One row per trial of the study invocation: TRIAL_COLUMNS, `param.<key>`, final metrics, derived metrics.
 
-    Failed, early-stopped and interrupted trials stay in, marked by `status`. `attrs` carries the study name,
-    parent run id and the study's baseline config (None if it declared none).
+    `config` is the hpstudy.config_name tag, else every param but the seed (and run-specific keys) that varies.
+    Derived: `val/acc/best`, `time/epoch_s` (mean over epochs), `sys/samples_per_s/mean`, `sys/peak_mem_mb/max`,
+    `gap` (train/acc - val/acc, final) and `time/trial_s`. Failed, early-stopped and interrupted trials stay in,
+    marked by `status`. `attrs` carries the study name, parent run id and the study's baseline config (or None).
     """
     client = _client(tracking_uri)
     parent = find_study_run(study, parent_run_id=parent_run_id, tracking_uri=tracking_uri)
@@ -140,7 +179,7 @@ def load_trials(
         {
             "run_id": [r.info.run_id for r in runs],
             "trial_id": tag("hpstudy.trial_id"),
-            "config": _config_labels(tag("hpstudy.config_name"), params),
+            "config": _split_collisions(_config_labels(tag("hpstudy.config_name"), params), params),
             "seed": _int_tag(seeds),
             "status": tag("hpstudy.status").where(tag("hpstudy.status").notna(), mlflow_status),
             "stop_reason": tag("hpstudy.stop_reason"),
@@ -149,10 +188,7 @@ def load_trials(
         columns=list(TRIAL_COLUMNS),
     )
     param_cols = {f"param.{k}": _coerce(params[k]) for k in sorted(params.columns)}
-    metric_cols = {k: finals[k] for k in sorted(finals.columns)}
-    for key, best in BEST.items():
-        if key in finals:
-            metric_cols[f"{key}/best"] = [_best(client, r, key, best) for r in runs]
+    metric_cols = {k: finals[k] for k in sorted(finals.columns)} | _derived(client, runs, finals)
     out = pd.concat([out, pd.DataFrame(param_cols), pd.DataFrame(metric_cols)], axis=1)
     out.attrs = {"study": parent.data.tags.get("hpstudy.study"), "parent_run_id": pid,
                  "baseline": parent.data.tags.get("hpstudy.baseline")}

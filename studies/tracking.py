@@ -17,7 +17,9 @@ ROLE, STUDY, TRIAL_ID, SEED, CONFIG, STATUS, REASON, STOP_EPOCH = (
     "hpstudy.role", "hpstudy.study", "hpstudy.trial_id", "hpstudy.seed", "hpstudy.config_name",
     "hpstudy.status", "hpstudy.stop_reason", "hpstudy.stop_epoch",
 )
-_MLFLOW_STATUS = {"completed": "FINISHED", "early_stopped": "FINISHED", "failed": "FAILED", "interrupted": "KILLED"}
+_MLFLOW_STATUS = {"completed": "FINISHED", "early_stopped": "FINISHED", "failed": "FAILED", "interrupted": "KILLED",
+                  # a monitor's labelled stop (trainables.stops): the run ended as designed, its tag says why
+                  "diverged": "FINISHED", "collapsed": "FINISHED", "memory_growth": "FINISHED", "oom": "FINISHED"}
 _BATCH = 100  # MLflow's log_batch limit on params per call
 
 
@@ -103,6 +105,10 @@ class StudyTracker:
         batch = [Metric(k, float(v), now, epoch) for k, v in metrics.items()]
         self.client.log_batch(self._runs[trial_id], metrics=batch)
 
+    def trial_text(self, trial_id: str, text: str, name: str) -> None:
+        """A text artifact of the trial's run (e.g. the warm-start coverage report)."""
+        self.client.log_text(self._runs[trial_id], text, name)
+
     def _logged_epochs(self, trial_id: str) -> set[int]:
         return {m.step for m in self.client.get_metric_history(self._runs[trial_id], "val/acc")}
 
@@ -123,7 +129,7 @@ class StudyTracker:
             filter_string=f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{self.parent_run_id}' and tags.`{ROLE}` = 'trial'",
             max_results=50_000,
         )
-        return sum(r.data.tags.get(STATUS) in ("completed", "early_stopped", "failed") for r in runs)
+        return sum(r.data.tags.get(STATUS) not in (None, "running", "interrupted") for r in runs)
 
     def open_trials(self) -> list[str]:
         """Trial ids whose runs are still RUNNING (to be marked interrupted when the study stops early)."""

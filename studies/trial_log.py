@@ -8,16 +8,16 @@ from search_spaces import to_overrides
 from studies.study import Study
 from studies.tracking import StudyTracker
 from trainables.defaults import resolve
-from trainables.loop import RESTORED_HISTORY
+from trainables.loop import INIT_REPORT, RESTORED_HISTORY, STOP_DETAIL, STOP_REASON
 from trainables.overrides import apply_overrides, flatten
 
-METRIC_NAMESPACES = ("train", "val", "ses", "sys", "rob")
+METRIC_NAMESPACES = ("train", "val", "ses", "sys", "rob", "gap", "loss_weight", "loss_log_var")
 
 
 def is_metric(key: str, value: Any) -> bool:
     """Our metrics (`val/acc`, `lr`, ...), not Tune's bookkeeping (`time_this_iter_s`, `config/...`)."""
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return numeric and (key == "lr" or key.split("/", 1)[0] in METRIC_NAMESPACES)
+    return numeric and (key in ("lr", "best_epoch") or key.split("/", 1)[0] in METRIC_NAMESPACES)
 
 
 def _metrics(result: dict[str, Any]) -> dict[str, float]:
@@ -51,6 +51,8 @@ class TrialLog:
         for earlier in result.get(RESTORED_HISTORY) or []:  # epochs a resumed trial reported before it stopped
             self.tracker.trial_metrics(trial_id, _metrics(earlier), int(earlier["epoch"]), only_if_missing=True)
         self.tracker.trial_metrics(trial_id, _metrics(result), epoch)
+        if result.get(INIT_REPORT):
+            self.tracker.trial_text(trial_id, result[INIT_REPORT], "init_report.txt")
         value = result.get(self.study.metric)
         shown = f"{self.study.metric}={value:.4f}" if isinstance(value, float) else ""
         print(f"  [{trial_id}] {self.names.get(trial_id, '')}: epoch {epoch}/{self.study.base.epochs} {shown}",
@@ -60,6 +62,8 @@ class TrialLog:
         epoch = last.get("epoch")
         if kind == "error":
             status = "failed"
+        elif last.get(STOP_REASON):  # the trial's own monitor stopped it: diverged, collapsed, oom, ...
+            status, reason = last[STOP_REASON], last.get(STOP_DETAIL, "")
         elif epoch is not None and epoch < self.study.base.epochs:
             status, reason = "early_stopped", f"stopped by ASHA at epoch {epoch}"
         else:

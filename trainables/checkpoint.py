@@ -15,12 +15,14 @@ STATE_FILE = "state.pt"
 
 
 def capture(model: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler, *,
-            epoch: int, step: int, best: dict[str, float], history: list[dict[str, float]]) -> dict[str, Any]:
-    """A CPU-side snapshot after `epoch` epochs (`step` optimizer steps) have completed."""
+            epoch: int, step: int, history: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A CPU-side snapshot after `epoch` epochs (`step` optimizer steps) have completed.
+
+    `extra` holds the state of optional parts (EMA weights, monitor counters, loss weights), kept at the top level.
+    """
     return {
         "epoch": epoch,
         "step": step,  # the LR and beta schedules are pure functions of this
-        "best": dict(best),
         "history": [dict(h) for h in history],  # per-epoch metrics: a resumed run can re-send what a crash lost
         # Copies, not views: on CPU .cpu() returns the live tensor, and a kept state must not change as training goes on.
         "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
@@ -32,6 +34,7 @@ def capture(model: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.am
             "numpy": np.random.get_state(),
             "python": random.getstate(),
         },
+        **(extra or {}),
     }
 
 

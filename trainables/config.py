@@ -74,7 +74,7 @@ class RecipeConfig:
     switch_prob: float = 0.5  # mixup vs cutmix when both are on
     label_smoothing: float = 0.0  # folded into the soft targets when mixing, else plain CE smoothing
     randaugment_n: int = 0  # RandAugment ops per image; 0 = off
-    randaugment_m: int = 9  # RandAugment magnitude, 0..30 (timm's scale)
+    randaugment_m: int = 9  # RandAugment magnitude on timm's scale: m/10 of each op's maximum; > 10 saturates
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class MonitorConfig:
 
     patience: int = 0  # early_stopped after this many epochs without a val/acc gain > min_delta; 0 = off
     min_delta: float = 0.0
-    collapse_epochs: int = 3  # collapsed: val/acc at chance, or below collapse_ratio * best, this many epochs running
+    collapse_epochs: int = 3  # collapsed: val/acc at chance, or below collapse_ratio * best, this many epochs; 0 = off
     collapse_ratio: float = 0.5
     memory_growth_mb: float = 0.0  # memory_growth: peak memory grew by more than this per epoch, 3 epochs running; 0 = off
     oom_retry: bool = False  # on OOM, retry once with half the batch and twice the accumulation
@@ -124,6 +124,8 @@ class TrainConfig:
     num_threads: int = 0  # torch intra-op threads; 0 leaves torch's default
     accum_steps: int = 1  # micro-batches per optimizer step: effective batch = data.batch_size * accum_steps
     grad_checkpointing: bool = False  # recompute activations in backward (timm models that support it)
+    loss_weighting: str = "fixed"  # fixed: task + SES penalty | uncertainty: learned weights (Kendall et al. 2018)
+    log_var_bounds: tuple[float, ...] = (-2.0, 2.0)  # uncertainty: bounds of each log-variance (seed 002: +-5 diverged)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)

@@ -1,14 +1,13 @@
-"""The training loop: build the parts once, then epochs of train -> evaluate -> report(metrics, checkpoint).
+"""The training loop: epochs of train -> evaluate -> watch -> report(metrics, checkpoint), until done or stopped.
 
 It imports no Ray; a `Sink` (Ray Train's, or the local one) decides where reports and checkpoints go.
 """
 
 from __future__ import annotations
 
-import itertools
+import math
 import time
-from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -16,149 +15,142 @@ from torch import nn
 
 from trainables import checkpoint
 from trainables.config import TrainConfig
-from trainables.data import DataBundle, build_data
-from trainables.defaults import resolve
+from trainables.init import apply_init
 from trainables.meters import Means, peak_memory_mb, reset_peak_memory
-from trainables.models import build_model
-from trainables.optim import build_optimizer
-from trainables.precision import Precision, build_precision, resolve_device
-from trainables.schedules import build_lr_schedule
-from trainables.ses import build_ses
-
+from trainables.parts import Parts, build_parts, optimizer_steps_per_epoch  # noqa: F401 (re-exported)
+from trainables.step import train_one_epoch
+from trainables.stops import StopTraining, is_oom, oom_retry_config, oom_stop
 
 RESTORED_HISTORY = "restored_history"  # report key: list of the per-epoch metrics before a restore
+STOP_REASON, STOP_DETAIL = "stop/reason", "stop/detail"  # report keys of a labelled stop (strings)
+INIT_REPORT = "init/report"  # report key: the warm-start coverage report (text), sent with the first epoch
 
 
 class Sink(Protocol):
     def restore(self) -> dict[str, Any] | None: ...  # the last checkpoint state of this run, if any
-    def report(self, metrics: dict[str, float], state: dict[str, Any]) -> None: ...
-
-
-@dataclass
-class Parts:
-    """What one run trains with, built once from the config."""
-
-    cfg: TrainConfig
-    device: torch.device
-    data: DataBundle
-    model: nn.Module
-    optimizer: torch.optim.Optimizer
-    precision: Precision
-    lr_at: Callable[[int], float]
-    ses: Any  # SESRegularizer | NoSES
-
-
-def build_parts(cfg: TrainConfig) -> Parts:
-    cfg = resolve(cfg)
-    if cfg.num_threads > 0:
-        torch.set_num_threads(cfg.num_threads)
-    device = resolve_device(cfg.device)
-    torch.manual_seed(cfg.seed)
-    data = build_data(cfg.data, cfg.seed, device)
-    model = build_model(cfg.model, num_classes=data.num_classes, in_chans=data.in_chans, image_size=data.image_size,
-                        grad_checkpointing=cfg.grad_checkpointing).to(device)
-    steps = optimizer_steps_per_epoch(data, cfg.accum_steps)
-    return Parts(
-        cfg=cfg, device=device, data=data, model=model,
-        optimizer=build_optimizer(model, cfg.optim),
-        precision=build_precision(cfg.precision, device),
-        lr_at=build_lr_schedule(cfg.sched, cfg.optim.lr, steps, cfg.epochs),
-        ses=build_ses(model, cfg.ses, total_steps=steps * cfg.epochs),
-    )
-
-
-def optimizer_steps_per_epoch(data: DataBundle, accum_steps: int) -> int:
-    """Schedules count optimizer steps; micro-batches left over at an epoch's end (< accum_steps) are skipped."""
-    if accum_steps < 1 or data.steps_per_epoch() < accum_steps:
-        raise ValueError(f"accum_steps={accum_steps}: expected 1..{data.steps_per_epoch()} (micro-batches per epoch)")
-    return data.steps_per_epoch() // accum_steps
-
-
-def _groups(batches: Iterator, size: int) -> Iterator[list]:
-    """Consecutive micro-batches, `size` at a time; an incomplete last group is dropped."""
-    while len(group := list(itertools.islice(batches, size))) == size:
-        yield group
-
-
-def train_one_epoch(p: Parts, epoch: int, first_step: int) -> tuple[dict[str, float], int, int]:
-    """One pass over the training batches -> (epoch means, next step, samples seen). One host sync, at the end."""
-    p.model.train()
-    means = Means(p.device)
-    step = first_step
-    for micro_batches in _groups(iter(p.data.train_batches(epoch)), p.cfg.accum_steps):
-        for group in p.optimizer.param_groups:
-            group["lr"] = p.lr_at(step)
-        p.ses.begin_step(step)
-        p.optimizer.zero_grad(set_to_none=True)
-        for x, y in micro_batches:
-            with p.precision.autocast():
-                logits = p.model(x)
-                loss = F.cross_entropy(logits, y)
-            penalty, ses_metrics = p.ses.penalty(step)  # float32 inside, autocast off
-            p.precision.scaler.scale((loss + penalty) / len(micro_batches)).backward()
-            n = y.numel()
-            means.add("train/loss", loss.detach() * n, n)
-            means.add("train/acc", (logits.argmax(1) == y).sum(), n)
-            for key, value in ses_metrics.items():
-                means.add(key, value, 1)
-        if p.cfg.optim.grad_clip > 0:
-            p.precision.scaler.unscale_(p.optimizer)
-            nn.utils.clip_grad_norm_(p.model.parameters(), p.cfg.optim.grad_clip)
-        p.precision.scaler.step(p.optimizer)
-        p.precision.scaler.update()
-        step += 1
-    out = means.result()
-    out["lr"] = p.lr_at(step - 1)
-    return out, step, means.count("train/acc")
+    def report(self, metrics: dict[str, Any], state: dict[str, Any] | None) -> None: ...
 
 
 @torch.no_grad()
-def evaluate(p: Parts) -> dict[str, float]:
-    p.model.eval()  # SES hooks capture nothing in eval mode
+def evaluate(p: Parts, model: nn.Module, suffix: str = "") -> dict[str, float]:
+    """Validation loss and accuracy of `model` (the trained weights, or the EMA's with suffix '_ema')."""
+    model.eval()  # SES hooks capture nothing in eval mode
     means = Means(p.device)
     for x, y in p.data.val_batches():
         with p.precision.autocast():
-            logits = p.model(x)
+            logits = model(x)
         n = y.numel()
-        means.add("val/loss", F.cross_entropy(logits.float(), y, reduction="sum"), n)
-        means.add("val/acc", (logits.argmax(1) == y).sum(), n)
+        means.add(f"val/loss{suffix}", F.cross_entropy(logits.float(), y, reduction="sum"), n)
+        means.add(f"val/acc{suffix}", (logits.argmax(1) == y).sum(), n)
     return means.result()
 
 
-def run(cfg: TrainConfig, sink: Sink) -> dict[str, float]:
-    """Train `cfg` for its epochs (continuing from the sink's checkpoint, if any); returns the last metrics."""
+def _evaluate_all(p: Parts) -> dict[str, float]:
+    metrics = evaluate(p, p.model)
+    if p.ema is not None:
+        metrics.update(evaluate(p, p.ema.module, "_ema"))
+    return metrics
+
+
+def _extras(p: Parts) -> dict[str, Any]:
+    extra: dict[str, Any] = {"monitor": p.monitors.state_dict()}
+    if p.ema is not None:
+        extra["ema"] = {k: v.detach().cpu().clone() for k, v in p.ema.state_dict().items()}
+    if isinstance(p.weighting, nn.Module):
+        extra["weighting"] = {k: v.detach().cpu().clone() for k, v in p.weighting.state_dict().items()}
+    return extra
+
+
+def _restore_extras(p: Parts, state: dict[str, Any]) -> None:
+    p.monitors.load_state_dict(state["monitor"])
+    if p.ema is not None and "ema" in state:
+        p.ema.load_state_dict(state["ema"])
+    if isinstance(p.weighting, nn.Module) and "weighting" in state:
+        p.weighting.load_state_dict(state["weighting"])
+
+
+def _stopped(p: Parts, stop: StopTraining, epoch: int, step: int) -> dict[str, Any]:
+    """The report of an epoch cut short (diverged or out of memory): its validation, if it can still run."""
+    metrics: dict[str, Any] = {"epoch": epoch + 1, "step": step, "val/acc": math.nan}
+    if stop.reason != "oom":
+        metrics.update(_evaluate_all(p))
+    return {**metrics, STOP_REASON: stop.reason, STOP_DETAIL: stop.detail}
+
+
+def run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
+    """Train `cfg` for its epochs (continuing from the sink's checkpoint, if any); returns the last report.
+
+    A monitor's stop ends the run normally, its reason in the last report; out of memory may retry once with half
+    the batch and twice the accumulation (`monitor.oom_retry`).
+    """
+    try:
+        return _run(cfg, sink)
+    except Exception as error:  # noqa: BLE001 - only out-of-memory is handled; anything else propagates
+        retry = oom_retry_config(cfg) if is_oom(error) else None
+        if retry is None:
+            raise
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        return _run(retry, sink)
+
+
+def _run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
     p = build_parts(cfg)
     cfg = p.cfg  # with its 'auto' values resolved
-    start_epoch, step, best, history = 0, 0, {"val/acc": float("-inf")}, []
+    start_epoch, step, history = 0, 0, []
     state = sink.restore()
+    init_text = None
     if state is not None:
         checkpoint.restore(state, p.model, p.optimizer, p.precision.scaler)
-        start_epoch, step, best, history = state["epoch"], state["step"], state["best"], state["history"]
+        _restore_extras(p, state)
+        start_epoch, step, history = state["epoch"], state["step"], state["history"]
+    else:
+        report = apply_init(cfg.init, p.model, p.optimizer, p.ema)  # never again on a resumed run
+        init_text = report.as_text() if report is not None else None
     # The first report after a restore carries the epochs before it: one may have been checkpointed but never
     # reached the tracker (e.g. Ctrl-C between the two), and the tracker fills in whatever it lacks.
     restored = list(history)
-    metrics: dict[str, float] = {}
+    metrics: dict[str, Any] = {}
+    epoch = start_epoch
     try:
         for epoch in range(start_epoch, cfg.epochs):
             reset_peak_memory(p.device)
             t0 = time.perf_counter()
             train_metrics, step, samples = train_one_epoch(p, epoch, step)
             train_s = time.perf_counter() - t0
-            metrics = {**train_metrics, **evaluate(p)}
-            best["val/acc"] = max(best["val/acc"], metrics["val/acc"])
+            metrics = {**train_metrics, **_evaluate_all(p)}
             metrics.update({
                 "epoch": epoch + 1,  # epochs completed: ASHA's time axis, MLflow's step
                 "step": step,
-                "val/acc_best": best["val/acc"],
                 "sys/epoch_s": time.perf_counter() - t0,
                 "sys/samples_per_s": samples / train_s,
                 "sys/peak_mem_mb": peak_memory_mb(p.device),
             })
-            history.append(metrics)
+            extra, stop = p.monitors.check_epoch(epoch + 1, metrics, p.model)
+            metrics.update(extra)
+            history.append(dict(metrics))
             state = checkpoint.capture(p.model, p.optimizer, p.precision.scaler, epoch=epoch + 1, step=step,
-                                       best=best, history=history)
-            sink.report({**metrics, RESTORED_HISTORY: restored} if restored else metrics, state)
-            restored = []
+                                       history=history, extra=_extras(p))
+            report = dict(metrics)
+            if restored:
+                report[RESTORED_HISTORY], restored = restored, []
+            if init_text is not None:
+                report[INIT_REPORT], init_text = init_text, None
+            if stop is not None:
+                report.update({STOP_REASON: stop.reason, STOP_DETAIL: stop.detail})
+            sink.report(report, state)
+            if stop is not None:
+                return report
+    except StopTraining as stop:  # diverged mid-epoch
+        metrics = _stopped(p, stop, epoch, step)
+        sink.report(metrics, None)
+        return metrics
+    except Exception as error:  # noqa: BLE001
+        if not is_oom(error) or cfg.monitor.oom_retry:
+            raise
+        metrics = _stopped(p, oom_stop(cfg.data.batch_size, peak_memory_mb(p.device), epoch=epoch + 1), epoch, step)
+        sink.report(metrics, None)
+        return metrics
     finally:
         p.ses.close()
     return metrics

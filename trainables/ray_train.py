@@ -30,14 +30,23 @@ class WorkerResources:
 class _RayTrainSink:
     """Checkpoints through Ray Train's storage, so a retried or resumed trial continues from its last epoch."""
 
+    def __init__(self) -> None:
+        self._last: dict[str, Any] | None = None  # what an in-process retry (out of memory) continues from
+
     def restore(self) -> dict[str, Any] | None:
+        if self._last is not None:
+            return self._last
         ckpt = ray.train.get_checkpoint()
         if ckpt is None:
             return None
         with ckpt.as_directory() as directory:
             return checkpoint.load(directory)
 
-    def report(self, metrics: dict[str, float], state: dict[str, Any]) -> None:
+    def report(self, metrics: dict[str, Any], state: dict[str, Any] | None) -> None:
+        if state is None:  # a stopped run's last words: nothing worth resuming from
+            ray.train.report(metrics)
+            return
+        self._last = state
         with tempfile.TemporaryDirectory() as directory:
             checkpoint.save(state, directory)
             ray.train.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(directory))

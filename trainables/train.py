@@ -13,7 +13,7 @@ from typing import Any
 
 from trainables import checkpoint
 from trainables.config import TrainConfig
-from trainables.loop import run
+from trainables.loop import INIT_REPORT, RESTORED_HISTORY, run
 from trainables.overrides import ConfigError, apply_overrides, parse_set_args
 from trainables.validate import validate
 
@@ -23,14 +23,23 @@ class LocalSink:
 
     def __init__(self, out: Path, resume: bool) -> None:
         self.out, self.resume = out, resume
+        self._last: dict[str, Any] | None = None
         out.mkdir(parents=True, exist_ok=True)
 
     def restore(self) -> dict[str, Any] | None:
+        if self._last is not None:  # an in-process retry continues from the last epoch
+            return self._last
         return checkpoint.load(self.out) if self.resume else None
 
-    def report(self, metrics: dict[str, float], state: dict[str, Any]) -> None:
-        checkpoint.save(state, self.out)
-        print(json.dumps({k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()}), flush=True)
+    def report(self, metrics: dict[str, Any], state: dict[str, Any] | None) -> None:
+        if state is not None:
+            self._last = state
+            checkpoint.save(state, self.out)
+        shown = {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()
+                 if k not in (RESTORED_HISTORY, INIT_REPORT)}
+        print(json.dumps(shown), flush=True)
+        if INIT_REPORT in metrics:
+            print(metrics[INIT_REPORT], file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,10 @@ import timm
 from trainables.config import TrainConfig
 from trainables.data import DATASETS, check_root
 from trainables.optim import OPTIMIZERS
+from trainables.init import check as check_init
 from trainables.overrides import ConfigError
+from trainables.parts import WEIGHTINGS
+from trainables.recipe.mixing import check as _check_recipe
 from trainables.precision import PRECISIONS
 from trainables.schedules import DECAYS
 from trainables.ses import SCHEDULES
@@ -42,5 +45,17 @@ def validate(cfg: TrainConfig, *, check_data: bool = True) -> None:
         raise ConfigError(f"data.val_fraction: expected 0 <= value < 1, got {cfg.data.val_fraction!r}")
     if not 0 <= cfg.model.drop_rate < 1:
         raise ConfigError(f"model.drop_rate: expected 0 <= value < 1, got {cfg.model.drop_rate!r}")
+    _choice("loss_weighting", cfg.loss_weighting, WEIGHTINGS)
+    if len(cfg.log_var_bounds) != 2 or not cfg.log_var_bounds[0] < cfg.log_var_bounds[1]:
+        raise ConfigError(f"log_var_bounds: expected (low, high) with low < high, got {cfg.log_var_bounds!r}")
+    if not 0 < cfg.ema.decay < 1:
+        raise ConfigError(f"ema.decay: expected 0 < value < 1, got {cfg.ema.decay!r}")
+    if cfg.accum_steps < 1:
+        raise ConfigError(f"accum_steps: expected an integer >= 1, got {cfg.accum_steps!r}")
+    try:
+        _check_recipe(cfg.recipe)
+    except ValueError as err:
+        raise ConfigError(f"recipe: {err}") from None
+    check_init(cfg.init)
     if check_data:
         check_root(cfg.data.name, cfg.data.root)

@@ -1,12 +1,13 @@
 """A small SQLite MLflow store in hpstudy's layout, built once per test session (MLflow's schema setup is slow).
 
-Two studies: `ses_beta_sweep` (an older and a newer invocation; 2 configs x 3 seeds + 1 early-stopped + 1 failed)
-and `lr_search` (no config_name tags, one trial without a status tag).
+Three studies: `ses_beta_sweep`, an older and a newer invocation. The newer: baseline and beta=0.3 x 3 seeds + 1
+early-stopped + 1 failed; beta=0.5 x seeds 0-2; beta=0.9 x seeds 0, 1, 4 (two pairs, one unpaired seed); with
+cost (sys/*), train/acc and robustness metrics (rob/acc*) of known values. And two searches: `lr_search` (no
+config_name tags, one trial without a status tag) and `tpe_search` (one config_name label for two learning rates).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -19,14 +20,39 @@ from analysis import load_trials
 T0 = 1_700_000_000_000  # ms; fixed start times make "most recent parent" deterministic
 
 
+# Final val/acc per seed of the configs added for the report (the first two follow a formula in val_acc).
+FINAL = {"beta=0.5": {0: 0.915, 1: 0.905, 2: 0.935}, "beta=0.9": {0: 0.93, 1: 0.94, 4: 0.95}}
+SEEDS = {"beta=0.3": range(4), "baseline": range(4), "beta=0.5": range(3), "beta=0.9": (0, 1, 4)}
+EPOCH_S = [1.1, 1.0, 0.9]  # x the config's cost: sys/epoch_s per epoch, mean 1.0
+COST = {"baseline": 1.0}  # SES configs: 1.2, i.e. +20% epoch time
+
+
 def val_acc(config: str, seed: int) -> list[float]:
     """Known per-epoch val/acc; the last epoch is below the best one, so final and best differ."""
     if config == "baseline":
         return [0.50, 0.92 + 0.01 * seed, 0.90 + 0.01 * seed]
+    if config in FINAL:
+        return [0.55, FINAL[config][seed] + 0.02, FINAL[config][seed]]
     return [0.55, 0.93 + 0.02 * seed, 0.91 + 0.02 * seed]
 
 
-def _trial(client, exp_id, parent_id, start, *, params, tags, accs, mlflow_status="FINISHED"):
+def cost(config: str) -> float:
+    return COST.get(config, 1.2)
+
+
+def gap(seed: int) -> float:
+    """train/acc - val/acc of every epoch of a trial."""
+    return 0.01 * (1 + seed % 2)
+
+
+def rob(config: str, seed: int) -> dict[str, float]:
+    """Final robustness metrics: per corruption, and their mean as rob/acc."""
+    final = val_acc(config, seed)[-1]
+    per = {"rob/acc/gaussian_noise": final - 0.3, "rob/acc/fog": final - (0.1 if config == "baseline" else 0.05)}
+    return {"rob/acc": sum(per.values()) / 2, **per}
+
+
+def _trial(client, exp_id, parent_id, start, *, params, tags, accs, mlflow_status="FINISHED", extra=None):
     tags = {"mlflow.parentRunId": parent_id, "hpstudy.role": "trial", **tags}
     run = client.create_run(exp_id, start_time=start, tags=tags)
     n = len(accs)
@@ -35,13 +61,28 @@ def _trial(client, exp_id, parent_id, start, *, params, tags, accs, mlflow_statu
     metrics = [Metric("val/acc", accs[i], T0 + k, i + 1) for k, i in enumerate(order)]
     metrics += [Metric("train/loss", 1.0 / (i + 1), T0 + i, i + 1) for i in range(n)]
     metrics += [Metric("lr", 0.1 * (n - i) / n, T0 + i, i + 1) for i in range(n)]
+    metrics += [Metric(k, v, T0 + i, i + 1) for i, epoch in enumerate(extra or []) for k, v in epoch.items()]
     client.log_batch(run.info.run_id, metrics=metrics, params=[Param(k, str(v)) for k, v in params.items()])
-    client.set_terminated(run.info.run_id, mlflow_status)
+    # a known duration for time/trial_s: 10 s per epoch
+    client.set_terminated(run.info.run_id, mlflow_status, end_time=start + 10_000 * n)
     return run.info.run_id
 
 
+def _extra(config: str, seed: int, accs: list[float], completed: bool) -> list[dict[str, float]]:
+    """Per-epoch train/acc and sys/* (peak memory max 500 MB x cost, at the last epoch); rob/* once, at the
+    last epoch of a completed trial, as an end-of-training evaluation."""
+    epochs = []
+    for i, (acc, s) in enumerate(zip(accs, EPOCH_S)):
+        epoch_s = s * cost(config)
+        epochs.append({"train/acc": acc + gap(seed), "sys/epoch_s": epoch_s, "sys/samples_per_s": 1000 / epoch_s,
+                       "sys/peak_mem_mb": 500.0 * cost(config) - 10 * (len(accs) - 1 - i)})
+    if completed:
+        epochs[-1].update(rob(config, seed))
+    return epochs
+
+
 def _ses_params(config: str, seed: int) -> dict:
-    beta = 0.7 if config == "baseline" else 0.3
+    beta = 0.7 if config == "baseline" else float(config.split("=")[1])
     return {"epochs": 3, "seed": seed, "optim.lr": 0.1, "ses.enabled": config != "baseline", "ses.beta": beta,
             "model.name": "small_cnn", "sched.milestones": (20, 35, 45)}
 
@@ -61,8 +102,8 @@ def store(tmp_path_factory):
                  "hpstudy.status": "completed"})
     parent = client.create_run(exp, start_time=T0 + 10_000, tags=study_tags).info.run_id
     trials, t = {}, T0 + 10_001
-    for config in ("beta=0.3", "baseline"):
-        for seed in range(4):
+    for config, seeds in SEEDS.items():
+        for seed in seeds:
             accs, status, stop, reason = val_acc(config, seed), "completed", 3, ""
             if seed == 3 and config == "baseline":
                 accs, status, stop, reason = accs[:2], "early_stopped", 2, "ASHA at epoch 2"
@@ -72,6 +113,7 @@ def store(tmp_path_factory):
             trials[tid] = _trial(
                 client, exp, parent, t, params=_ses_params(config, seed), accs=accs,
                 mlflow_status="FAILED" if status == "failed" else "FINISHED",
+                extra=_extra(config, seed, accs, completed=status == "completed"),
                 tags={"hpstudy.trial_id": tid, "hpstudy.seed": str(seed), "hpstudy.config_name": config,
                       "hpstudy.status": status, "hpstudy.stop_reason": reason, "hpstudy.stop_epoch": str(stop)},
             )
@@ -87,8 +129,17 @@ def store(tmp_path_factory):
         _trial(client, search, search_parent, T0 + 1 + i, params={"seed": seed, "optim.lr": lr, "epochs": 3},
                accs=[0.5, 0.6 + lr], tags=tags, mlflow_status="FINISHED" if i < 2 else "FAILED")
 
+    # A TPE search names trials by rounded values: two learning rates share the label "lr=0.0123".
+    tpe = client.create_experiment("tpe_search", artifact_location=(tmp / "artifacts_tpe").as_uri())
+    tpe_parent = client.create_run(tpe, start_time=T0, tags={**search_tags, "hpstudy.study": "tpe_search"}).info.run_id
+    for i, (lr, seed) in enumerate([(0.01234, 0), (0.01226, 0), (0.01234, 1)]):
+        tags = {"hpstudy.trial_id": f"t{i}", "hpstudy.seed": str(seed), "hpstudy.config_name": "lr=0.0123",
+                "hpstudy.status": "completed"}
+        _trial(client, tpe, tpe_parent, T0 + 1 + i, params={"seed": seed, "optim.lr": lr, "epochs": 3},
+               accs=[0.5, 0.6], tags=tags)
+
     return SimpleNamespace(uri=uri, parent=parent, old_parent=old, trials=trials, search_parent=search_parent,
-                           val_acc=val_acc)
+                           val_acc=val_acc, gap=gap, rob=rob, cost=cost, tmp=tmp)
 
 
 @pytest.fixture(scope="session")

@@ -30,9 +30,9 @@ def test_unknown_or_non_study_run_id_is_one_line(store):
 
 
 def test_every_trial_of_the_invocation_is_kept_and_marked(trials, store):
-    assert len(trials) == 8  # 2 configs x 3 seeds + early-stopped + failed; the older invocation's trial is not here
+    assert len(trials) == 14  # 4 configs, 12 completed + early-stopped + failed; not the older invocation's trial
     assert set(trials["run_id"]) == set(store.trials.values())
-    assert trials["status"].value_counts().to_dict() == {"completed": 6, "early_stopped": 1, "failed": 1}
+    assert trials["status"].value_counts().to_dict() == {"completed": 12, "early_stopped": 1, "failed": 1}
     failed = trials.set_index("trial_id").loc["beta=0.3_3"]
     assert failed["stop_reason"] == "RuntimeError: CUDA out of memory" and failed["stop_epoch"] == 1
     assert trials.attrs["baseline"] == "baseline" and trials.attrs["parent_run_id"] == store.parent
@@ -40,13 +40,13 @@ def test_every_trial_of_the_invocation_is_kept_and_marked(trials, store):
 
 def test_columns_and_types(trials):
     assert list(trials.columns[:7]) == ["run_id", "trial_id", "config", "seed", "status", "stop_reason", "stop_epoch"]
-    assert pd.api.types.is_integer_dtype(trials["seed"]) and set(trials["seed"]) == {0, 1, 2, 3}
+    assert pd.api.types.is_integer_dtype(trials["seed"]) and set(trials["seed"]) == {0, 1, 2, 3, 4}
     assert pd.api.types.is_bool_dtype(trials["param.ses.enabled"])
     assert pd.api.types.is_float_dtype(trials["param.ses.beta"])
     assert pd.api.types.is_integer_dtype(trials["param.epochs"])
     assert set(trials["param.model.name"]) == {"small_cnn"}
     assert set(trials["param.sched.milestones"]) == {"(20, 35, 45)"}  # not numeric: stays the string MLflow kept
-    assert {"val/acc", "val/acc/best", "train/loss", "lr"} <= set(trials.columns)
+    assert {"val/acc", "val/acc/best", "train/loss", "lr", "gap", "time/epoch_s", "time/trial_s"} <= set(trials.columns)
     assert "train/loss/best" not in trials.columns
 
 
@@ -58,6 +58,18 @@ def test_final_is_the_last_step_and_best_the_max(trials, store):
         assert row["train/loss"] == pytest.approx(1.0 / row["stop_epoch"])
 
 
+def test_derived_metrics(trials, store):
+    """gap from the final epoch, cost metrics reduced over the epochs the trial ran, trial time from run info."""
+    epoch_s = [1.1, 1.0, 0.9]
+    for _, row in trials.iterrows():
+        n, cost = row["stop_epoch"], store.cost(row["config"])
+        assert row["gap"] == pytest.approx(store.gap(row["seed"]))
+        assert row["time/epoch_s"] == pytest.approx(cost * sum(epoch_s[:n]) / n)
+        assert row["sys/samples_per_s/mean"] == pytest.approx(sum(1000 / (cost * s) for s in epoch_s[:n]) / n)
+        assert row["sys/peak_mem_mb/max"] == pytest.approx(500 * cost)
+        assert row["time/trial_s"] == pytest.approx(10.0 * n)
+
+
 def test_config_label_falls_back_to_varying_params(store):
     search = load_trials("lr_search", tracking_uri=store.uri)
     # seed varies too but is never part of a config; epochs is constant
@@ -65,6 +77,13 @@ def test_config_label_falls_back_to_varying_params(store):
     # no status tag: MLflow's own run status stands in
     assert list(search["status"]) == ["completed", "completed", "failed"]
     assert search.attrs["baseline"] is None
+
+
+def test_one_label_over_different_params_is_split_by_those_params(store):
+    tpe = load_trials("tpe_search", tracking_uri=store.uri)
+    # same tag, different optim.lr: not one config; the seed alone never splits one
+    assert list(tpe["config"]) == ["lr=0.0123 [optim.lr=0.01234]", "lr=0.0123 [optim.lr=0.01226]",
+                                   "lr=0.0123 [optim.lr=0.01234]"]
 
 
 def test_history_is_long_and_sorted_by_step(trials, store):
@@ -86,5 +105,5 @@ def test_unknown_run_in_history_is_an_error(store):
 def test_trials_span_search_pages(store, monkeypatch):
     import analysis.load
 
-    monkeypatch.setattr(analysis.load, "_PAGE", 3)  # 8 trials over 3 pages
-    assert len(load_trials(parent_run_id=store.parent, tracking_uri=store.uri)) == 8
+    monkeypatch.setattr(analysis.load, "_PAGE", 5)  # 14 trials over 3 pages
+    assert len(load_trials(parent_run_id=store.parent, tracking_uri=store.uri)) == 14

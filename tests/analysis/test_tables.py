@@ -1,30 +1,72 @@
-"""Multi-seed tables: honest counts, mean/std as numpy computes them, deltas, ordering and Markdown."""
+"""Multi-seed tables: honest counts, mean/std/CI and the paired comparison as scipy computes them, flags, Markdown."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
-from analysis import AnalysisError, format_markdown, multiseed_table
+from analysis import AnalysisError, format_markdown, multiseed_table, swept_params
 
 
-def test_counts_mean_std_delta(trials, store):
-    table = multiseed_table(trials, "val/acc", baseline="baseline")
-    assert list(table.index) == ["baseline", "beta=0.3"]
-    assert list(table["n"]) == [3, 3] and list(table["n_other"]) == [1, 1]
-    finals = {c: np.array([store.val_acc(c, s)[-1] for s in range(3)]) for c in table.index}
-    for config, x in finals.items():
+def _finals(store, config, seeds):
+    return np.array([store.val_acc(config, s)[-1] for s in seeds])
+
+
+@pytest.fixture(scope="module")
+def table(trials):
+    return multiseed_table(trials, "val/acc", baseline="baseline")
+
+
+def test_counts_mean_std_ci_delta(table, store):
+    assert list(table.index) == ["baseline", "beta=0.3", "beta=0.5", "beta=0.9"]
+    assert list(table["n"]) == [3, 3, 3, 3] and list(table["n_other"]) == [1, 1, 0, 0]
+    seeds = {"baseline": range(3), "beta=0.3": range(3), "beta=0.5": range(3), "beta=0.9": (0, 1, 4)}
+    for config, s in seeds.items():
+        x = _finals(store, config, s)
         assert table.loc[config, "mean"] == pytest.approx(x.mean())
         assert table.loc[config, "std"] == pytest.approx(x.std(ddof=1))
+        low, high = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
+        assert (table.loc[config, "ci_low"], table.loc[config, "ci_high"]) == pytest.approx((low, high))
     assert table.loc["baseline", "delta"] == 0
-    assert table.loc["beta=0.3", "delta"] == pytest.approx(finals["beta=0.3"].mean() - finals["baseline"].mean())
+    base = _finals(store, "baseline", range(3))
+    assert table.loc["beta=0.3", "delta"] == pytest.approx(_finals(store, "beta=0.3", range(3)).mean() - base.mean())
+
+
+def test_paired_columns_equal_scipy_on_matching_seeds(table, store):
+    base = _finals(store, "baseline", range(3))
+    for config in ("beta=0.3", "beta=0.5"):
+        x = _finals(store, config, range(3))
+        row = table.loc[config]
+        ref = stats.ttest_rel(x, base)
+        assert row["n_pairs"] == 3 and row["flag"] == ""
+        assert (row["t"], row["p"]) == pytest.approx((ref.statistic, ref.pvalue))
+        d = x - base
+        assert row["d_z"] == pytest.approx(d.mean() / d.std(ddof=1))
+        assert row["delta_ci_low"] <= d.mean() <= row["delta_ci_high"]
+        assert row["var_ratio"] == pytest.approx(x.var(ddof=1) / base.var(ddof=1))
+
+
+def test_too_few_pairs_or_unpaired_seeds_are_flagged_not_tested(table):
+    row = table.loc["beta=0.9"]  # seeds 0, 1, 4 against the baseline's 0, 1, 2
+    assert row["n_pairs"] == 2
+    assert row["flag"] == "n<3; unpaired seeds: 4 here, 2 in baseline"
+    assert row[["t", "p", "delta_ci_low", "delta_ci_high", "d_z"]].isna().all()
+    assert not np.isnan(row["delta"]) and not np.isnan(row["var_ratio"])  # descriptive numbers stay
+    assert pd.isna(table.loc["baseline", "n_pairs"]) and table.loc["baseline", "flag"] == ""
+
+
+def test_bootstrap_is_reproducible_and_seeded(trials):
+    a = multiseed_table(trials, "val/acc", baseline="baseline", seed=1)
+    b = multiseed_table(trials, "val/acc", baseline="baseline", seed=1)
+    pd.testing.assert_frame_equal(a, b)
 
 
 def test_statuses_choose_what_counts(trials):
     table = multiseed_table(trials, "val/acc", statuses=("completed", "early_stopped"))
     assert table.loc["baseline", "n"] == 4 and table.loc["baseline", "n_other"] == 0
-    assert "delta" not in table.columns
+    assert "delta" not in table.columns and "flag" not in table.columns
 
 
 def test_errors_are_one_line_and_list_what_exists(trials):
@@ -37,8 +79,9 @@ def test_errors_are_one_line_and_list_what_exists(trials):
     assert "\n" not in msg and "val/acc" in msg and "train/loss" in msg and "param." not in msg
 
 
-def _frame(rows):
-    return pd.DataFrame(rows, columns=["config", "status", "val/acc"])
+def _frame(rows, seeds=None):
+    frame = pd.DataFrame(rows, columns=["config", "status", "val/acc"])
+    return frame.assign(seed=seeds) if seeds is not None else frame
 
 
 def test_single_seed_and_empty_configs_keep_rows_in_natural_order():
@@ -46,22 +89,37 @@ def test_single_seed_and_empty_configs_keep_rows_in_natural_order():
                      ("beta=0.05", "failed", np.nan), ("baseline", "completed", 0.85)])
     table = multiseed_table(trials, baseline="baseline")
     assert list(table.index) == ["baseline", "beta=0.05", "beta=0.3", "beta=1.0"]
-    assert np.isnan(table.loc["beta=1.0", "std"])  # n=1: no spread to report
+    assert np.isnan(table.loc["beta=1.0", "std"]) and np.isnan(table.loc["beta=1.0", "ci_low"])  # n=1: no spread
     assert table.loc["beta=0.05", "n"] == 0 and table.loc["beta=0.05", "n_other"] == 1
     assert np.isnan(table.loc["beta=0.05", "mean"])
+    assert set(table["flag"].iloc[1:]) == {"seeds unknown"}  # no seed column: nothing can be paired
 
 
-def test_markdown(trials):
-    md = format_markdown(multiseed_table(trials, baseline="baseline"), "val/acc")
+def test_repeated_seeds_cannot_be_paired():
+    rows = [("b", "completed", v) for v in (0.5, 0.6, 0.7)] + [("x", "completed", v) for v in (0.6, 0.7, 0.8, 0.9)]
+    table = multiseed_table(_frame(rows, seeds=[0, 1, 2, 0, 1, 2, 2]), baseline="b")
+    assert table.loc["x", "flag"] == "repeated seeds: 2" and np.isnan(table.loc["x", "p"])
+
+
+def test_markdown(table):
+    md = format_markdown(table, "val/acc")
     lines = md.splitlines()
-    assert "completed" in lines[0]
-    rows = [ln for ln in lines if ln.startswith("| ") and not ln.startswith("| config")]
-    assert lines[2] == "| config | n | val/acc (%) | Δ vs baseline (pp) |"
-    assert rows[0] == "| baseline | 3 (+1) | 91.00 ± 1.00 | — |"
-    assert rows[1] == "| beta=0.3 | 3 (+1) | 93.00 ± 2.00 | +2.00 |"
+    assert "completed" in lines[0] and "paired t-test" in lines[1]
+    assert lines[3].startswith("| config | n | val/acc (%) | 95% CI | Δ vs baseline (pp) | 95% CI of Δ |")
+    rows = {ln.split(" | ")[0][2:]: ln for ln in lines if ln.startswith("| ") and not ln.startswith("| config")}
+    assert rows["baseline"].startswith("| baseline | 3 (+1) | 91.00 ± 1.00 | [88.52, 93.48] | — |")
+    assert rows["beta=0.3"].startswith("| beta=0.3 | 3 (+1) | 93.00 ± 2.00 | ")
+    assert "| +2.00 | " in rows["beta=0.3"] and "| 4× |" in rows["beta=0.3"]
+    assert "| n<3; unpaired seeds: 4 here, 2 in baseline |" in rows["beta=0.9"]
 
 
 def test_markdown_without_baseline_or_spread():
     table = multiseed_table(_frame([("a|b", "completed", 0.5)]))
     md = format_markdown(table, "val/acc")
-    assert "Δ" not in md and "| a\\|b | 1 | 50.00 |" in md
+    assert "Δ" not in md and "| a\\|b | 1 | 50.00 | — |" in md
+
+
+def test_swept_params_are_numeric_constant_per_config_and_skip_the_baseline(trials):
+    swept = swept_params(trials, baseline="baseline")
+    assert list(swept) == ["ses.beta"]  # epochs, optim.lr: constant; seed: run-specific; ses.enabled: a bool
+    assert swept["ses.beta"].to_dict() == {"beta=0.3": 0.3, "beta=0.5": 0.5, "beta=0.9": 0.9}

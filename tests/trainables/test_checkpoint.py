@@ -31,7 +31,7 @@ def _draws():
 def test_save_load_restore_round_trip(tmp_path):
     model, optimizer, scaler = _parts()
     _step(model, optimizer)
-    state = checkpoint.capture(model, optimizer, scaler, epoch=2, step=14, best={"val/acc": 0.5},
+    state = checkpoint.capture(model, optimizer, scaler, epoch=2, step=14, extra={"monitor": {"best": 0.5}},
                                history=[{"epoch": 1, "val/acc": 0.4}, {"epoch": 2, "val/acc": 0.5}])
     path = checkpoint.save(state, tmp_path)
     assert path.exists() and not list(tmp_path.glob("*.tmp"))  # written atomically
@@ -40,7 +40,7 @@ def test_save_load_restore_round_trip(tmp_path):
     expected_next = [p.detach().clone() for p in model.parameters()]
 
     loaded = checkpoint.load(tmp_path)
-    assert (loaded["epoch"], loaded["step"], loaded["best"]) == (2, 14, {"val/acc": 0.5})
+    assert (loaded["epoch"], loaded["step"], loaded["monitor"]) == (2, 14, {"best": 0.5})
     fresh_model, fresh_optimizer, fresh_scaler = _parts(seed=1)
     checkpoint.restore(loaded, fresh_model, fresh_optimizer, fresh_scaler)
     assert _draws() == expected_draws  # torch, numpy and python RNGs all rewound
@@ -60,15 +60,15 @@ def test_load_without_checkpoint_is_none(tmp_path):
 
 def test_save_overwrites_previous(tmp_path):
     model, optimizer, scaler = _parts()
-    checkpoint.save(checkpoint.capture(model, optimizer, scaler, epoch=1, step=5, best={}, history=[]), tmp_path)
-    checkpoint.save(checkpoint.capture(model, optimizer, scaler, epoch=2, step=10, best={}, history=[]), tmp_path)
+    checkpoint.save(checkpoint.capture(model, optimizer, scaler, epoch=1, step=5, history=[]), tmp_path)
+    checkpoint.save(checkpoint.capture(model, optimizer, scaler, epoch=2, step=10, history=[]), tmp_path)
     assert checkpoint.load(tmp_path)["epoch"] == 2
 
 
 def test_captured_state_is_a_snapshot():
     model, optimizer, scaler = _parts()
     _step(model, optimizer)
-    state = checkpoint.capture(model, optimizer, scaler, epoch=1, step=1, best={}, history=[])
+    state = checkpoint.capture(model, optimizer, scaler, epoch=1, step=1, history=[])
     weight = state["model"]["0.weight"].clone()
     momentum = state["optimizer"]["state"][0]["momentum_buffer"].clone()
     _step(model, optimizer)
@@ -79,7 +79,7 @@ def test_captured_state_is_a_snapshot():
 def test_restore_leaves_the_state_untouched():
     model, optimizer, scaler = _parts()
     _step(model, optimizer)
-    state = checkpoint.capture(model, optimizer, scaler, epoch=1, step=1, best={}, history=[])
+    state = checkpoint.capture(model, optimizer, scaler, epoch=1, step=1, history=[])
     state["optimizer"] = {**state["optimizer"], "state": {  # a private copy, so only restore() can alias it
         i: {k: v.clone() for k, v in s.items()} for i, s in state["optimizer"]["state"].items()}}
     momentum = state["optimizer"]["state"][0]["momentum_buffer"].clone()

@@ -42,7 +42,7 @@ def _step(model, optimizer, seed: int = 0):
 
 def _saved(tmp_path, model, optimizer, **extra):
     state = checkpoint.capture(model, optimizer, torch.amp.GradScaler("cpu", enabled=False), epoch=124, step=124 * 7,
-                               best={}, history=[])
+                               history=[])
     return checkpoint.save({**state, **extra}, tmp_path)
 
 
@@ -75,7 +75,7 @@ def test_continue_restarts_the_lr_schedule_at_step_zero(tmp_path):
     first = loop.build_parts(apply_overrides(TrainConfig(), tiny))
     _, step, _ = loop.train_one_epoch(first, 0, 0)
     checkpoint.save(checkpoint.capture(first.model, first.optimizer, first.precision.scaler, epoch=1, step=step,
-                                       best={}, history=[]), tmp_path)
+                                       history=[]), tmp_path)
     cfg = apply_overrides(TrainConfig(), {**tiny, "optim.lr": 2e-4, "sched.eta_min": 1e-5,
                                           "init.checkpoint": str(tmp_path)})
     p = loop.build_parts(cfg)

@@ -28,7 +28,8 @@ class TargetsAndLoss(NamedTuple):
     loss_fn: nn.Module  # SoftTargetCrossEntropy exactly when mix_fn is set, else CrossEntropyLoss
 
 
-def _check(cfg: RecipeConfig) -> None:
+def check(cfg: RecipeConfig) -> None:
+    """Raise ValueError naming the values when the recipe settings cannot work."""
     if cfg.mixup_alpha < 0 or cfg.cutmix_alpha < 0:
         raise ValueError(f"`mixup_alpha >= 0 and cutmix_alpha >= 0` must hold, but got "
                          f"({cfg.mixup_alpha=}, {cfg.cutmix_alpha=}).")
@@ -47,7 +48,7 @@ def build_targets_and_loss(cfg: RecipeConfig, num_classes: int, *, batch_size: i
     Mixup draws from numpy's global RNG (seed it, and checkpoint its state, for reproducible runs). Label
     smoothing is folded into the soft targets when mixing, so it means the same thing with mixing on or off.
     """
-    _check(cfg)
+    check(cfg)
     if cfg.mixup_alpha == 0 and cfg.cutmix_alpha == 0:
         return TargetsAndLoss(None, nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing))
     if batch_size % 2:

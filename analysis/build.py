@@ -1,0 +1,151 @@
+"""Everything a study report says, computed from the trials frame: per-metric tables, overhead and Pareto front.
+
+Pure computation (no files, no MLflow), so a bad baseline, metric or objective fails before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analysis.formats import format_markdown, format_overview_markdown, metric_direction, notes
+from analysis.load import AnalysisError
+from analysis.overhead import format_overhead_markdown, overhead_summary, overhead_table
+from analysis.pareto import format_pareto_markdown, pareto_table
+from analysis.tables import metric_columns, multiseed_table, sort_best_first
+
+DEFAULT_METRICS = ("val/acc", "val/acc_best", "rob/acc", "gap")  # the first present one leads the report
+COST_OBJECTIVE = ("time/epoch_s", "min")
+
+
+@dataclass
+class Report:
+    trials: pd.DataFrame
+    baseline: str | None
+    metrics: list[str]
+    tables: dict[str, pd.DataFrame]  # metric -> multiseed_table, rows in report order
+    overhead: pd.DataFrame
+    pareto: pd.DataFrame | None  # None with fewer than two objectives logged
+    statuses: tuple[str, ...] = ("completed",)
+    left_out: list[str] = field(default_factory=list)  # what the report could not include, and why
+
+    @property
+    def study(self) -> str:
+        return str(self.trials.attrs.get("study"))
+
+    @property
+    def parent_run_id(self) -> str:
+        return str(self.trials.attrs.get("parent_run_id"))
+
+    @property
+    def configs(self) -> list[str]:
+        """Configs in report order: the baseline first, or the best mean of the lead metric first in a search."""
+        return [str(c) for c in self.tables[self.metrics[0]].index]
+
+    def counts(self) -> str:
+        """"10 trials: 9 completed, 1 failed": every trial of the invocation, however it ended."""
+        by_status = ", ".join(f"{n} {s}" for s, n in self.trials["status"].value_counts().items())
+        return f"{len(self.trials)} trials: {by_status or 'none'}"
+
+    def headline(self) -> str:
+        return f"{self.study}: {self.counts()}"
+
+    def main_table(self) -> str:
+        """The lead metric's table: what a terminal shows first."""
+        return format_markdown(self.tables[self.metrics[0]], self.metrics[0])
+
+    def markdown(self) -> str:
+        """table.md: headline, all metrics side by side (best bold), then one detailed table per metric."""
+        base = f"; baseline `{self.baseline}`" if self.baseline is not None else "; no baseline (best first)"
+        lead = self.tables[self.metrics[0]]
+        parts = [f"# {self.study}", "", f"{self.headline()}; parent run `{self.parent_run_id}`{base}.", "",
+                 *notes(lead), "", "## Overview", "", format_overview_markdown(self.tables)]
+        for metric, table in self.tables.items():
+            parts += [f"## {metric}", "", format_markdown(table, metric, with_notes=False)]
+        parts += [f"_{note}_\n" for note in self.left_out]
+        return "\n".join(parts)
+
+    def overhead_markdown(self) -> str:
+        return format_overhead_markdown(self.overhead)
+
+    def pareto_markdown(self) -> str | None:
+        return None if self.pareto is None else format_pareto_markdown(self.pareto)
+
+    def terminal_lines(self) -> list[str]:
+        """The short version after the main table: who is on the Pareto front, what each config costs."""
+        lines = [self.pareto_markdown().splitlines()[0]] if self.pareto is not None else []
+        cost = overhead_summary(self.overhead)
+        if cost:
+            lines.append(f"epoch time vs {self.baseline}: " + ", ".join(cost))
+        return lines
+
+
+def _logged(trials: pd.DataFrame, metric: str) -> bool:
+    return metric in trials.columns and bool(trials[metric].notna().any())
+
+
+def _check_metrics(trials: pd.DataFrame, metrics: Iterable[str]) -> None:
+    missing = [m for m in metrics if not _logged(trials, m)]
+    if missing:
+        have = [m for m in metric_columns(trials) if _logged(trials, m)]
+        raise AnalysisError(f"metric {', '.join(map(repr, missing))} never logged in this study; "
+                            f"logged: {', '.join(have) or '(none)'}")
+
+
+def default_metrics(trials: pd.DataFrame, lead: str | None = None) -> list[str]:
+    """`lead` (the study's metric) first, then those of DEFAULT_METRICS that were logged."""
+    out = [lead] if lead else []
+    return out + [m for m in DEFAULT_METRICS if m not in out and _logged(trials, m)]
+
+
+def default_objectives(trials: pd.DataFrame, lead: str, mode: str) -> list[tuple[str, str]]:
+    """The lead metric, robustness when measured, and epoch time: gain against robustness against cost."""
+    out = [(lead, mode)]
+    if lead != "rob/acc" and _logged(trials, "rob/acc"):
+        out.append(("rob/acc", "max"))
+    if _logged(trials, COST_OBJECTIVE[0]):
+        out.append(COST_OBJECTIVE)
+    return out
+
+
+def build_report(
+    trials: pd.DataFrame,
+    *,
+    baseline: str | None = None,
+    metrics: Sequence[str] | None = None,
+    objectives: Sequence[tuple[str, str]] | None = None,
+    mode: str | None = None,
+    statuses: Iterable[str] = ("completed",),
+) -> Report:
+    """Tables for `metrics` (default: `default_metrics`), compared with `baseline` when given, else sorted best
+    first by the first metric in `mode` (default: its natural direction); overhead; Pareto front of `objectives`."""
+    statuses = tuple(statuses)
+    metrics = list(metrics) if metrics else default_metrics(trials)
+    if not metrics:
+        _check_metrics(trials, DEFAULT_METRICS[:1])
+    _check_metrics(trials, metrics)
+    mode = mode or metric_direction(metrics[0])
+    tables = {m: multiseed_table(trials, m, baseline=baseline, statuses=statuses) for m in metrics}
+    if baseline is None:  # a search: best configurations first, every metric in the same row order
+        order = sort_best_first(tables[metrics[0]], mode).index
+        tables = {m: _reordered(t, order) for m, t in tables.items()}
+    left_out = []
+    objectives = list(objectives) if objectives else default_objectives(trials, metrics[0], mode)
+    _check_metrics(trials, [m for m, _ in objectives])
+    pareto = None
+    if len(objectives) >= 2:
+        pareto = pareto_table(trials, objectives, statuses)
+    else:
+        left_out.append(f"no Pareto front: only {objectives[0][0]} of the default objectives was logged "
+                     f"(it adds rob/acc and {COST_OBJECTIVE[0]} when they are)")
+    return Report(trials=trials, baseline=baseline, metrics=metrics, tables=tables,
+                  overhead=overhead_table(trials, baseline, statuses), pareto=pareto, statuses=statuses,
+                  left_out=left_out)
+
+
+def _reordered(table: pd.DataFrame, order) -> pd.DataFrame:
+    out = table.loc[order]
+    out.attrs = table.attrs
+    return out

@@ -1,0 +1,185 @@
+"""Markdown and LaTeX (booktabs) renderings of `multiseed_table` results, with units and honest notes.
+
+Cells are built once as Unicode text (±, ×, —) and translated for LaTeX, so both outputs always agree.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pandas as pd
+
+from analysis.stats import LEVEL, MIN_PAIRS, N_RESAMPLES
+
+_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}", "<": r"\textless{}",
+                ">": r"\textgreater{}"}
+_TEX_UNICODE = {"±": r"$\pm$", "×": r"$\times$", "—": "--", "Δ": r"$\Delta$", "≥": r"$\geq$"}
+
+
+def metric_unit(metric: str) -> tuple[float, str, str]:
+    """(scale, unit, unit of a difference): accuracies in %, their differences and the train-val gap in pp."""
+    if metric == "gap" or metric.startswith("gap/"):  # ours, or the trainer's gap/train_val_acc
+        return 100.0, "pp", "pp"
+    if any(part.startswith("acc") for part in metric.split("/")):
+        return 100.0, "%", "pp"
+    if "samples_per_s" in metric:
+        return 1.0, "samples/s", "samples/s"
+    if metric.endswith("_s") or "_s/" in metric:
+        return 1.0, "s", "s"
+    if "_mb" in metric:
+        return 1.0, "MB", "MB"
+    return 1.0, "", ""
+
+
+def metric_direction(metric: str) -> str:
+    """Which way is better, for bolding and default objectives: accuracy and throughput up, the rest down."""
+    return "max" if "acc" in metric or "samples_per_s" in metric else "min"
+
+
+def _missing(x) -> bool:
+    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
+
+
+def _decimals(table: pd.DataFrame, scale: float, unit: str) -> int:
+    if unit in ("%", "pp"):
+        return 2
+    biggest = (table["mean"].abs() * scale).max()
+    return 1 if not _missing(biggest) and biggest >= 10 else 3
+
+
+def _num(x, scale: float, dec: int, sign: bool = False) -> str:
+    if _missing(x):
+        return "—"
+    return f"{x * scale:+.{dec}f}" if sign else f"{x * scale:.{dec}f}"
+
+
+def _p(p) -> str:
+    return "—" if _missing(p) else "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _label(metric: str, unit: str) -> str:
+    return f"{metric} ({unit})" if unit else metric
+
+
+def _interval(low, high, scale: float, dec: int, sign: bool = False) -> str:
+    return "—" if _missing(low) else f"[{_num(low, scale, dec, sign)}, {_num(high, scale, dec, sign)}]"
+
+
+def _paired_cells(row: pd.Series, scale: float, dec: int) -> list[str]:
+    """CI of Δ, p (or the flag that replaces it), d_z, variance ratio."""
+    ratio = "—" if _missing(row["var_ratio"]) else f"{row['var_ratio']:.2g}×"
+    return [_interval(row["delta_ci_low"], row["delta_ci_high"], scale, dec, sign=True), row["flag"] or _p(row["p"]),
+            "—" if _missing(row["d_z"]) else f"{row['d_z']:.2f}", ratio]
+
+
+def metric_rows(table: pd.DataFrame, metric: str, scale: float, unit: str) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of one metric's table as Unicode text cells."""
+    baseline = table.attrs.get("baseline")
+    dunit = "pp" if unit == "%" else unit
+    dec = _decimals(table, scale, unit)
+    has_delta, paired = "delta" in table.columns, "flag" in table.columns
+    head = ["config", "n", _label(metric, unit), f"{LEVEL:.0%} CI"]
+    if has_delta:
+        head.append(f"Δ vs baseline ({dunit})" if dunit else "Δ vs baseline")
+    if paired:
+        head += [f"{LEVEL:.0%} CI of Δ", "p (paired t)", "d_z", "var ratio"]
+    rows = []
+    for config, row in table.iterrows():
+        n, n_other = int(row["n"]), int(row["n_other"])
+        value = _num(row["mean"], scale, dec) + (f" ± {_num(row['std'], scale, dec)}" if n >= 2 else "")
+        cells = [str(config), f"{n} (+{n_other})" if n_other else f"{n}", value,
+                 _interval(row["ci_low"], row["ci_high"], scale, dec)]
+        if has_delta:
+            cells.append("—" if config == baseline else _num(row["delta"], scale, dec, sign=True))
+        if paired:
+            cells += ["—"] * 4 if config == baseline else _paired_cells(row, scale, dec)
+        rows.append(cells)
+    return head, rows
+
+
+def notes(table: pd.DataFrame) -> list[str]:
+    """What the numbers are, above every table: which trials count, which test, which interval."""
+    statuses = ", ".join(table.attrs.get("statuses", ("completed",)))
+    out = [f"mean ± std (ddof=1) over seeds; n counts trials with status {statuses}; (+k): trials of that config "
+           f"not counted; {LEVEL:.0%} CI: t-interval of the mean."]
+    if "flag" in table.columns:
+        out.append(f"Δ: difference of means; paired over the seeds both configs have: p (paired t-test), "
+                   f"{LEVEL:.0%} CI of Δ (bootstrap BCa, {N_RESAMPLES:,} resamples), d_z = mean Δ / sd Δ; "
+                   f"var ratio = variance / baseline's. No p-value below {MIN_PAIRS} pairs or with unpaired seeds.")
+    return out
+
+
+def _markdown(head: list[str], rows: list[list[str]]) -> list[str]:
+    esc = [[c.replace("|", "\\|") for c in r] for r in rows]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
+    return lines + ["| " + " | ".join(r) + " |" for r in esc]
+
+
+def format_markdown(table: pd.DataFrame, metric: str, scale: float | None = None, unit: str | None = None,
+                    *, with_notes: bool = True) -> str:
+    """A Markdown table of `multiseed_table`'s output, notes first; `scale`/`unit` default to `metric_unit`."""
+    if scale is None or unit is None:
+        scale, unit, _ = metric_unit(metric)
+    head, rows = metric_rows(table, metric, scale, unit)
+    return "\n".join([*(notes(table) + [""] if with_notes else []), *_markdown(head, rows)]) + "\n"
+
+
+def overview_rows(tables: dict[str, pd.DataFrame]) -> tuple[list[str], list[list[str]], list[list[bool]]]:
+    """(header, rows, bold) for all metrics side by side: mean ± std, the best mean of each metric bold."""
+    first = next(iter(tables.values()))
+    head, rows = ["config", "n"], [[str(c), str(int(first.loc[c, "n"]))] for c in first.index]
+    bold = [[False, False] for _ in rows]
+    for metric, table in tables.items():
+        scale, unit, _ = metric_unit(metric)
+        dec = _decimals(table, scale, unit)
+        head.append(_label(metric, unit))
+        means = table["mean"].reindex(first.index)
+        # no "best" train-val gap: a smaller one can mean underfitting as well as less overfitting
+        best = None if metric == "gap" else means.max() if metric_direction(metric) == "max" else means.min()
+        for i, config in enumerate(first.index):
+            row = table.loc[config]
+            n = int(row["n"])
+            cell = _num(row["mean"], scale, dec) + (f" ± {_num(row['std'], scale, dec)}" if n >= 2 else "")
+            rows[i].append(cell + (f" (n={n})" if n != int(first.loc[config, "n"]) else ""))
+            # compared as printed, so two means that read the same are both bold
+            bold[i].append(best is not None and not _missing(row["mean"])
+                           and round(row["mean"] * scale, dec) == round(best * scale, dec))
+    return head, rows, bold
+
+
+def format_overview_markdown(tables: dict[str, pd.DataFrame]) -> str:
+    head, rows, bold = overview_rows(tables)
+    rows = [[f"**{c}**" if b else c for c, b in zip(r, bs)] for r, bs in zip(rows, bold)]
+    return "\n".join(_markdown(head, rows)) + "\n"
+
+
+def tex(cell: str) -> str:
+    """Unicode table text -> LaTeX: specials escaped, then ±, ×, — and minus signs as LaTeX."""
+    out = "".join(_TEX_SPECIAL.get(ch, ch) for ch in cell)
+    for uni, latex in _TEX_UNICODE.items():
+        out = out.replace(uni, latex)
+    return re.sub(r"(?<![\w.])-(?=\d)", "$-$", out)
+
+
+def _tabular(head: list[str], rows: list[list[str]], bold: list[list[bool]] | None = None) -> list[str]:
+    bold = bold or [[False] * len(r) for r in rows]
+    body = [" & ".join(rf"\textbf{{{tex(c)}}}" if b else tex(c) for c, b in zip(r, bs)) + r" \\"
+            for r, bs in zip(rows, bold)]
+    return [rf"\begin{{tabular}}{{l{'r' * (len(head) - 1)}}}", r"\toprule", " & ".join(map(tex, head)) + r" \\",
+            r"\midrule", *body, r"\bottomrule", r"\end{tabular}"]
+
+
+def format_latex(tables: dict[str, pd.DataFrame], title: str = "") -> str:
+    """booktabs tables: all metrics side by side (best bold), then one comparison table per metric."""
+    caption = f"{title}: " if title else ""
+    lines = [r"% needs \usepackage{booktabs}", r"\begin{table}[t]", r"\centering",
+             rf"\caption{{{tex(caption + 'mean ± std (ddof=1) over seeds; the best mean of each metric in bold.')}}}"]
+    lines += _tabular(*overview_rows(tables)) + [r"\end{table}", ""]
+    for metric, table in tables.items():
+        scale, unit, _ = metric_unit(metric)
+        text = f"{caption}{metric}. " + " ".join(notes(table))
+        lines += [r"\begin{table}[t]", r"\centering", rf"\caption{{{tex(text)}}}"]
+        lines += _tabular(*metric_rows(table, metric, scale, unit)) + [r"\end{table}", ""]
+    return "\n".join(lines)
