@@ -45,10 +45,15 @@ def evaluate(p: Parts, model: nn.Module, suffix: str = "") -> dict[str, float]:
     return means.result()
 
 
-def _evaluate_all(p: Parts) -> dict[str, float]:
+def _evaluate_all(p: Parts, epoch: int | None = None) -> dict[str, float]:
+    """Validation of the weights (and the EMA's); corruption robustness too when it is due after `epoch` epochs."""
     metrics = evaluate(p, p.model)
     if p.ema is not None:
         metrics.update(evaluate(p, p.ema.module, "_ema"))
+    if p.rob is not None and epoch is not None and p.rob.due(epoch, p.cfg.epochs):
+        p.model.eval()
+        with p.precision.autocast():
+            metrics.update(p.rob(p.model))
     return metrics
 
 
@@ -118,11 +123,12 @@ def _run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
             t0 = time.perf_counter()
             train_metrics, step, samples = train_one_epoch(p, epoch, step)
             train_s = time.perf_counter() - t0
-            metrics = {**train_metrics, **_evaluate_all(p)}
+            metrics = {**train_metrics, **_evaluate_all(p, epoch + 1)}
             metrics.update({
                 "epoch": epoch + 1,  # epochs completed: ASHA's time axis, MLflow's step
                 "step": step,
-                "sys/epoch_s": time.perf_counter() - t0,
+                # robustness is timed on its own (sys/rob_eval_s): epoch times stay comparable across epochs
+                "sys/epoch_s": time.perf_counter() - t0 - metrics.get("sys/rob_eval_s", 0.0),
                 "sys/samples_per_s": samples / train_s,
                 "sys/peak_mem_mb": peak_memory_mb(p.device),
             })

@@ -18,7 +18,8 @@ from trainables.models import build_model
 from trainables.monitors import Monitors
 from trainables.optim import build_optimizer
 from trainables.precision import Precision, build_precision, resolve_device
-from trainables.recipe import build_ema, build_targets_and_loss
+from trainables.recipe import RandAugmentBatch, build_ema, build_targets_and_loss
+from trainables.robustness import build_robustness
 from trainables.schedules import build_lr_schedule
 from trainables.ses import build_ses
 from trainables.uncertainty import UncertaintyWeighting
@@ -46,6 +47,7 @@ class Parts:
     weighting: Callable[[Mapping[str, Tensor]], tuple[Tensor, dict[str, Tensor]]]
     ema: Any  # timm ModelEmaV3 | None
     monitors: Monitors
+    rob: Any  # RobustnessEval | None: rob/acc on corrupted validation images, every N epochs and at the end
     steps_per_epoch: int  # optimizer steps
 
 
@@ -73,7 +75,9 @@ def build_parts(cfg: TrainConfig) -> Parts:
         torch.set_num_threads(cfg.num_threads)
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
-    data = build_data(cfg.data, cfg.seed, device)
+    randaugment = (RandAugmentBatch(cfg.recipe.randaugment_n, cfg.recipe.randaugment_m)
+                   if cfg.recipe.randaugment_n > 0 else None)
+    data = build_data(cfg.data, cfg.seed, device, extra_augment=randaugment)
     model = build_model(cfg.model, num_classes=data.num_classes, in_chans=data.in_chans, image_size=data.image_size,
                         grad_checkpointing=cfg.grad_checkpointing).to(device)
     ema = build_ema(model, cfg.ema)  # before SES: the EMA copy must not carry SES hooks
@@ -87,5 +91,6 @@ def build_parts(cfg: TrainConfig) -> Parts:
         lr_at=build_lr_schedule(cfg.sched, cfg.optim.lr, steps, cfg.epochs),
         ses=build_ses(model, cfg.ses, total_steps=steps * cfg.epochs),
         mix_fn=mix_fn, loss_fn=loss_fn.to(device), weighting=_weighting(cfg, optimizer, device), ema=ema,
-        monitors=Monitors(cfg.monitor, num_classes=data.num_classes), steps_per_epoch=steps,
+        monitors=Monitors(cfg.monitor, num_classes=data.num_classes),
+        rob=build_robustness(cfg.rob, data), steps_per_epoch=steps,
     )

@@ -11,6 +11,7 @@ from trainables.init import check as check_init
 from trainables.overrides import ConfigError
 from trainables.parts import WEIGHTINGS
 from trainables.recipe.mixing import check as _check_recipe
+from trainables.robustness.evaluate import resolve_corruptions
 from trainables.precision import PRECISIONS
 from trainables.schedules import DECAYS
 from trainables.ses import SCHEDULES
@@ -57,5 +58,10 @@ def validate(cfg: TrainConfig, *, check_data: bool = True) -> None:
     except ValueError as err:
         raise ConfigError(f"recipe: {err}") from None
     check_init(cfg.init)
+    if cfg.rob.enabled:
+        try:  # channels are known only once the data is read: `saturate` on grayscale fails at the trial's start
+            resolve_corruptions(cfg.rob, 3)
+        except ValueError as err:
+            raise ConfigError(f"rob: {err}") from None
     if check_data:
         check_root(cfg.data.name, cfg.data.root)

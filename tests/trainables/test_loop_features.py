@@ -116,3 +116,30 @@ def test_warm_start_onto_a_different_head_fails_unless_partial(tmp_path):
     with pytest.raises(ValueError, match="fc"):
         _run(**{"init.checkpoint": str(tmp_path), "init.mode": "warm"})
     assert _run(**{"init.checkpoint": str(tmp_path), "init.mode": "warm", "init.allow_partial": True}).reports
+
+
+def test_robustness_is_evaluated_when_due_and_timed_on_its_own():
+    sink = _run(**{"epochs": 3, "rob.enabled": True, "rob.every": 2, "rob.max_images": 64,
+                   "rob.corruptions": ("gaussian_noise", "contrast"), "rob.severities": (1, 5)})
+    due = [("rob/acc" in r) for r in sink.reports]
+    assert due == [False, True, True]  # every 2nd epoch and the last
+    last = sink.reports[-1]
+    assert set(k for k in last if k.startswith("rob/acc/")) == {"rob/acc/gaussian_noise", "rob/acc/contrast"}
+    assert last["rob/acc"] == pytest.approx((last["rob/acc/gaussian_noise"] + last["rob/acc/contrast"]) / 2)
+    assert last["sys/rob_eval_s"] > 0
+
+
+def test_randaugment_runs_on_the_training_batches(monkeypatch):
+    from trainables import parts
+    from trainables.recipe import RandAugmentBatch
+
+    calls = []
+
+    class Counting(RandAugmentBatch):
+        def __call__(self, images, generator=None):
+            calls.append(images.dtype)
+            return super().__call__(images, generator)
+
+    monkeypatch.setattr(parts, "RandAugmentBatch", Counting)
+    _run(**{"recipe.randaugment_n": 2, "recipe.randaugment_m": 9, "epochs": 1})
+    assert calls and set(calls) == {torch.uint8}  # on uint8 pixels, before normalization

@@ -62,6 +62,10 @@ def check_root(name: str, root: str) -> None:
     _lookup(name).check(root)
 
 
-def build_data(cfg: DataConfig, seed: int, device: torch.device | str = "cpu") -> DataBundle:
-    """Read, split (by cfg.split_seed) and place `cfg.name` on `device`; `seed` fixes batch order and augmentation."""
-    return _lookup(cfg.name).build(cfg, seed, torch.device(device))
+def build_data(cfg: DataConfig, seed: int, device: torch.device | str = "cpu", *,
+               extra_augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None) -> DataBundle:
+    """Read, split (by cfg.split_seed) and place `cfg.name` on `device`; `seed` fixes batch order and augmentation.
+
+    `extra_augment` (e.g. RandAugment) runs on each uint8 training batch after crop/flip, on the device.
+    """
+    return _lookup(cfg.name).build(cfg, seed, torch.device(device), extra_augment=extra_augment)

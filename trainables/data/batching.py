@@ -5,7 +5,7 @@ transform (uint8 -> random crop/flip -> normalized float) behind the `DataBundle
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
 import numpy as np
 import torch
@@ -66,22 +66,30 @@ def random_hflip(x: Tensor, gen: torch.Generator) -> Tensor:
 class BatchTransform:
     """uint8 batch on the device -> normalized float32, with crop (+ flip where labels allow it) for training."""
 
-    def __init__(self, stats: Stats, image_size: int, *, augment: bool, flip: bool, device: torch.device):
+    def __init__(self, stats: Stats, image_size: int, *, augment: bool, flip: bool, device: torch.device,
+                 extra: Callable[[Tensor, torch.Generator], Tensor] | None = None):
         mean, std = (torch.tensor(s, dtype=torch.float32, device=device).view(1, -1, 1, 1) for s in stats)
         self.scale = 1.0 / (255.0 * std)  # (x/255 - mean)/std == x*scale - shift: two passes over the batch
         self.shift = mean / std
         self.pad = max(1, image_size // 8)  # 4 px for 32x32, 3 for 28x28, 1 for 8x8
         self.augment = augment
         self.flip = flip  # off for digits: a mirrored 2, 3, 7 ... is not that digit
+        self.extra = extra  # further uint8 augmentation after crop/flip (RandAugment), drawing from the same generator
 
     def normalize(self, x: Tensor) -> Tensor:
         return x.float().mul_(self.scale).sub_(self.shift)
+
+    def unit(self, x: Tensor) -> Tensor:
+        """Inverse of `normalize`: float32 pixels in [0, 1], snapped back onto the uint8 levels k / 255."""
+        return ((x + self.shift) / self.scale).round_().clamp_(0, 255).div_(255)
 
     def train(self, x: Tensor, gen: torch.Generator) -> Tensor:
         if self.augment:
             x = random_crop(x, self.pad, gen)
             if self.flip:
                 x = random_hflip(x, gen)
+            if self.extra is not None:
+                x = self.extra(x, gen)
         return self.normalize(x)
 
 
@@ -92,6 +100,8 @@ def measure_stats(images: Tensor) -> Stats:
 
 
 class BatchSource(Protocol):
+    transform: BatchTransform  # how val() normalized its batches; DataBundle.val_raw undoes it
+
     def train(self, epoch: int) -> Iterator[Batch]: ...
     def val(self) -> Iterator[Batch]: ...
     def test(self) -> Iterator[Batch]: ...
@@ -123,6 +133,21 @@ class DataBundle:
 
     def steps_per_epoch(self) -> int:
         return self.source.steps_per_epoch()
+
+    def val_raw(self, max_images: int = 0) -> Iterator[Batch]:
+        """The first `max_images` (0 = all) validation images as in `val_batches`, but as float32 in [0, 1] before
+        normalization (to corrupt them first, trainables.robustness). Recovered from the normalized batches, so
+        every source supports it; exact, as pixels are uint8 levels."""
+        left = max_images if max_images > 0 else self.num_val
+        for x, y in self.source.val():
+            yield self.source.transform.unit(x[:left]), y[:left]
+            left -= y.shape[0]
+            if left <= 0:
+                return
+
+    def normalize(self, x01: Tensor) -> Tensor:
+        """Float images in [0, 1] (e.g. from `val_raw`) normalized as every batch of this bundle is."""
+        return self.source.transform.normalize(x01 * 255)
 
 
 def check_sizes(name: str, num_train: int) -> None:

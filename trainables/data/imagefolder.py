@@ -71,13 +71,14 @@ class FolderSource:
 
 
 def build_imagefolder(cfg: DataConfig, seed: int, device: torch.device,
-                      image_size: int = IMAGE_SIZE) -> DataBundle:
+                      image_size: int = IMAGE_SIZE, extra_augment=None) -> DataBundle:
     """Index the folder (no decoding yet), split it, and normalize with ImageNet statistics."""
     dataset = open_folder(cfg.root, "train", image_size)
     train, val = split_indices(len(dataset), cfg.val_fraction, cfg.split_seed)
     train = limit(train, cfg.limit_train)
     check_sizes(cfg.name, len(train))
-    transform = BatchTransform(IMAGENET_STATS, image_size, augment=cfg.augment, flip=True, device=device)
+    transform = BatchTransform(IMAGENET_STATS, image_size, augment=cfg.augment, flip=True, device=device,
+                               extra=extra_augment)
     source = FolderSource(dataset, train, val, transform, cfg, seed, device, image_size)
     return DataBundle(num_classes=len(dataset.classes), in_chans=3, image_size=image_size, num_train=len(train),
                       num_val=len(val), source=source)

@@ -59,7 +59,7 @@ class TensorSource:
 
 
 def build_in_memory(cfg: DataConfig, seed: int, device: torch.device, *, read: Reader, flip: bool,
-                    stats: Stats | None) -> DataBundle:
+                    stats: Stats | None, extra_augment=None) -> DataBundle:
     """Read, split and upload one in-memory dataset; `stats=None` measures mean/std on the training split."""
     raw = read(cfg.root, "train")
     images = torch.from_numpy(raw.images)
@@ -69,7 +69,7 @@ def build_in_memory(cfg: DataConfig, seed: int, device: torch.device, *, read: R
         stats = measure_stats(images[train])  # before limit_train, so smoke runs normalize like full ones
     train = limit(train, cfg.limit_train)
     _, chans, size, _ = images.shape
-    transform = BatchTransform(stats, size, augment=cfg.augment, flip=flip, device=device)
+    transform = BatchTransform(stats, size, augment=cfg.augment, flip=flip, device=device, extra=extra_augment)
     source = TensorSource(
         images.to(device), torch.from_numpy(raw.labels).to(device), train, val, transform,
         batch_size=cfg.batch_size, eval_batch_size=cfg.eval_batch_size, seed=seed,
