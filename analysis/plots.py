@@ -96,8 +96,10 @@ def _log_x(x: np.ndarray) -> bool:
 def _baseline_band(ax, row: pd.Series, name: str, scale: float, unit: str) -> None:
     ax.axhline(row["mean"] * scale, color=BASE, lw=1.2, label=f"{name} (mean, n={int(row['n'])})")
     if not pd.isna(row["ci_low"]):
-        top = min(row["ci_high"] * scale, 100) if unit == "%" else row["ci_high"] * scale
-        ax.axhspan(row["ci_low"] * scale, top, color=BASE, alpha=0.12, label=f"{name} 95% CI")
+        low, top = row["ci_low"] * scale, row["ci_high"] * scale
+        if unit == "%":  # a percentage lives in [0, 100], whatever a t-interval on 2 seeds says
+            low, top = max(low, 0.0), min(top, 100.0)
+        ax.axhspan(low, top, color=BASE, alpha=0.12, label=f"{name} 95% CI")
 
 
 def plot_vs_param(trials: pd.DataFrame, table: pd.DataFrame, values: pd.Series, param: str, path: Path,

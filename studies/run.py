@@ -41,6 +41,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="override a fixed hyperparameter, e.g. --set optim.lr=0.05 (repeatable)")
     p.add_argument("--num-samples", type=int, help="trials of a search, or repeats of a grid")
     p.add_argument("--resume", action="store_true", help="continue the last interrupted run of this study")
+    p.add_argument("--lr-range", type=int, metavar="STEPS",
+                   help="first run an LR range test of STEPS steps on the base config and train every trial at the "
+                        "suggested optim.lr")
     p.add_argument("--address", help="Ray cluster address (default: start Ray on this machine)")
     p.add_argument("--tracking-uri", help="MLflow tracking URI (default: SQLite under --runs-dir)")
     p.add_argument("--runs-dir", type=Path, default=Path("hpstudy_runs"), help="MLflow store and Tune state")
@@ -116,13 +119,16 @@ def _run(args: argparse.Namespace) -> int:
     previous = load_state(storage) if args.resume else None
     if args.resume and (previous is None or previous.finished):
         raise UsageError(f"nothing to resume for {args.name} under {runs_dir}: no interrupted run found")
-    if previous and (args.sets or args.num_samples is not None or args.profile != "auto"):
+    if previous and (args.sets or args.num_samples is not None or args.profile != "auto" or args.lr_range):
         raise UsageError("--resume continues a study with its original settings; drop --set/--num-samples/--profile")
     sets = previous.sets if previous else parse_set_args(args.sets)
     num_samples = previous.num_samples if previous else args.num_samples
     # Everything that can be checked without Ray is, so bad input never starts a cluster.
     requested = previous.profile if previous else args.profile
-    validate(build_study(module, "local", sets, num_samples).base, check_data=requested == "local")
+    local = build_study(module, "local", sets, num_samples)
+    validate(local.base, check_data=requested == "local")
+    if args.lr_range is not None and (args.lr_range < 10 or "optim.lr" in _swept_keys(local)):
+        raise UsageError(f"--lr-range {args.lr_range}: needs >= 10 steps and a study that does not vary optim.lr")
 
     from studies import tune  # Ray starts only for a run that passed the checks above
 
@@ -154,6 +160,9 @@ def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Pa
     else:
         experiment = f"{study.profile}-{time.strftime('%Y%m%d-%H%M%S')}"
         tracker.start_study(f"{study.name}-{experiment}", study_tags(study, args), study_params(study))
+    if args.lr_range and not previous:
+        sets = {**sets, "optim.lr": lr_range_step(study, args.lr_range, tracker, runs_dir)}
+        study = replace(study, base=apply_overrides(study.base, {"optim.lr": sets["optim.lr"]}))
     state = StudyState(study.name, study.profile, sets, previous.num_samples if previous else args.num_samples,
                        experiment, tracker.parent_run_id, tracking_uri)
     save_state(storage, state)
@@ -181,6 +190,22 @@ def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Pa
     print_summary(study, tracking_uri, tracker.parent_run_id)
     print(f"\nbrowse the runs: {mlflow_ui_command(tracking_uri, runs_dir)}")
     return 0
+
+
+def lr_range_step(study: Study, steps: int, tracker: StudyTracker, runs_dir: Path) -> str:
+    """Seed 000's recipe as a study step: sweep the LR on the base config here, log the curve, return the pick."""
+    from trainables.lr_range import plot, run_range_test, write_csv
+
+    result = run_range_test(study.base, steps=steps)
+    out = runs_dir / "lr_range" / tracker.parent_run_id
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(result, out / "lr_range.csv")
+    plot(result, out / "lr_range.png")
+    tracker.client.log_artifacts(tracker.parent_run_id, str(out), "lr_range")
+    tracker.client.log_param(tracker.parent_run_id, "lr_range.suggestion", f"{result.suggestion:.4g}")
+    print(f"LR range test ({len(result.lrs)} steps): every trial trains at optim.lr={result.suggestion:.4g}",
+          flush=True)
+    return f"{result.suggestion:.4g}"
 
 
 def study_tags(study: Study, args: argparse.Namespace) -> dict[str, str]:

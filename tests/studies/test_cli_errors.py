@@ -55,3 +55,8 @@ def test_missing_data_root_for_local_profile(workdir):
 def test_resume_with_nothing_to_resume(workdir):
     line = _one_line_error(cli(["ses_beta_sweep", "--resume"], workdir))
     assert "nothing to resume" in line
+
+
+def test_lr_range_on_a_study_that_varies_the_lr_is_refused(workdir):
+    line = _one_line_error(cli(["lr_warmup_dropout", "--lr-range", "50"], workdir))
+    assert "--lr-range 50" in line and "optim.lr" in line
