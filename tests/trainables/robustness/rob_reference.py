@@ -13,6 +13,7 @@ import math
 import numpy as np
 from PIL import Image
 from scipy import ndimage
+import torch
 
 
 def hwc(x) -> np.ndarray:
@@ -242,3 +243,17 @@ def elastic_transform(image: np.ndarray, c: tuple, jitter: np.ndarray, noise_x: 
     coords = np.stack([rows + dy, cols + dx])
     out = [ndimage.map_coordinates(img[:, :, k], coords, order=1, mode="reflect") for k in range(chans)]
     return np.clip(np.stack(out, axis=2), 0, 1)
+
+
+SEED = 7
+SEVERITIES = [1, 2, 3, 4, 5]
+
+
+def seeded() -> torch.Generator:
+    """The generator both the torch port and the reference draw from, so their random parts coincide."""
+    return torch.Generator().manual_seed(SEED)
+
+
+def assert_matches(out: torch.Tensor, refs: list[np.ndarray], atol: float = 1e-6) -> None:
+    """Torch (B, C, H, W) output against a list of reference (H, W, C) images."""
+    np.testing.assert_allclose(out.double().numpy(), np.stack(refs).transpose(0, 3, 1, 2), atol=atol, rtol=0)

@@ -9,22 +9,12 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from rob_reference import contrast, elastic_transform, hwc, jpeg_compression, pixelate, saturate
+from rob_reference import (
+    SEVERITIES, assert_matches, contrast, elastic_transform, hwc, jpeg_compression, pixelate, saturate, seeded,
+)
 
 from trainables.robustness import corrupt
 from trainables.robustness.digital import CONTRAST, ELASTIC, JPEG_QUALITY, PIXELATE, SATURATE
-
-SEED = 7
-SEVERITIES = [1, 2, 3, 4, 5]
-
-
-def _gen() -> torch.Generator:
-    return torch.Generator().manual_seed(SEED)
-
-
-def _check(out: torch.Tensor, refs: list[np.ndarray], atol: float = 1e-6) -> None:
-    np.testing.assert_allclose(out.double().numpy(), np.stack(refs).transpose(0, 3, 1, 2), atol=atol, rtol=0)
-
 
 def test_constants_are_cifar10c():
     assert CONTRAST == (0.75, 0.5, 0.4, 0.3, 0.15)
@@ -37,21 +27,21 @@ def test_constants_are_cifar10c():
 @pytest.mark.parametrize("severity", SEVERITIES)
 def test_contrast_and_saturate_match_reference(photos, severity):
     x = torch.cat([photos, torch.full((1, 3, 32, 32), 128 / 255)])  # a gray image: skimage gives it hue 0 (red)
-    _check(corrupt(x, "contrast", severity, _gen()), [contrast(hwc(i), CONTRAST[severity - 1]) for i in x])
-    _check(corrupt(x, "saturate", severity, _gen()), [saturate(hwc(i), SATURATE[severity - 1]) for i in x])
+    assert_matches(corrupt(x, "contrast", severity, seeded()), [contrast(hwc(i), CONTRAST[severity - 1]) for i in x])
+    assert_matches(corrupt(x, "saturate", severity, seeded()), [saturate(hwc(i), SATURATE[severity - 1]) for i in x])
 
 
 @pytest.mark.parametrize("severity", SEVERITIES)
 def test_pixelate_and_jpeg_equal_pil(photos, severity):
-    _check(corrupt(photos, "pixelate", severity, _gen()), [pixelate(hwc(i), PIXELATE[severity - 1]) for i in photos])
-    _check(corrupt(photos, "jpeg_compression", severity, _gen()),
+    assert_matches(corrupt(photos, "pixelate", severity, seeded()), [pixelate(hwc(i), PIXELATE[severity - 1]) for i in photos])
+    assert_matches(corrupt(photos, "jpeg_compression", severity, seeded()),
            [jpeg_compression(hwc(i), JPEG_QUALITY[severity - 1]) for i in photos])
 
 
 @pytest.mark.parametrize("name", ["pixelate", "jpeg_compression"])
 def test_pil_corruptions_on_grayscale_28x28(photos, name):
     gray = photos[:, :1, 2:30, 2:30]
-    out = corrupt(gray, name, 5, _gen())
+    out = corrupt(gray, name, 5, seeded())
     for x, y in zip(gray, out):
         img = Image.fromarray(np.uint8(np.round(x[0].numpy() * 255)), mode="L")
         if name == "pixelate":
@@ -67,9 +57,9 @@ def test_pil_corruptions_on_grayscale_28x28(photos, name):
 def test_elastic_is_affine_then_map_coordinates(photos, severity):
     b, _, h, w = photos.shape
     c = tuple(32 * f for f in ELASTIC[severity - 1])
-    gen = _gen()
+    gen = seeded()
     jitter = torch.rand((b, 3, 2), generator=gen, dtype=torch.float64) * (2 * c[2]) - c[2]
     noise = torch.rand((2, b, 1, h, w), generator=gen, dtype=torch.float64) * 2 - 1
     refs = [elastic_transform(hwc(photos[i]), c, jitter[i].numpy(), noise[0, i, 0].numpy(), noise[1, i, 0].numpy())
             for i in range(b)]
-    _check(corrupt(photos, "elastic_transform", severity, _gen()), refs, atol=2e-6)
+    assert_matches(corrupt(photos, "elastic_transform", severity, seeded()), refs, atol=2e-6)

@@ -5,22 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from rob_reference import brightness, fog, hwc, snow
+from rob_reference import SEVERITIES, assert_matches, seeded, brightness, fog, hwc, snow
 
 from trainables.robustness import corrupt
 from trainables.robustness.weather import BRIGHTNESS, FOG, SNOW
-
-SEED = 7
-SEVERITIES = [1, 2, 3, 4, 5]
-
-
-def _gen() -> torch.Generator:
-    return torch.Generator().manual_seed(SEED)
-
-
-def _check(out: torch.Tensor, refs: list[np.ndarray], atol: float = 1e-6) -> None:
-    np.testing.assert_allclose(out.double().numpy(), np.stack(refs).transpose(0, 3, 1, 2), atol=atol, rtol=0)
-
 
 def test_constants_are_cifar10c():
     assert FOG == ((0.2, 3), (0.5, 3), (0.75, 2.5), (1, 2), (1.5, 1.75))
@@ -34,28 +22,28 @@ def test_fog_is_the_plasma_fractal_haze(photos, severity):
     b = photos.shape[0]
     refs = []
     for i in range(b):
-        gen = _gen()  # the batch draws each level's noise for all images at once; image i reads its slice
+        gen = seeded()  # the batch draws each level's noise for all images at once; image i reads its slice
 
         def uniform(low, high, shape, gen=gen, i=i):
             return torch.rand((b, *shape), generator=gen, dtype=torch.float64)[i].numpy() * (high - low) + low
 
         refs.append(fog(hwc(photos[i]), *FOG[severity - 1], uniform))
-    _check(corrupt(photos, "fog", severity, _gen()), refs)
+    assert_matches(corrupt(photos, "fog", severity, seeded()), refs)
 
 
 @pytest.mark.parametrize("severity", SEVERITIES)
 def test_snow_is_the_reference_snow(photos, severity):
     c = SNOW[severity - 1]
     b, _, h, w = photos.shape
-    gen = _gen()
+    gen = seeded()
     flakes = torch.randn((b, 1, h, w), generator=gen, dtype=torch.float64) * c[1] + c[0]
     angles = torch.rand(b, generator=gen, dtype=torch.float64) * 90 - 135
     refs = [snow(hwc(photos[i]), c, flakes[i, 0].numpy(), angles[i].item()) for i in range(b)]
-    _check(corrupt(photos, "snow", severity, _gen()), refs)
+    assert_matches(corrupt(photos, "snow", severity, seeded()), refs)
 
 
 @pytest.mark.parametrize("severity", SEVERITIES)
 def test_brightness_is_the_skimage_hsv_round_trip(photos, severity):
     x = torch.cat([photos, torch.zeros(1, 3, 32, 32), torch.full((1, 3, 32, 32), 128 / 255)])  # black and gray pixels
     refs = [brightness(hwc(i), BRIGHTNESS[severity - 1]) for i in x]
-    _check(corrupt(x, "brightness", severity, _gen()), refs)
+    assert_matches(corrupt(x, "brightness", severity, seeded()), refs)
