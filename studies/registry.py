@@ -8,7 +8,8 @@ from types import ModuleType
 
 import studies
 
-_NOT_STUDIES = {"provenance", "profiles", "registry", "report", "run", "state", "study", "tracking", "trial_log", "tune"}
+_NOT_STUDIES = {"provenance", "profiles", "registry", "report", "run", "state", "study", "tracking", "trial_log",
+                "tune"}  # the machinery beside the study files
 
 
 def study_names() -> list[str]:

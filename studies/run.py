@@ -64,7 +64,8 @@ def build_study(module, profile: str, sets: dict[str, str], num_samples: int | N
     study = module.get_study(profile)
     swept = _swept_keys(study) & set(sets)
     if swept:
-        raise UsageError(f"--set {', '.join(sorted(swept))}: this study varies it; choose another study or edit its file")
+        raise UsageError(f"--set {', '.join(sorted(swept))}: this study varies it; "
+                         "choose another study or edit its file")
     study = replace(study, base=apply_overrides(study.base, sets))
     if num_samples is not None:
         if num_samples < 1:

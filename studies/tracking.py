@@ -81,7 +81,8 @@ class StudyTracker:
     def _existing_trial_run(self, trial_id: str) -> str | None:
         found = self.client.search_runs(
             [self._experiment_id()],
-            filter_string=f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{self.parent_run_id}' and tags.`{TRIAL_ID}` = '{trial_id}'",
+            filter_string=(f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{self.parent_run_id}' "
+                           f"and tags.`{TRIAL_ID}` = '{trial_id}'"),
         )
         return found[0].info.run_id if found else None
 
@@ -97,7 +98,8 @@ class StudyTracker:
             self._log_params(run_id, params)
         self._runs[trial_id] = run_id
 
-    def trial_metrics(self, trial_id: str, metrics: dict[str, float], epoch: int, only_if_missing: bool = False) -> None:
+    def trial_metrics(self, trial_id: str, metrics: dict[str, float], epoch: int,
+                      only_if_missing: bool = False) -> None:
         """Log one epoch's metrics at step=epoch; `only_if_missing` skips an epoch the run already has."""
         if only_if_missing and epoch in self._logged_epochs(trial_id):
             return
@@ -133,7 +135,8 @@ class StudyTracker:
 
     def open_trials(self) -> list[str]:
         """Trial ids whose runs are still RUNNING (to be marked interrupted when the study stops early)."""
-        return [t for t, r in self._runs.items() if self.client.get_run(r).info.status == RunStatus.to_string(RunStatus.RUNNING)]
+        running = RunStatus.to_string(RunStatus.RUNNING)
+        return [t for t, r in self._runs.items() if self.client.get_run(r).info.status == running]
 
     def _log_params(self, run_id: str, params: dict[str, Any]) -> None:
         items = [Param(k, str(v)) for k, v in params.items()]

@@ -15,7 +15,8 @@ STATE_FILE = "state.pt"
 
 
 def capture(model: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler, *,
-            epoch: int, step: int, history: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+            epoch: int, step: int, history: list[dict[str, Any]],
+            extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """A CPU-side snapshot after `epoch` epochs (`step` optimizer steps) have completed.
 
     `extra` holds the state of optional parts (EMA weights, monitor counters, loss weights), kept at the top level.
@@ -24,7 +25,7 @@ def capture(model: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.am
         "epoch": epoch,
         "step": step,  # the LR and beta schedules are pure functions of this
         "history": [dict(h) for h in history],  # per-epoch metrics: a resumed run can re-send what a crash lost
-        # Copies, not views: on CPU .cpu() returns the live tensor, and a kept state must not change as training goes on.
+        # Copies, not views: on CPU .cpu() returns the live tensor, and a kept state must not change later.
         "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
         "optimizer": copy.deepcopy(optimizer.state_dict()),
         "scaler": scaler.state_dict(),
