@@ -25,9 +25,9 @@ def train_one_epoch(p: Parts, epoch: int, first_step: int) -> tuple[dict[str, fl
     for micro_batches in _groups(iter(p.data.train_batches(epoch)), p.cfg.accum_steps):
         for group in p.optimizer.param_groups:
             group["lr"] = p.lr_at(step)
-        p.ses.begin_step(step)
         p.optimizer.zero_grad(set_to_none=True)
         for x, y in micro_batches:
+            p.ses.begin_step(step)  # per micro-batch: each forward's activations get their own penalty
             target = y
             if p.mix_fn is not None:
                 x, target = p.mix_fn(x, y)  # soft targets; accuracy below still counts the hard labels

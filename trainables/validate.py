@@ -15,6 +15,7 @@ from trainables.robustness.evaluate import resolve_corruptions
 from trainables.precision import PRECISIONS
 from trainables.schedules import DECAYS
 from trainables.ses import SCHEDULES
+from trainables.ses.targets import TARGETS
 from trainables.ses.entropy import UNREACHABLE_MODES
 
 
@@ -37,6 +38,10 @@ def validate(cfg: TrainConfig, *, check_data: bool = True) -> None:
     _choice("device", cfg.device, ("auto", "cpu", "cuda"))
     _choice("ses.beta_schedule", cfg.ses.beta_schedule, tuple(SCHEDULES))
     _choice("ses.on_unreachable", cfg.ses.on_unreachable, tuple(UNREACHABLE_MODES))
+    if not cfg.ses.targets:
+        raise ConfigError(f"ses.targets: expected one or more of {', '.join(TARGETS)}, got none")
+    for target in cfg.ses.targets:
+        _choice("ses.targets", target, TARGETS)
     if cfg.model.name != "small_cnn" and not timm.is_model(cfg.model.name):
         raise ConfigError(f"model.name: {cfg.model.name!r} is neither 'small_cnn' nor a timm model name")
     for key, value in (("epochs", cfg.epochs), ("optim.lr", cfg.optim.lr), ("data.batch_size", cfg.data.batch_size),

@@ -75,3 +75,28 @@ def test_grad_checkpointing_gives_the_same_gradients():
 def test_grad_checkpointing_on_small_cnn_is_refused():
     with pytest.raises(ValueError, match="small_cnn"):
         build_model(ModelConfig(), num_classes=10, in_chans=1, image_size=28, grad_checkpointing=True)
+
+
+def test_every_micro_batch_gets_its_ses_penalty(monkeypatch):
+    """With accumulation, each micro-batch's forward is captured and penalized, not only the first one's."""
+    from trainables.ses.regularizer import SESRegularizer
+
+    penalties = []
+    original = SESRegularizer.penalty
+
+    def counting(self, step):
+        value, metrics = original(self, step)
+        penalties.append(bool(metrics))
+        return value, metrics
+
+    monkeypatch.setattr(SESRegularizer, "penalty", counting)
+    _run(**{"accum_steps": 2, "ses.enabled": True, "epochs": 1})
+    assert penalties and all(penalties)  # 8 micro-batches, each one captured
+
+
+def test_unknown_ses_target_is_rejected_up_front():
+    from trainables.overrides import ConfigError
+    from trainables.validate import validate
+
+    with pytest.raises(ConfigError, match="ses.targets"):
+        validate(apply_overrides(TrainConfig(), {"ses.targets": ("attn_wieghts",)}), check_data=False)

@@ -10,8 +10,8 @@ import math
 import torch
 from torch import Tensor
 
-# Summed variance (trace of the covariance, activation units^2) at or below which a layer counts as constant:
-# entropy 0 with zero grads. Keeps 1/sum(mu) far from float32 overflow (max ~3e38) in the backward pass.
+# Trace of the scatter matrix (activation units^2) at or below which a layer counts as constant: entropy 0 with
+# zero grads. Keeps 1/sum(mu) far from float32 overflow (max ~3e38) in the backward pass.
 _MIN_TOTAL_VAR = 1e-18
 # Eigenvalue shares at or below this contribute 0 to the entropy; float32's smallest normal number, so log(p)
 # and its derivative 1/p stay finite where p*log(p) is actually evaluated.
@@ -20,32 +20,27 @@ _TINY_P = torch.finfo(torch.float32).tiny
 UNREACHABLE_MODES = ("clamp", "error")
 
 
-def _centered(acts: Tensor) -> Tensor:
-    """Batch-centered activations in at least float32 (float64 input stays float64)."""
+def _check(acts: Tensor) -> None:
     if acts.ndim != 2 or acts.shape[0] < 2:
         raise ValueError(f"spectral entropy needs activations of shape (B >= 2, d), got {tuple(acts.shape)}")
+
+
+def _centered(acts: Tensor) -> Tensor:
+    """Batch-centered activations (..., B, d) in at least float32 (float64 input stays float64)."""
     x = acts.to(torch.promote_types(acts.dtype, torch.float32))
     # Shifting by one sample first makes identical rows centre to exact zeros and cuts cancellation error
     # when the mean is large relative to the spread (the shifted-data variance algorithm).
-    x = x - x[:1].detach()
-    return x - x.mean(dim=0, keepdim=True)
+    x = x - x[..., :1, :].detach()
+    return x - x.mean(dim=-2, keepdim=True)
 
 
-def _covariance(xc: Tensor) -> Tensor:
-    """d x d covariance Xc^T Xc / (B-1)."""
-    return xc.T @ xc / (xc.shape[0] - 1)
+def _scatter(xc: Tensor) -> Tensor:
+    """The smaller of Xc Xc^T (B x B, Gram) and Xc^T Xc (d x d): the same nonzero eigenvalues, so the same entropy.
 
-
-def _gram(xc: Tensor) -> Tensor:
-    """B x B Gram Xc Xc^T / (B-1): the same nonzero eigenvalues as the covariance, cheaper when B-1 < d."""
-    return xc @ xc.T / (xc.shape[0] - 1)
-
-
-def _second_moment(acts: Tensor) -> Tensor:
-    """The smaller of the Gram and covariance matrices; the choice depends only on the shape (no host sync)."""
-    xc = _centered(acts)
-    batch, dim = xc.shape
-    return _gram(xc) if batch - 1 < dim else _covariance(xc)
+    The choice depends only on the shape (no host sync). No 1/(B-1): the entropy only sees eigenvalue shares.
+    """
+    batch, dim = xc.shape[-2:]
+    return xc @ xc.mT if batch - 1 < dim else xc.mT @ xc
 
 
 def _entropy_from_matrices(mats: Tensor) -> Tensor:
@@ -63,25 +58,35 @@ def _entropy_from_matrices(mats: Tensor) -> Tensor:
 
 def spectral_entropy(acts: Tensor) -> Tensor:
     """Differentiable spectral entropy (nats, 0-dim) of activations (B, d), in float32 whatever the AMP dtype."""
+    _check(acts)
     with torch.autocast(device_type=acts.device.type, enabled=False):
-        return _entropy_from_matrices(_second_moment(acts))
+        return _entropy_from_matrices(_scatter(_centered(acts)))
 
 
 def spectral_entropies(acts_list: list[Tensor]) -> Tensor:
-    """Spectral entropy of each (B, d) tensor -> (L,), with one eigvalsh call per group of equal matrix sizes."""
+    """Spectral entropy of each (B, d) tensor -> (L,), batching the work of layers that share shapes.
+
+    Layers of one (B, d) are centred and multiplied as one stack; matrices of one size share one eigvalsh call
+    (on CUDA each call waits for the device once, for its convergence check). Grouping reads only Python-side
+    shapes, never tensor values, so it never syncs.
+    """
     if not acts_list:
         raise ValueError("spectral_entropies needs at least one activation tensor")
+    for acts in acts_list:
+        _check(acts)
     with torch.autocast(device_type=acts_list[0].device.type, enabled=False):
-        mats = [_second_moment(a) for a in acts_list]
-        # Group by (size, device, dtype): shapes are Python ints, so grouping never waits on the device.
-        groups: dict[tuple, list[int]] = {}
-        for i, m in enumerate(mats):
-            groups.setdefault((m.shape[-1], m.device, m.dtype), []).append(i)
-        out: list[Tensor | None] = [None] * len(mats)
-        # eigvalsh checks convergence on the host, so on CUDA each call is one device sync: hence one per group.
-        for idx in groups.values():
-            ent = _entropy_from_matrices(torch.stack([mats[i] for i in idx]))
-            for j, i in enumerate(idx):
+        by_shape: dict[tuple, list[int]] = {}
+        for i, a in enumerate(acts_list):
+            by_shape.setdefault((a.shape, a.device, a.dtype), []).append(i)
+        by_size: dict[tuple, list[tuple[list[int], Tensor]]] = {}
+        for idx in by_shape.values():
+            stack = torch.stack([acts_list[i] for i in idx]) if len(idx) > 1 else acts_list[idx[0]].unsqueeze(0)
+            mats = _scatter(_centered(stack))
+            by_size.setdefault((mats.shape[-1], mats.device, mats.dtype), []).append((idx, mats))
+        out: list[Tensor | None] = [None] * len(acts_list)
+        for parts in by_size.values():
+            ent = _entropy_from_matrices(torch.cat([m for _, m in parts]) if len(parts) > 1 else parts[0][1])
+            for j, i in enumerate(i for idx, _ in parts for i in idx):
                 out[i] = ent[j]
         return torch.stack(out)  # promotes mixed float32/float64 groups
 

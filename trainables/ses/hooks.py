@@ -1,4 +1,4 @@
-"""Which modules SES hooks, and forward hooks that keep their pooled (B, features) outputs for one step.
+"""Which modules SES hooks, and hooks that keep their pooled (B, features) activations for one step.
 
 Pooling happens inside the hook, so full feature maps are never held beyond what autograd already keeps.
 """
@@ -9,6 +9,8 @@ import torch
 from timm.models.resnet import ResNet
 from timm.models.vision_transformer import VisionTransformer
 from torch import Tensor, nn
+
+from trainables.ses.targets import KINDS, HookSpec
 
 _POSITIONAL = ("first:", "last:")
 
@@ -85,40 +87,91 @@ def pool(out: Tensor) -> Tensor:
     raise ValueError(f"SES cannot pool a module output of shape {tuple(out.shape)}; need (B, features, ...)")
 
 
+def pool_attention(weights: Tensor) -> Tensor:
+    """Softmax weights (B, heads, T, T) -> (B, T): the attention each key receives, mean over heads and queries.
+
+    Each row stays on the simplex (sums to 1), so its covariance has rank <= T - 1. Mean backward saves nothing,
+    so the pooled tensor keeps no (B, heads, T, T) buffer alive beyond what `attn @ v` already saves.
+    """
+    if weights.ndim != 4:
+        raise ValueError(f"attention weights must be (B, heads, T, T), got {tuple(weights.shape)}")
+    return weights.mean(dim=(1, 2))
+
+
 class ActivationCapture:
-    """Forward hooks on named modules that store pooled outputs while armed, in training mode, with grad."""
+    """Hooks on HookSpecs (or plain module names) that keep pooled activations of one armed, training, grad forward.
 
-    def __init__(self, model: nn.Module, names: list[str]) -> None:
+    `arm(True)` opens capture for a step; `pop()` takes the captures once and closes it, so a forward run again
+    later in the step (checkpoint recompute in backward, an extra no-penalty forward) never holds a graph.
+    Modules named by `HookSpec.unfuse` use timm's non-fused attention only while armed, in training, with grad.
+    """
+
+    def __init__(self, model: nn.Module, specs: list[HookSpec | str]) -> None:
+        self.specs = [s if isinstance(s, HookSpec) else HookSpec(s, s) for s in specs]
+        bad = [s for s in self.specs if s.kind not in KINDS]
+        if bad:
+            raise ValueError(f"unknown HookSpec kind(s) {[s.kind for s in bad]}; valid: {', '.join(KINDS)}")
         modules = dict(model.named_modules())
-        _check_names(model, names, "ActivationCapture")
-        self.names = list(names)
-        self.active = False
+        _check_names(model, [s.module for s in self.specs] + [s.unfuse for s in self.specs if s.unfuse],
+                     "ActivationCapture")
+        self.names = [s.label for s in self.specs]
+        self.armed = False  # this is an SES step; decides the attention path, so checkpoint recompute matches
+        self._open = False  # captures accepted: from arm(True) to the next pop()
         self._acts: dict[str, Tensor] = {}
-        self._handles = [modules[n].register_forward_hook(self._hook_for(n)) for n in self.names]
+        self._handles = []
+        for s in self.specs:
+            module = modules[s.module]
+            if s.kind == "output":
+                self._handles.append(module.register_forward_hook(self._output_hook(s.label)))
+            else:
+                self._handles.append(module.register_forward_pre_hook(self._weights_hook(s.label)))
+        # Attention module -> its own fused_attn, given back by close().
+        self._fused = {modules[s.unfuse]: modules[s.unfuse].fused_attn for s in self.specs if s.unfuse}
+        for attn, fused in self._fused.items():
+            self._handles.append(attn.register_forward_pre_hook(self._unfuse_hook(fused)))
 
-    def _hook_for(self, name: str):
+    def _capturing(self, module: nn.Module) -> bool:
+        # Captures exist only to be penalized: eval forwards and no-grad forwards would be dead weight.
+        return self.armed and module.training and torch.is_grad_enabled()
+
+    def _output_hook(self, label: str):
         def hook(module: nn.Module, args, out) -> None:
-            # Captures exist only to be penalized: eval forwards and no-grad forwards would be dead weight.
-            if not (self.active and module.training and torch.is_grad_enabled()):
-                return
-            if isinstance(out, (tuple, list)):
-                out = out[0]
-            self._acts[name] = pool(out)  # a module run twice in one forward keeps its last output
+            if self._open and self._capturing(module):
+                self._acts[label] = pool(out[0] if isinstance(out, (tuple, list)) else out)  # last call wins
+
+        return hook
+
+    def _weights_hook(self, label: str):
+        def hook(module: nn.Module, args) -> None:
+            if self._open and self._capturing(module):
+                self._acts[label] = pool_attention(args[0])  # attn_drop's input: the weights before dropout
+
+        return hook
+
+    def _unfuse_hook(self, fused: bool):
+        def hook(module: nn.Module, args) -> None:
+            module.fused_attn = fused and not self._capturing(module)
 
         return hook
 
     def arm(self, on: bool) -> None:
-        self.active = on
+        """Open (or not) capture for the coming forward; drops captures nobody popped (e.g. a failed step)."""
+        self.armed = self._open = on
+        self._acts = {}
 
     def pop(self) -> dict[str, Tensor]:
-        """Captured activations in hook order, and forget them (frees their graphs once the loss is done)."""
+        """Captured activations in spec order, forgotten here; capture stays closed until the next arm(True)."""
         acts = {n: self._acts[n] for n in self.names if n in self._acts}
         self._acts = {}
+        self._open = False
         return acts
 
     def close(self) -> None:
+        """Remove every hook and give hooked attention modules back their own fused_attn setting."""
         for handle in self._handles:
             handle.remove()
         self._handles = []
         self._acts = {}
-        self.active = False
+        self.armed = self._open = False
+        for attn, fused in self._fused.items():
+            attn.fused_attn = fused

@@ -15,6 +15,7 @@ from trainables.config import SESConfig
 from trainables.ses.beta import beta_at
 from trainables.ses.entropy import UNREACHABLE_MODES, max_entropy, spectral_entropies, target_entropy
 from trainables.ses.hooks import ActivationCapture, hook_points, needs_hook_points, select_layers
+from trainables.ses.targets import HookSpec, check_targets, hook_specs
 
 
 class NoSES:
@@ -37,26 +38,25 @@ class NoSES:
 class SESRegularizer:
     """Hooks the chosen layers; each armed step, penalizes their spectral entropies' distance to the targets."""
 
-    def __init__(self, model: nn.Module, layer_names: list[str], *, cfg: SESConfig, total_steps: int) -> None:
+    def __init__(self, model: nn.Module, specs: list[HookSpec | str], *, cfg: SESConfig, total_steps: int) -> None:
         self.cfg = cfg
         self.total_steps = total_steps
-        self.layer_names = list(layer_names)
-        self._model = model
-        self._capture = ActivationCapture(model, self.layer_names)
+        self._capture = ActivationCapture(model, specs)
+        self.layer_names = list(self._capture.names)  # metric labels: ses/entropy/<label>
         self._warned: set[str] = set()
         # (d_l, B_l) per captured layer -> device tensors of log(d_l) and log(min(d_l, B_l - 1)). Building them
         # from a Python list is a blocking host-to-device copy, so it is paid once per shape set, not per step.
         self._log_dims: dict[tuple, tuple[Tensor, Tensor]] = {}
 
     def begin_step(self, step: int) -> None:
-        """Arm capture for this optimizer step (0-based) iff step % every_k == 0; stays so until the next call."""
+        """Arm capture for this optimizer step (0-based) iff step % every_k == 0; drops captures never penalized."""
         self._capture.arm(step % self.cfg.every_k == 0)
 
     def penalty(self, step: int) -> tuple[Tensor, dict[str, Tensor]]:
-        """(lambda * sum_l (H_l - target_l)^2, metrics) over the layers captured since the last call."""
+        """(lambda * sum_l (H_l - target_l)^2, metrics) over this step's captures, which are then let go."""
         acts = self._capture.pop()
         if not acts:
-            return torch.zeros((), device=self._device()), {}
+            return torch.zeros(()), {}  # as NoSES: a 0-dim CPU tensor adds to a loss on any device, no kernel
         names, tensors = list(acts), list(acts.values())
         beta = beta_at(step, self.total_steps, self.cfg)
         shapes = tuple((a.shape[1], a.shape[0]) for a in tensors)  # (d, B); Python ints, no host sync
@@ -73,12 +73,8 @@ class SESRegularizer:
         return value, metrics
 
     def close(self) -> None:
-        """Remove the hooks; the model is left as it was before build_ses."""
+        """Remove the hooks and restore attention's fused_attn; the model is left as it was before build_ses."""
         self._capture.close()
-
-    def _device(self) -> torch.device:
-        param = next(self._model.parameters(), None)
-        return param.device if param is not None else torch.device("cpu")
 
     def _check_target(self, name: str, beta: float, d: int, batch: int) -> None:
         try:
@@ -112,6 +108,7 @@ def _validate(cfg: SESConfig, total_steps: int) -> None:
         raise ValueError(f"ses.every_k must be >= 1, but got {cfg.every_k=}.")
     if cfg.on_unreachable not in UNREACHABLE_MODES:
         raise ValueError(f"unknown ses.on_unreachable={cfg.on_unreachable!r}; valid: {', '.join(UNREACHABLE_MODES)}")
+    check_targets(cfg.targets)
     beta_at(0, total_steps, cfg)  # fails now, not mid-run, on an unknown schedule, empty beta_steps or total_steps
 
 
@@ -121,4 +118,5 @@ def build_ses(model: nn.Module, cfg: SESConfig, total_steps: int) -> SESRegulari
         return NoSES()
     _validate(cfg, total_steps)
     points = hook_points(model) if needs_hook_points(cfg.layers) else []
-    return SESRegularizer(model, select_layers(points, cfg.layers, model), cfg=cfg, total_steps=total_steps)
+    specs = hook_specs(model, select_layers(points, cfg.layers, model), cfg.targets)
+    return SESRegularizer(model, specs, cfg=cfg, total_steps=total_steps)

@@ -8,9 +8,8 @@ import torch
 
 from trainables.ses.entropy import (
     _centered,
-    _covariance,
     _entropy_from_matrices,
-    _gram,
+    _scatter,
     max_entropy,
     spectral_entropies,
     spectral_entropy,
@@ -37,9 +36,14 @@ def test_matches_float64_reference(shape):
 def test_gram_and_covariance_routes_agree():
     torch.manual_seed(1)
     xc = _centered(torch.randn(12, 40) @ torch.randn(40, 40))
-    h_gram = _entropy_from_matrices(_gram(xc))
-    h_cov = _entropy_from_matrices(_covariance(xc))
+    h_gram = _entropy_from_matrices(xc @ xc.T)
+    h_cov = _entropy_from_matrices(xc.T @ xc)
     assert h_gram.item() == pytest.approx(h_cov.item(), abs=1e-5)
+
+
+@pytest.mark.parametrize("shape, size", [((16, 64), 16), ((64, 8), 8), ((9, 8), 8), ((3, 16, 64), 16)])
+def test_scatter_is_the_smaller_matrix(shape, size):
+    assert _scatter(_centered(torch.randn(shape))).shape[-2:] == (size, size)
 
 
 def test_isotropic_activations_reach_log_d():
@@ -95,10 +99,12 @@ def test_runs_in_float32_under_autocast():
     assert h.item() == pytest.approx(reference_entropy(acts.float()), abs=1e-4)
 
 
-def test_batched_equals_per_layer_with_mixed_shapes():
+def test_batched_equals_per_layer_with_mixed_shapes_and_dtypes():
     torch.manual_seed(5)
-    shapes = [(16, 64), (16, 8), (16, 32), (12, 4), (16, 128)]  # Gram 16x16 x3, cov 8x8, cov 4x4
-    acts = [torch.randn(s, requires_grad=True) for s in shapes]
+    # Gram 16x16 from three shapes (two repeated), cov 8x8 twice, cov 4x4; one float64 and one bf16 in the mix.
+    shapes = [(16, 64), (16, 8), (16, 32), (12, 4), (16, 64), (16, 128), (16, 8), (16, 64), (16, 64)]
+    dtypes = [torch.float32] * 7 + [torch.float64, torch.bfloat16]
+    acts = [torch.randn(s, dtype=t, requires_grad=True) for s, t in zip(shapes, dtypes)]
     batched = spectral_entropies(acts)
     single = torch.stack([spectral_entropy(a) for a in acts])
     assert batched.shape == (len(shapes),)
@@ -107,6 +113,15 @@ def test_batched_equals_per_layer_with_mixed_shapes():
     grads_single = torch.autograd.grad(single.sum(), acts)
     for gb, gs in zip(grads_batched, grads_single):
         torch.testing.assert_close(gb, gs, atol=1e-5, rtol=1e-4)
+
+
+def test_one_eigvalsh_call_per_matrix_size(monkeypatch):
+    calls = []
+    eigvalsh = torch.linalg.eigvalsh
+    monkeypatch.setattr(torch.linalg, "eigvalsh", lambda m: calls.append(tuple(m.shape)) or eigvalsh(m))
+    acts = [torch.randn(16, d) for d in (64, 8, 32, 64, 8, 128)]  # Gram 16x16 x4, cov 8x8 x2
+    spectral_entropies(acts)
+    assert sorted(calls) == [(2, 8, 8), (4, 16, 16)]
 
 
 def test_rejects_bad_shapes():

@@ -1,12 +1,15 @@
 """Hook points, layer selection, in-hook pooling, and when activations are (not) captured."""
 
+import weakref
+
 import pytest
 import timm
 import torch
 from timm.models.vision_transformer import VisionTransformer
 from torch import nn
 
-from trainables.ses.hooks import ActivationCapture, hook_points, select_layers
+from trainables.ses.hooks import ActivationCapture, hook_points, pool_attention, select_layers
+from trainables.ses.targets import HookSpec
 
 RESNET18_POINTS = [f"layer{i}.{j}" for i in range(1, 5) for j in range(2)] + ["global_pool"]
 
@@ -84,7 +87,7 @@ def test_pooled_shapes_for_conv_and_token_outputs(resnet):
     cap = ActivationCapture(resnet, ["layer1.0", "layer4.1", "global_pool"])
     cap.arm(True)
     resnet.train()
-    resnet(torch.randn(2, 3, 32, 32))
+    resnet(torch.randn(2, 3, 16, 16))
     shapes = {name: tuple(a.shape) for name, a in cap.pop().items()}
     cap.close()
     assert shapes == {"layer1.0": (2, 64), "layer4.1": (2, 512), "global_pool": (2, 512)}
@@ -111,12 +114,13 @@ def test_tuple_output_uses_first_element():
 
 def test_nothing_captured_in_eval_unarmed_or_no_grad(resnet):
     cap = ActivationCapture(resnet, RESNET18_POINTS)
-    x = torch.randn(2, 3, 32, 32)
+    x = torch.randn(2, 3, 16, 16)
     cap.arm(True)
     resnet.eval()
     resnet(x)
     assert cap.pop() == {}
     resnet.train()
+    cap.arm(True)
     with torch.no_grad():
         resnet(x)
     assert cap.pop() == {}
@@ -128,6 +132,53 @@ def test_nothing_captured_in_eval_unarmed_or_no_grad(resnet):
     assert list(cap.pop()) == RESNET18_POINTS
     assert cap.pop() == {}  # pop clears
     cap.close()
+
+
+def test_capture_is_taken_once_per_arming():
+    """After pop, a forward in the same step (e.g. checkpoint recompute in backward) keeps no graph."""
+    model = nn.Sequential(nn.Linear(4, 4))
+    cap = ActivationCapture(model, ["0"])
+    x = torch.randn(3, 4)
+    cap.arm(True)
+    model(x)
+    assert list(cap.pop()) == ["0"]
+    model(x)
+    assert cap.pop() == {}
+    cap.arm(True)
+    model(x)
+    assert list(cap.pop()) == ["0"]
+    cap.close()
+
+
+def test_arming_drops_captures_nobody_popped():
+    model = nn.Sequential(nn.Linear(4, 4))
+    cap = ActivationCapture(model, ["0"])
+    cap.arm(True)
+    model(torch.randn(3, 4))
+    stale = weakref.ref(cap._acts["0"])  # white-box: what a failed step left behind
+    cap.arm(True)
+    assert stale() is None
+    cap.close()
+
+
+def test_pool_attention_keeps_rows_on_the_simplex():
+    weights = torch.randn(5, 3, 7, 7).softmax(dim=-1)
+    pooled = pool_attention(weights)
+    assert pooled.shape == (5, 7)
+    torch.testing.assert_close(pooled.sum(dim=1), torch.ones(5))
+    with pytest.raises(ValueError, match=r"\(B, heads, T, T\)"):
+        pool_attention(torch.randn(5, 7, 7))
+
+
+def test_spec_label_names_the_capture_and_bad_kinds_are_rejected():
+    model = nn.Sequential(nn.Linear(4, 4))
+    cap = ActivationCapture(model, [HookSpec("first/linear", "0")])
+    cap.arm(True)
+    model(torch.randn(3, 4))
+    assert list(cap.pop()) == ["first/linear"]
+    cap.close()
+    with pytest.raises(ValueError, match="'grads'.*output, attn_weights"):
+        ActivationCapture(model, [HookSpec("x", "0", kind="grads")])
 
 
 def test_close_removes_every_hook(resnet):

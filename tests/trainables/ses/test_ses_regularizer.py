@@ -47,14 +47,13 @@ def test_resnet_penalty_is_differentiable_with_finite_grads():
     model = timm.create_model("resnet18", num_classes=10, pretrained=False).train()
     ses = build_ses(model, dataclasses.replace(ON, beta=0.3), total_steps=10)
     assert isinstance(ses, SESRegularizer) and len(ses.layer_names) == 9
-    x, y = torch.randn(16, 3, 32, 32), torch.randint(0, 10, (16,))
-    out, value, metrics = step_once(ses, model, x, 0)
+    x = torch.randn(16, 3, 16, 16)  # 16x16: the stride-32 net still ends at 1x1
+    _, value, metrics = step_once(ses, model, x, 0)
     assert value.requires_grad and value.item() > 0
-    (stem_grad,) = torch.autograd.grad(value, model.conv1.weight, retain_graph=True)
-    assert stem_grad.abs().sum() > 0  # the penalty alone reaches the first layer
-    (nn.functional.cross_entropy(out, y) + value).backward()
+    value.backward()  # the penalty alone: one backward keeps this test to seconds on 2 cores
+    assert model.conv1.weight.grad.abs().sum() > 0  # it reaches the first layer
     grads = [p.grad for p in model.parameters() if p.grad is not None]
-    assert grads and all(torch.isfinite(g).all() for g in grads)
+    assert all(torch.isfinite(g).all() for g in grads)
     assert set(metrics) == {"ses/penalty", "ses/beta"} | {f"ses/entropy/{n}" for n in ses.layer_names}
     assert not any(t.requires_grad for t in metrics.values())
     assert metrics["ses/beta"].item() == pytest.approx(0.3)
@@ -112,7 +111,8 @@ def test_unreachable_target_error_mode_names_the_layer():
 @pytest.mark.parametrize(
     "field, value, match",
     [("lam", -1.0, "lam"), ("every_k", 0, "every_k"), ("on_unreachable", "skip", "clamp, error"),
-     ("beta_schedule", "exp", "fixed, linear")],
+     ("beta_schedule", "exp", "fixed, linear"), ("targets", ("mlp",), "block, attn_out, attn_weights"),
+     ("targets", (), "block, attn_out, attn_weights")],
 )
 def test_bad_config_fails_at_build_time(field, value, match):
     with pytest.raises((ValueError, KeyError), match=match):
