@@ -120,8 +120,10 @@ def _run(args: argparse.Namespace) -> int:
     previous = load_state(storage) if args.resume else None
     if args.resume and (previous is None or previous.finished):
         raise UsageError(f"nothing to resume for {args.name} under {runs_dir}: no interrupted run found")
-    if previous and (args.sets or args.num_samples is not None or args.profile != "auto" or args.lr_range):
-        raise UsageError("--resume continues a study with its original settings; drop --set/--num-samples/--profile")
+    if previous and (args.sets or args.num_samples is not None or args.profile != "auto" or args.lr_range
+                     or args.tracking_uri):
+        raise UsageError("--resume continues a study with its original settings; "
+                         "drop --set/--num-samples/--profile/--lr-range/--tracking-uri")
     sets = previous.sets if previous else parse_set_args(args.sets)
     num_samples = previous.num_samples if previous else args.num_samples
     # Everything that can be checked without Ray is, so bad input never starts a cluster.
@@ -170,9 +172,8 @@ def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Pa
     log = TrialLog(study, tracker)
     events = tune.TrialEvents(log.started, log.result, log.ended)
     try:
-        tune.run_tuner(study, cluster=cluster, resolve=_resolver(flatten(study.base)),
-                                        storage=str(storage), name=experiment, events=events,
-                                        resume=previous is not None)
+        tune.run_tuner(study, cluster=cluster, resolve=_resolver(flatten(study.base)), storage=str(storage),
+                       name=experiment, events=events, resume=previous is not None)
     except BaseException:
         log.interrupt_open()
         tracker.end_study("failed")
