@@ -16,7 +16,6 @@ from typing import Any
 from search_spaces import Variants, to_overrides
 from studies import registry
 from studies.profiles import gpu_shortfall, missing_data
-from studies.report import print_summary
 from studies.state import StudyState, load_state, save_state
 from studies.study import Study
 from studies.tracking import StudyTracker, default_tracking_uri, mlflow_ui_command
@@ -189,6 +188,8 @@ def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Pa
         return EXIT_INTERRUPTED
     tracker.end_study("completed")
     save_state(storage, replace(state, finished=True))
+    from studies.report import print_summary  # matplotlib and the analysis stack: only for a finished study
+
     print_summary(study, tracking_uri, tracker.parent_run_id)
     print(f"\nbrowse the runs: {mlflow_ui_command(tracking_uri, runs_dir)}")
     return 0

@@ -12,7 +12,6 @@ from search_spaces import Grid, Variants
 from trainables.config import TrainConfig
 
 SEARCHES = ("grid", "tpe", "random")
-PROFILES = ("local", "full")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from trainables import checkpoint
 from trainables.config import TrainConfig
 from trainables.init import apply_init
 from trainables.meters import Means, peak_memory_mb, reset_peak_memory
-from trainables.parts import Parts, build_parts, optimizer_steps_per_epoch  # noqa: F401 (re-exported)
+from trainables.parts import Parts, build_parts
 from trainables.step import train_one_epoch
 from trainables.stops import StopTraining, is_oom, oom_retry_config, oom_stop
 
