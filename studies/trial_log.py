@@ -11,13 +11,17 @@ from trainables.defaults import resolve
 from trainables.loop import INIT_REPORT, RESTORED_HISTORY, STOP_DETAIL, STOP_REASON
 from trainables.overrides import apply_overrides, flatten
 
-METRIC_NAMESPACES = ("train", "val", "ses", "sys", "rob", "gap", "loss_weight", "loss_log_var")
+AXES = ("epoch", "step")  # what the trainer reports metrics against: MLflow's step, not metrics themselves
 
 
 def is_metric(key: str, value: Any) -> bool:
-    """Our metrics (`val/acc`, `lr`, ...), not Tune's bookkeeping (`time_this_iter_s`, `config/...`)."""
+    """A number the trainer reported (`val/acc`, `lr`, `rob/acc/fog`, ...), not an axis or a string/list field.
+
+    The Tune adapter strips Tune's own bookkeeping before results arrive here, so a metric the trainer starts
+    reporting is logged without being registered anywhere.
+    """
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return numeric and (key in ("lr", "best_epoch") or key.split("/", 1)[0] in METRIC_NAMESPACES)
+    return numeric and key not in AXES
 
 
 def _metrics(result: dict[str, Any]) -> dict[str, float]:

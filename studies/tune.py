@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import ray
 from ray import tune
+from ray.tune import result as tune_result
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search.optuna import OptunaSearch
 
@@ -28,6 +29,20 @@ _ENV = {
     # Worker start-up imports torch and timm; on 2 busy cores the 60 s default can pass while a trial is starting.
     "RAY_TRAIN_WORKER_GROUP_START_TIMEOUT_S": "300",
 }
+
+
+# Keys Tune (and Train's report callback) add to every result; everything else is what our trainer reported.
+_TUNE_KEYS = frozenset((
+    *tune_result.AUTO_RESULT_KEYS, *tune_result.DEFAULT_EXPERIMENT_INFO_KEYS, *tune_result.DEBUG_METRICS,
+    tune_result.DONE, tune_result.SHOULD_CHECKPOINT, tune_result.RESULT_DUPLICATE, tune_result.TRIAL_INFO,
+    tune_result.TIMESTEPS_THIS_ITER, tune_result.EPISODES_THIS_ITER,
+))
+
+
+def trainer_result(result: dict[str, Any]) -> dict[str, Any]:
+    """A Tune result without Tune's bookkeeping (`time_this_iter_s`, `config`, `done`, ...): the trainer's report."""
+    config_key = f"{tune_result.CONFIG_PREFIX}/"  # a flattened result's config entries
+    return {k: v for k, v in result.items() if k not in _TUNE_KEYS and not k.startswith(config_key)}
 
 
 @dataclass(frozen=True)
@@ -116,15 +131,15 @@ class TrialEvents(tune.Callback):
         self.on_start(trial.trial_id, trial.config)
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
-        self.on_result(trial.trial_id, result)
+        self.on_result(trial.trial_id, trainer_result(result))
 
     def on_trial_complete(self, iteration, trials, trial, **info):
-        self.on_end(trial.trial_id, "complete", trial.last_result or {}, "")
+        self.on_end(trial.trial_id, "complete", trainer_result(trial.last_result or {}), "")
 
     def on_trial_error(self, iteration, trials, trial, **info):
         error = trial.get_error()
         reason = f"{type(error).__name__}: {error}".splitlines()[0] if error else "error"
-        self.on_end(trial.trial_id, "error", trial.last_result or {}, reason)
+        self.on_end(trial.trial_id, "error", trainer_result(trial.last_result or {}), reason)
 
 
 def run_tuner(study: Study, *, cluster: Cluster, resolve: Callable[[dict], dict], storage: str, name: str,

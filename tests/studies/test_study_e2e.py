@@ -62,6 +62,10 @@ def test_metrics_are_logged_every_epoch_and_statuses_say_how_trials_ended(search
         assert steps == sorted(set(steps)) and steps[0] == 1, "one value per epoch, step = epoch"
         for key in ("train/loss", "train/acc", "val/loss", "lr", "sys/epoch_s", "sys/samples_per_s", "sys/peak_mem_mb"):
             assert len(client.get_metric_history(trial.info.run_id, key)) == len(steps), key
+        # Only what the trainer reported: none of Tune's bookkeeping, nor the epoch axis itself.
+        tune_keys = {"time_this_iter_s", "time_total_s", "training_iteration", "timestamp", "pid",
+                     "time_since_restore", "iterations_since_restore", "epoch"}
+        assert not tune_keys & set(trial.data.metrics), tune_keys & set(trial.data.metrics)
         if status == "completed":
             assert steps == list(range(1, EPOCHS + 1)) and trial.info.status == "FINISHED"
         else:

@@ -33,8 +33,25 @@ def test_how_a_trial_ended_becomes_its_status(kind, last, expected):
     assert tracker.ended["t1"] == expected
 
 
-def test_only_our_metrics_go_to_mlflow():
-    assert is_metric("val/acc", 0.5) and is_metric("lr", 0.1) and is_metric("loss_weight/task", 1.0)
-    assert is_metric("best_epoch", 3) and is_metric("gap/train_val_acc", 0.1)
-    assert not is_metric("time_this_iter_s", 1.0) and not is_metric("config/optim.lr", 0.1)
+def test_every_number_the_trainer_reports_goes_to_mlflow_but_not_its_axes_or_texts():
+    assert is_metric("val/acc", 0.5) and is_metric("lr", 0.1) and is_metric("best_epoch", 3)
+    assert is_metric("custom/new_metric", 1.0)  # no registry to update when the trainer reports something new
+    assert not is_metric("epoch", 3) and not is_metric("step", 120)  # MLflow's step, not a metric
     assert not is_metric(STOP_REASON, "diverged") and not is_metric("done", True)
+
+
+class RecordingTracker(FakeTracker):
+    def __init__(self):
+        super().__init__()
+        self.metrics = []
+
+    def trial_metrics(self, trial_id, metrics, step, only_if_missing=False):
+        self.metrics.append((trial_id, metrics, step))
+
+
+def test_a_result_is_logged_at_its_epoch_with_all_its_metrics():
+    tracker = RecordingTracker()
+    log = TrialLog(ses_beta_sweep.get_study("local"), tracker)
+    log.result("t1", {"epoch": 2, "step": 70, "val/acc": 0.9, "rob/acc/fog": 0.4, "my/new": 1.5,
+                      STOP_REASON: "collapsed", STOP_DETAIL: "val/acc at chance"})
+    assert tracker.metrics == [("t1", {"val/acc": 0.9, "rob/acc/fog": 0.4, "my/new": 1.5}, 2)]
