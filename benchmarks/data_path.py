@@ -24,13 +24,17 @@ from trainables.config import DataConfig
 from trainables.data import build_data
 from trainables.data.batching import BatchTransform, random_crop, random_hflip
 from trainables.data.in_memory import TensorSource, build_in_memory
-from trainables.data.sources import CIFAR10_STATS, MNIST_STATS, RawImages, Stats
+from trainables.data.sources import CIFAR10_STATS, IMAGENET_STATS, MNIST_STATS, RawImages, Stats
 from trainables.recipe import RandAugmentBatch
 
-SYNTHETIC_N = 50_000  # CIFAR-10's training-set size, 3x32x32
+SYNTHETIC = {  # random uint8 images of a real set's size and shape: throughput only
+    "cifar-synthetic": (50_000, 32),  # CIFAR-10's training set, 3x32x32
+    "tiny-imagenet-synthetic": (100_000, 64),  # Tiny-ImageNet's, 3x64x64 (1.2 GB of uint8)
+}
 DATASETS: dict[str, tuple[Stats, bool]] = {  # name -> (normalization, horizontal flip), as trainables.data has them
     "mnist5k": (MNIST_STATS, False),
-    "cifar-synthetic": (CIFAR10_STATS, True),  # random uint8 images: throughput only
+    "cifar-synthetic": (CIFAR10_STATS, True),
+    "tiny-imagenet-synthetic": (IMAGENET_STATS, True),
 }
 
 
@@ -127,17 +131,22 @@ def best_of(repeats: int, make: Callable[[], Iterator], n: int, device: torch.de
     return max(samples_per_s(make(), n, device) for _ in range(repeats))
 
 
-def synthetic_cifar(root: str, split: str) -> RawImages:
-    gen = np.random.default_rng(0)
-    images = gen.integers(0, 256, (SYNTHETIC_N, 3, 32, 32), dtype=np.uint8)
-    return RawImages(images, gen.integers(0, 10, SYNTHETIC_N), tuple(str(i) for i in range(10)))
+def synthetic(name: str) -> Callable[[str, str], RawImages]:
+    n, size = SYNTHETIC[name]
+
+    def read(root: str, split: str) -> RawImages:
+        gen = np.random.default_rng(0)
+        images = gen.integers(0, 256, (n, 3, size, size), dtype=np.uint8)
+        return RawImages(images, gen.integers(0, 10, n), tuple(str(i) for i in range(10)))
+
+    return read
 
 
 def run_dataset(name: str, args: argparse.Namespace, device: torch.device) -> None:
     cfg = DataConfig(name=name, batch_size=args.batch_size, augment=True)
     stats, flip = DATASETS[name]
-    if name == "cifar-synthetic":
-        bundle = build_in_memory(cfg, 0, device, read=synthetic_cifar, flip=flip, stats=stats)
+    if name in SYNTHETIC:
+        bundle = build_in_memory(cfg, 0, device, read=synthetic(name), flip=flip, stats=stats)
     else:
         bundle = build_data(cfg, 0, device)
     src: TensorSource = bundle.source

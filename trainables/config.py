@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class DataConfig:
-    name: str = "mnist5k"  # mnist5k | digits | cifar10 | cifar100 | imagefolder
-    root: str = ""  # on-disk root for cifar10/cifar100/imagefolder; nothing is ever downloaded
+    name: str = "mnist5k"  # mnist5k | digits | cifar10 | cifar100 | tiny_imagenet | imagefolder
+    root: str = ""  # on-disk root for cifar10/cifar100/tiny_imagenet/imagefolder; nothing is ever downloaded
     val_fraction: float = 0.1  # share of the training set held out for validation
     split_seed: int = 0  # fixes the train/val split independently of the run seed
     batch_size: int = 128  # per optimizer step, per worker

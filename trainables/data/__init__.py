@@ -16,9 +16,10 @@ from trainables.data.batching import DataBundle
 from trainables.data.imagefolder import build_imagefolder, imagefolder_dir
 from trainables.data.in_memory import build_in_memory
 from trainables.data.sources import (
-    CIFAR10, CIFAR10_STATS, CIFAR100, CIFAR100_STATS, MNIST_STATS, DataError, cifar_dir, read_cifar, read_digits,
-    read_mnist5k,
+    CIFAR10, CIFAR10_STATS, CIFAR100, CIFAR100_STATS, IMAGENET_STATS, MNIST_STATS, DataError, cifar_dir, read_cifar,
+    read_digits, read_mnist5k,
 )
+from trainables.data.tiny_imagenet import read_tiny_imagenet, tiny_imagenet_dir
 
 __all__ = ["DATASETS", "DataBundle", "DataError", "build_data", "check_root"]
 
@@ -44,6 +45,10 @@ _TABLE: dict[str, _Dataset] = {
     "cifar100": _Dataset(
         partial(build_in_memory, read=partial(read_cifar, CIFAR100), flip=True, stats=CIFAR100_STATS),
         partial(cifar_dir, CIFAR100),
+    ),
+    # Tiny-ImageNet is drawn from ImageNet: its statistics, as for image folders.
+    "tiny_imagenet": _Dataset(
+        partial(build_in_memory, read=read_tiny_imagenet, flip=True, stats=IMAGENET_STATS), tiny_imagenet_dir,
     ),
     "imagefolder": _Dataset(build_imagefolder, imagefolder_dir),
 }

@@ -1,4 +1,5 @@
-"""Datasets small enough to sit on the device as one uint8 tensor (MNIST-5k, digits, CIFAR-10/100).
+"""Datasets small enough to sit on the device as one uint8 tensor (MNIST-5k, digits, CIFAR-10/100,
+Tiny-ImageNet).
 
 Batches are gathered by index on the device and augmented there, so no DataLoader or worker is involved.
 """
