@@ -19,6 +19,7 @@ class DataConfig:
     augment: bool = True  # random crop with padding (+ horizontal flip where labels allow it)
     num_workers: int = 0  # DataLoader processes; 0 keeps loading in the training process
     limit_train: int = 0  # use only the first N training images (0 = all); for smoke runs
+    image_size: int = 0  # imagefolder: resize every image to this square size (0 = 32); others have their own size
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,11 @@ def validate(cfg: TrainConfig, *, check_data: bool = True) -> None:
     for key, value in (("epochs", cfg.epochs), ("optim.lr", cfg.optim.lr), ("data.batch_size", cfg.data.batch_size),
                        ("ses.every_k", cfg.ses.every_k)):
         _positive(key, value)
+    if cfg.data.image_size < 0 or 0 < cfg.data.image_size < 8:
+        raise ConfigError(f"data.image_size: expected 0 (the dataset's own) or >= 8 pixels, got {cfg.data.image_size!r}")
+    if cfg.data.image_size and cfg.data.name != "imagefolder":
+        raise ConfigError(f"data.image_size: only imagefolder images are resized; {cfg.data.name} keeps its own "
+                          f"size, so leave it at 0 (got {cfg.data.image_size!r})")
     if not 0 <= cfg.data.val_fraction < 1:
         raise ConfigError(f"data.val_fraction: expected 0 <= value < 1, got {cfg.data.val_fraction!r}")
     if not 0 <= cfg.model.drop_rate < 1:

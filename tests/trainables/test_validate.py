@@ -26,6 +26,8 @@ def test_defaults_are_valid():
     ("ses.every_k", 0),
     ("data.val_fraction", 1.0),
     ("model.drop_rate", -0.1),
+    ("data.image_size", 4),
+    ("data.image_size", 64),  # the default mnist5k keeps its 28x28: only image folders are resized
 ])
 def test_bad_value_is_named(key, value):
     cfg = apply_overrides(TrainConfig(), {key: value})

@@ -16,7 +16,7 @@ from trainables.data.batching import (
 )
 from trainables.data.sources import IMAGENET_STATS, DataError, imagefolder_dir
 
-IMAGE_SIZE = 32  # pixels: every image is resized (aspect not kept) to IMAGE_SIZE x IMAGE_SIZE before batching
+IMAGE_SIZE = 32  # pixels, when data.image_size is 0: every image is resized (aspect not kept) to a square
 
 
 def open_folder(root: str, split: str = "train", image_size: int = IMAGE_SIZE) -> datasets.ImageFolder:
@@ -70,9 +70,9 @@ class FolderSource:
             yield self.transform.normalize(x), y
 
 
-def build_imagefolder(cfg: DataConfig, seed: int, device: torch.device,
-                      image_size: int = IMAGE_SIZE, extra_augment=None) -> DataBundle:
+def build_imagefolder(cfg: DataConfig, seed: int, device: torch.device, extra_augment=None) -> DataBundle:
     """Index the folder (no decoding yet), split it, and normalize with ImageNet statistics."""
+    image_size = cfg.image_size or IMAGE_SIZE
     dataset = open_folder(cfg.root, "train", image_size)
     train, val = split_indices(len(dataset), cfg.val_fraction, cfg.split_seed)
     train = limit(train, cfg.limit_train)

@@ -48,6 +48,14 @@ def test_imagefolder_bundle(image_folder):
     assert sum(len(y) for _, y in bundle.test_batches()) == 6
 
 
+def test_imagefolder_images_are_resized_to_data_image_size(image_folder):
+    cfg = DataConfig(name="imagefolder", root=str(image_folder), batch_size=4, image_size=48)
+    bundle = build_data(cfg, seed=0)
+    assert bundle.image_size == 48
+    assert next(bundle.train_batches(0))[0].shape == (4, 3, 48, 48)
+    assert next(bundle.test_batches())[0].shape[-2:] == (48, 48)
+
+
 def test_imagefolder_workers_give_the_same_batches(image_folder):
     cfg = DataConfig(name="imagefolder", root=str(image_folder), batch_size=4)
     serial = list(build_data(cfg, seed=3).train_batches(1))
