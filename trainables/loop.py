@@ -115,6 +115,13 @@ def _run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
     # The first report after a restore carries the epochs before it: one may have been checkpointed but never
     # reached the tracker (e.g. Ctrl-C between the two), and the tracker fills in whatever it lacks.
     restored = list(history)
+    if state is not None and start_epoch >= cfg.epochs and history:
+        # Ctrl-C can also fall between the last epoch's checkpoint and its report: nothing is left to train, but
+        # the tracker must still get that epoch (else the trial looks stopped one epoch short).
+        p.ses.close()
+        last = {**history[-1], RESTORED_HISTORY: restored}
+        sink.report(last, None)
+        return last
     metrics: dict[str, Any] = {}
     epoch = start_epoch
     try:

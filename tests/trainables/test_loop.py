@@ -158,11 +158,15 @@ def test_resume_after_crash_matches_uninterrupted_run(tmp_path, extra):
     assert [_learned(h) for h in sent] == [_learned(m) for m in whole.metrics[:2]]
 
 
-def test_resume_from_finished_run_trains_nothing(tmp_path):
-    cfg = tiny(epochs=1)
-    with pytest.raises(Crash):
-        run(cfg, crash_after=1, crash_dir=tmp_path)
-    assert run(cfg, state=checkpoint.load(tmp_path)).metrics == []
+def test_resume_from_finished_run_trains_nothing_but_resends_the_last_epoch():
+    # Ctrl-C can land after the last epoch's checkpoint but before its report reached Tune; the resumed trial has
+    # nothing left to train and must still tell the tracker that it finished all its epochs.
+    cfg = tiny(epochs=2)
+    whole = run(cfg)
+    resumed = run(cfg, state=whole.states[-1])
+    assert len(resumed.metrics) == 1 and resumed.states == [None]  # no training, no new checkpoint
+    assert _learned(resumed.metrics[0]) == _learned(whole.metrics[-1])
+    assert [h["epoch"] for h in resumed.metrics[0][loop.RESTORED_HISTORY]] == [1, 2]
 
 
 def test_resume_from_a_state_kept_in_memory():
