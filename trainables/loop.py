@@ -115,11 +115,13 @@ def _run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
     # The first report after a restore carries the epochs before it: one may have been checkpointed but never
     # reached the tracker (e.g. Ctrl-C between the two), and the tracker fills in whatever it lacks.
     restored = list(history)
-    if state is not None and start_epoch >= cfg.epochs and history:
-        # Ctrl-C can also fall between the last epoch's checkpoint and its report: nothing is left to train, but
-        # the tracker must still get that epoch (else the trial looks stopped one epoch short).
+    if state is not None and history and (start_epoch >= cfg.epochs or state.get("stop")):
+        # Ctrl-C can fall between a run's final checkpoint (its last epoch, or a monitor's stop) and its report:
+        # nothing is left to train, but the tracker must still learn how the run ended, not see it cut short.
         p.ses.close()
         last = {**history[-1], RESTORED_HISTORY: restored}
+        if state.get("stop"):
+            last[STOP_REASON], last[STOP_DETAIL] = state["stop"]
         sink.report(last, None)
         return last
     metrics: dict[str, Any] = {}
@@ -142,8 +144,9 @@ def _run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
             extra, stop = p.monitors.check_epoch(epoch + 1, metrics, p.model)
             metrics.update(extra)
             history.append(dict(metrics))
+            extras = {**_extras(p), **({"stop": (stop.reason, stop.detail)} if stop is not None else {})}
             state = checkpoint.capture(p.model, p.optimizer, p.precision.scaler, epoch=epoch + 1, step=step,
-                                       history=history, extra=_extras(p))
+                                       history=history, extra=extras)
             report = dict(metrics)
             if restored:
                 report[RESTORED_HISTORY], restored = restored, []

@@ -169,6 +169,18 @@ def test_resume_from_finished_run_trains_nothing_but_resends_the_last_epoch():
     assert [h["epoch"] for h in resumed.metrics[0][loop.RESTORED_HISTORY]] == [1, 2]
 
 
+def test_resume_after_a_monitor_stop_resends_the_stop_instead_of_training_on():
+    cfg = tiny(epochs=5, **{"monitor.patience": 1, "monitor.min_delta": 1.0})  # no epoch can gain 1.0 accuracy
+    whole = run(cfg)
+    stopped = whole.metrics[-1]
+    assert stopped[loop.STOP_REASON] == "early_stopped" and stopped["epoch"] == 2
+    resumed = run(cfg, state=whole.states[-1])
+    assert len(resumed.metrics) == 1 and resumed.states == [None]
+    again = resumed.metrics[0]
+    assert again["epoch"] == 2 and again[loop.STOP_REASON] == "early_stopped"
+    assert again[loop.STOP_DETAIL] == stopped[loop.STOP_DETAIL]
+
+
 def test_resume_from_a_state_kept_in_memory():
     cfg = tiny(epochs=3)
     whole = run(cfg)
