@@ -144,9 +144,9 @@ def _run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
             extra, stop = p.monitors.check_epoch(epoch + 1, metrics, p.model)
             metrics.update(extra)
             history.append(dict(metrics))
-            extras = {**_extras(p), **({"stop": (stop.reason, stop.detail)} if stop is not None else {})}
+            stopped = (stop.reason, stop.detail) if stop is not None else None  # a resume must not train past it
             state = checkpoint.capture(p.model, p.optimizer, p.precision.scaler, epoch=epoch + 1, step=step,
-                                       history=history, extra=extras)
+                                       history=history, extra={**_extras(p), "stop": stopped})
             report = dict(metrics)
             if restored:
                 report[RESTORED_HISTORY], restored = restored, []

@@ -48,7 +48,8 @@ def validate(cfg: TrainConfig, *, check_data: bool = True) -> None:
                        ("ses.every_k", cfg.ses.every_k)):
         _positive(key, value)
     if cfg.data.image_size < 0 or 0 < cfg.data.image_size < 8:
-        raise ConfigError(f"data.image_size: expected 0 (the dataset's own) or >= 8 pixels, got {cfg.data.image_size!r}")
+        raise ConfigError(f"data.image_size: expected 0 (the dataset's own) or >= 8 pixels, "
+                          f"got {cfg.data.image_size!r}")
     if cfg.data.image_size and cfg.data.name != "imagefolder":
         raise ConfigError(f"data.image_size: only imagefolder images are resized; {cfg.data.name} keeps its own "
                           f"size, so leave it at 0 (got {cfg.data.image_size!r})")

@@ -63,7 +63,7 @@ CIFAR100 = CifarLayout(
 _NOTE = "(torchvision's python-pickle layout; nothing is downloaded)"
 
 
-def _require_root(name: str, root: str, expected: str) -> Path:
+def require_root(name: str, root: str, expected: str) -> Path:
     if not root.strip():
         raise DataError(f"{name}: data.root is empty; set data.root to a directory holding {expected}")
     return Path(root).expanduser()
@@ -71,7 +71,7 @@ def _require_root(name: str, root: str, expected: str) -> Path:
 
 def cifar_dir(layout: CifarLayout, root: str, split: str = "train") -> Path:
     """The `cifar-*` directory under (or at) `root`, after checking that `split`'s files are all there."""
-    base = _require_root(layout.name, root, f"{layout.folder}/{layout.listing} {_NOTE}")
+    base = require_root(layout.name, root, f"{layout.folder}/{layout.listing} {_NOTE}")
     # Accept root pointing at the parent (torchvision's convention) or at the cifar-* directory itself.
     here = base.name == layout.folder or (base / layout.meta).is_file()
     folder = base if here else base / layout.folder
@@ -164,7 +164,7 @@ IMAGEFOLDER_LAYOUT = "<root>/<class>/<image> or <root>/train/<class>/<image> (to
 
 def imagefolder_dir(root: str, split: str = "train") -> Path:
     """The class-per-subdirectory folder for `split`: root/train if present (root/val or root/test for "test")."""
-    base = _require_root("imagefolder", root, IMAGEFOLDER_LAYOUT)
+    base = require_root("imagefolder", root, IMAGEFOLDER_LAYOUT)
     if split == "train":
         folder = base / "train" if (base / "train").is_dir() else base
         if not folder.is_dir() or not any(p.is_dir() for p in folder.iterdir()):

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from trainables.data.sources import DataError, RawImages
+from trainables.data.sources import DataError, RawImages, require_root
 
 FOLDER = "tiny-imagenet-200"
 SIZE = 64
@@ -28,9 +28,7 @@ _SUFFIXES = (".jpeg", ".jpg", ".png")
 
 def tiny_imagenet_dir(root: str, split: str = "train") -> Path:
     """The `tiny-imagenet-200` directory under (or at) `root`, after checking that `split`'s files are there."""
-    if not root.strip():
-        raise DataError(f"tiny_imagenet: data.root is empty; set data.root to a directory holding {LISTING}")
-    base = Path(root).expanduser()
+    base = require_root("tiny_imagenet", root, LISTING)
     folder = base if (base / "wnids.txt").is_file() else base / FOLDER
     needed = ["wnids.txt", "train"] if split == "train" else ["wnids.txt", "val/images", "val/val_annotations.txt"]
     missing = [n for n in needed if not (folder / n).exists()]
