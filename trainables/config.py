@@ -6,13 +6,21 @@ Every field has a default with its unit or reason; `trainables.overrides` is the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+PATH = "path"  # field metadata key: the value is a filesystem path, made absolute in the driver (trainables.paths)
+
+
+def path(default: str = "") -> Any:
+    """A str field holding a path: a trial runs in Ray's folder, so the driver resolves it against the user's."""
+    return field(default=default, metadata={PATH: True})
 
 
 @dataclass(frozen=True)
 class DataConfig:
     name: str = "mnist5k"  # mnist5k | digits | cifar10 | cifar100 | tiny_imagenet | imagefolder
-    root: str = ""  # on-disk root for cifar10/cifar100/tiny_imagenet/imagefolder; nothing is ever downloaded
-    val_fraction: float = 0.1  # share of the training set held out for validation
+    root: str = path()  # on-disk root for cifar10/cifar100/tiny_imagenet/imagefolder; nothing is ever downloaded
+    val_fraction: float = 0.1  # share of the training set held out for validation; 0 = none (test every epoch)
     split_seed: int = 0  # fixes the train/val split independently of the run seed
     batch_size: int = 128  # per optimizer step, per worker
     eval_batch_size: int = 512  # evaluation only; no gradients are kept
@@ -89,7 +97,7 @@ class EMAConfig:
 class InitConfig:
     """Start from a checkpoint: `continue` keeps chosen state under a new schedule; `warm` copies matching weights."""
 
-    checkpoint: str = ""  # path to a state.pt (or its folder); empty = train from scratch
+    checkpoint: str = path()  # a state.pt (or its folder); empty = train from scratch
     mode: str = "continue"  # continue | warm
     keep: tuple[str, ...] = ("model", "ema", "optimizer")  # continue: which state to take over
     allow_partial: bool = False  # warm: accept layers that could not be copied (the coverage report is logged)
@@ -117,6 +125,24 @@ class MonitorConfig:
 
 
 @dataclass(frozen=True)
+class EvalConfig:
+    """When the test split is measured. Decisions (ASHA, the searcher, early stopping, best weights) use val/*."""
+
+    test: str = "auto"  # auto | end | every_epoch | off; auto: every_epoch without a validation split, else end
+    # end: once, after the last epoch, on the weights `checkpoint.keep` names (test/*, test/epoch)
+
+
+@dataclass(frozen=True)
+class CheckpointConfig:
+    """Which weights a trial keeps (and evaluates on the test split at its end); the resume state is always kept."""
+
+    keep: str = "last"  # last | best | both: tested at the end; best: the epoch of the best `metric`; both: test/*
+    # on the best weights and test/*_last on the last ones
+    metric: str = "val/acc"  # what "best" means; `python -m studies.run` sets the study's metric here
+    mode: str = "max"  # max | min
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     epochs: int = 5
     seed: int = 0  # model init, data order and augmentation
@@ -137,3 +163,5 @@ class TrainConfig:
     init: InitConfig = field(default_factory=InitConfig)
     rob: RobustnessConfig = field(default_factory=RobustnessConfig)
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from trainables.config import TrainConfig
 from trainables.models import is_vit
+from trainables.protocol import when_tested
 
 VIT_ADAMW_CLIP = 1.0  # seed 001 bug 12: ViT + AdamW diverges without clipping at 1.0
 
@@ -15,4 +16,6 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
     if cfg.optim.grad_clip < 0:
         clip = VIT_ADAMW_CLIP if is_vit(cfg.model.name) and cfg.optim.name == "adamw" else 0.0
         cfg = replace(cfg, optim=replace(cfg.optim, grad_clip=clip))
+    if cfg.eval.test == "auto":
+        cfg = replace(cfg, eval=replace(cfg.eval, test=when_tested(cfg)))
     return cfg

@@ -5,6 +5,7 @@ It imports no Ray; a `Sink` (Ray Train's, or the local one) decides where report
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from typing import Any, Protocol
@@ -32,24 +33,28 @@ class Sink(Protocol):
 
 
 @torch.no_grad()
-def evaluate(p: Parts, model: nn.Module, suffix: str = "") -> dict[str, float]:
-    """Validation loss and accuracy of `model` (the trained weights, or the EMA's with suffix '_ema')."""
+def evaluate(p: Parts, model: nn.Module, split: str = "val", suffix: str = "") -> dict[str, float]:
+    """Loss and accuracy of `model` on `split` ("val" | "test"); the EMA's weights carry the suffix '_ema'."""
     model.eval()  # SES hooks capture nothing in eval mode
     means = Means(p.device)
-    for x, y in p.data.val_batches():
+    for x, y in p.data.val_batches() if split == "val" else p.data.test_batches():
         with p.precision.autocast():
             logits = model(x)
         n = y.numel()
-        means.add(f"val/loss{suffix}", F.cross_entropy(logits.float(), y, reduction="sum"), n)
-        means.add(f"val/acc{suffix}", (logits.argmax(1) == y).sum(), n)
+        means.add(f"{split}/loss{suffix}", F.cross_entropy(logits.float(), y, reduction="sum"), n)
+        means.add(f"{split}/acc{suffix}", (logits.argmax(1) == y).sum(), n)
     return means.result()
 
 
-def _evaluate_all(p: Parts, epoch: int | None = None) -> dict[str, float]:
-    """Validation of the weights (and the EMA's); corruption robustness too when it is due after `epoch` epochs."""
-    metrics = evaluate(p, p.model)
-    if p.ema is not None:
-        metrics.update(evaluate(p, p.ema.module, "_ema"))
+def _evaluate_epoch(p: Parts, epoch: int | None = None) -> dict[str, float]:
+    """The epoch's evaluation split (val, or test without one), the test split too with eval.test=every_epoch,
+    each for the weights and the EMA's; corruption robustness too when it is due after `epoch` epochs."""
+    splits = [p.split] + (["test"] if p.cfg.eval.test == "every_epoch" and p.split != "test" else [])
+    metrics: dict[str, float] = {}
+    for split in splits:
+        metrics.update(evaluate(p, p.model, split))
+        if p.ema is not None:
+            metrics.update(evaluate(p, p.ema.module, split, "_ema"))
     if p.rob is not None and epoch is not None and p.rob.due(epoch, p.cfg.epochs):
         p.model.eval()
         with p.precision.autocast():
@@ -57,8 +62,26 @@ def _evaluate_all(p: Parts, epoch: int | None = None) -> dict[str, float]:
     return metrics
 
 
+def _final_test(p: Parts, epoch: int) -> dict[str, float]:
+    """eval.test=end: the test split once, on the weights checkpoint.keep names; test/epoch says whose they are.
+
+    keep=best (or both) tests the best epoch's weights as test/*, both adds the last ones' as test/*_last; the
+    model is given its last weights back, so the checkpoint (and a resume) continues from them.
+    """
+    metrics = evaluate(p, p.ema.module, "test", "_ema") if p.ema is not None else {}
+    if p.cfg.checkpoint.keep == "last" or p.best.weights is None:  # no epoch had a finite metric: only the last
+        return {**metrics, **evaluate(p, p.model, "test"), "test/epoch": epoch}
+    if p.cfg.checkpoint.keep == "both":
+        metrics.update({f"{k}_last": v for k, v in evaluate(p, p.model, "test").items()})
+    last = {k: v.detach().clone() for k, v in p.model.state_dict().items()}
+    p.model.load_state_dict(p.best.weights)
+    metrics.update(evaluate(p, p.model, "test"))
+    p.model.load_state_dict(last)
+    return {**metrics, "test/epoch": p.best.epoch}
+
+
 def _extras(p: Parts) -> dict[str, Any]:
-    extra: dict[str, Any] = {"monitor": p.monitors.state_dict()}
+    extra: dict[str, Any] = {"monitor": p.monitors.state_dict(), "best": p.best.state_dict()}
     if p.ema is not None:
         extra["ema"] = {k: v.detach().cpu().clone() for k, v in p.ema.state_dict().items()}
     if isinstance(p.weighting, nn.Module):
@@ -68,6 +91,8 @@ def _extras(p: Parts) -> dict[str, Any]:
 
 def _restore_extras(p: Parts, state: dict[str, Any]) -> None:
     p.monitors.load_state_dict(state["monitor"])
+    if state.get("best") is not None:
+        p.best.load_state_dict(state["best"])
     if p.ema is not None and "ema" in state:
         p.ema.load_state_dict(state["ema"])
     if isinstance(p.weighting, nn.Module) and "weighting" in state:
@@ -76,9 +101,9 @@ def _restore_extras(p: Parts, state: dict[str, Any]) -> None:
 
 def _stopped(p: Parts, stop: StopTraining, epoch: int, step: int) -> dict[str, Any]:
     """The report of an epoch cut short (diverged or out of memory): its validation, if it can still run."""
-    metrics: dict[str, Any] = {"epoch": epoch + 1, "step": step, "val/acc": math.nan}
+    metrics: dict[str, Any] = {"epoch": epoch + 1, "step": step, f"{p.split}/acc": math.nan}
     if stop.reason != "oom":
-        metrics.update(_evaluate_all(p))
+        metrics.update(_evaluate_epoch(p))
     return {**metrics, STOP_REASON: stop.reason, STOP_DETAIL: stop.detail}
 
 
@@ -94,9 +119,17 @@ def run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
         retry = oom_retry_config(cfg) if is_oom(error) else None
         if retry is None:
             raise
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-        return _run(retry, sink)
+    # Out of the except block: the error's traceback held the first attempt's frames (model, optimizer, data on
+    # the device). It is gone now, but frames and errors form cycles: collect them before the retry allocates.
+    release_memory()
+    return _run(retry, sink)
+
+
+def release_memory() -> None:
+    """Free what nothing references any more, and hand the CUDA allocator's cached blocks back to the device."""
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def _run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
@@ -132,7 +165,7 @@ def _run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
             t0 = time.perf_counter()
             train_metrics, step, samples = train_one_epoch(p, epoch, step)
             train_s = time.perf_counter() - t0
-            metrics = {**train_metrics, **_evaluate_all(p, epoch + 1)}
+            metrics = {**train_metrics, **_evaluate_epoch(p, epoch + 1)}
             metrics.update({
                 "epoch": epoch + 1,  # epochs completed: ASHA's time axis, MLflow's step
                 "step": step,
@@ -143,6 +176,9 @@ def _run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
             })
             extra, stop = p.monitors.check_epoch(epoch + 1, metrics, p.model)
             metrics.update(extra)
+            p.best.update(epoch + 1, metrics, p.model)
+            if cfg.eval.test == "end" and (stop is not None or epoch + 1 == cfg.epochs):
+                metrics.update(_final_test(p, epoch + 1))
             history.append(dict(metrics))
             stopped = (stop.reason, stop.detail) if stop is not None else None  # a resume must not train past it
             state = checkpoint.capture(p.model, p.optimizer, p.precision.scaler, epoch=epoch + 1, step=step,

@@ -17,7 +17,7 @@ from trainables.stops import StopTraining, is_oom, oom_retry_config, oom_stop
 
 __all__ = ["Monitors", "StopTraining", "is_oom", "oom_retry_config", "oom_stop"]
 
-TRACKED = "val/acc"  # the metric behind collapse, early stopping and val/acc_best; higher is better
+TRACKED = "acc"  # <split>/acc is the metric behind collapse, early stopping and val/acc_best; higher is better
 CHANCE_TOLERANCE = 0.02  # val/acc <= 1/num_classes + this counts as chance (10 classes: <= 0.12)
 NEVER_LEARNED_GRACE = 2  # never above chance in collapse_epochs + this many epochs (default 5) -> collapsed
 MEMORY_GROWTH_EPOCHS = 3  # epochs of growth in a row before memory_growth
@@ -49,9 +49,13 @@ class Monitors:
     that tripped it; `check_step` and `flush` raise, since a diverged step leaves nothing worth reporting.
     """
 
-    def __init__(self, cfg: MonitorConfig, *, num_classes: int, check_every: int = CHECK_EVERY) -> None:
+    def __init__(self, cfg: MonitorConfig, *, num_classes: int, check_every: int = CHECK_EVERY,
+                 split: str = "val") -> None:
         _validate(cfg, num_classes, check_every)
         self.cfg = cfg
+        # The epoch's evaluation split: "test" only without a validation split, where nothing may select on it,
+        # so no best-so-far figure is reported (validation refuses patience there).
+        self.split, self.tracked = split, f"{split}/{TRACKED}"
         self.chance = 1.0 / num_classes
         self.check_every = check_every
         self._c = _Counters()
@@ -89,15 +93,17 @@ class Monitors:
                     model: nn.Module) -> tuple[dict[str, float], StopTraining | None]:
         """After validation of `epoch` (1-based: epochs completed) -> (metrics to log, the stop to raise or None).
 
-        `metrics` needs train/acc and val/acc, and sys/peak_mem_mb when memory_growth_mb > 0. If several checks
+        `metrics` needs train/acc and <split>/acc, and sys/peak_mem_mb when memory_growth_mb > 0. If several checks
         trip at once the first of diverged, memory_growth, collapsed, early_stopped is returned (a cause before
         its symptoms); every counter is updated either way.
         """
-        c, val = self._c, metrics[TRACKED]
+        c, val = self._c, metrics[self.tracked]
         c.last_epoch = epoch
         if val > c.best:
             c.best, c.best_epoch = val, epoch
-        extra = {"val/acc_best": c.best, "best_epoch": c.best_epoch, "gap/train_val_acc": metrics["train/acc"] - val}
+        extra = {f"gap/train_{self.split}_acc": metrics["train/acc"] - val}
+        if self.split == "val":
+            extra.update({"val/acc_best": c.best, "best_epoch": c.best_epoch})
         stops = [_nonfinite_parameters(model, epoch), self._memory(epoch, metrics), self._collapse(epoch, val),
                  self._patience(epoch, val)]
         return extra, next((s for s in stops if s is not None), None)
@@ -165,8 +171,8 @@ class Monitors:
             c.since_gain += 1
         if self.cfg.patience <= 0 or c.since_gain < self.cfg.patience:
             return None
-        return StopTraining("early_stopped", f"no {TRACKED} gain > {self.cfg.min_delta:g} for {c.since_gain} epochs "
-                            f"(best {c.best:.3f} at epoch {c.best_epoch})", epoch=epoch)
+        return StopTraining("early_stopped", f"no {self.tracked} gain > {self.cfg.min_delta:g} for {c.since_gain} "
+                            f"epochs (best {c.best:.3f} at epoch {c.best_epoch})", epoch=epoch)
 
 
 def _nonfinite_parameters(model: nn.Module, epoch: int) -> StopTraining | None:

@@ -11,6 +11,7 @@ from typing import Any, Callable, Mapping
 import torch
 from torch import Tensor, nn
 
+from trainables.best import BestWeights, NoBest, build_best
 from trainables.config import TrainConfig
 from trainables.data import DataBundle, build_data
 from trainables.defaults import resolve
@@ -18,6 +19,7 @@ from trainables.models import build_model
 from trainables.monitors import Monitors
 from trainables.optim import build_optimizer
 from trainables.precision import Precision, build_precision, resolve_device
+from trainables.protocol import epoch_split
 from trainables.recipe import RandAugmentBatch, build_ema, build_targets_and_loss
 from trainables.robustness import build_robustness
 from trainables.schedules import build_lr_schedule
@@ -48,6 +50,8 @@ class Parts:
     ema: Any  # timm ModelEmaV3 | None
     monitors: Monitors
     rob: Any  # RobustnessEval | None: rob/acc on corrupted validation images, every N epochs and at the end
+    best: BestWeights | NoBest  # the best epoch's weights by checkpoint.metric (keep=best|both), for the final test
+    split: str  # what every epoch is evaluated on: "val", or "test" without a validation split
     steps_per_epoch: int  # optimizer steps
 
 
@@ -83,6 +87,7 @@ def build_parts(cfg: TrainConfig) -> Parts:
     ema = build_ema(model, cfg.ema)  # before SES: the EMA copy must not carry SES hooks
     optimizer = build_optimizer(model, cfg.optim)
     steps = optimizer_steps_per_epoch(data, cfg.accum_steps)
+    split = epoch_split(cfg)
     mix_fn, loss_fn = build_targets_and_loss(cfg.recipe, data.num_classes,
                                              batch_size=min(cfg.data.batch_size, data.num_train))
     return Parts(
@@ -91,6 +96,7 @@ def build_parts(cfg: TrainConfig) -> Parts:
         lr_at=build_lr_schedule(cfg.sched, cfg.optim.lr, steps, cfg.epochs),
         ses=build_ses(model, cfg.ses, total_steps=steps * cfg.epochs),
         mix_fn=mix_fn, loss_fn=loss_fn.to(device), weighting=_weighting(cfg, optimizer, device), ema=ema,
-        monitors=Monitors(cfg.monitor, num_classes=data.num_classes),
-        rob=build_robustness(cfg.rob, data), steps_per_epoch=steps,
+        monitors=Monitors(cfg.monitor, num_classes=data.num_classes, split=split),
+        rob=build_robustness(cfg.rob, data, split=split), best=build_best(cfg.checkpoint), split=split,
+        steps_per_epoch=steps,
     )

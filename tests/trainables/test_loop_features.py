@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import pytest
 import torch
 
@@ -89,6 +91,31 @@ def test_out_of_memory_retries_with_half_the_batch(monkeypatch):
     sink = _run(**{"monitor.oom_retry": True})
     assert seen[:2] == [(128, 1), (64, 2)]
     assert sink.reports[-1]["epoch"] == 2 and loop.STOP_REASON not in sink.reports[-1]
+
+
+def test_out_of_memory_retry_frees_the_first_attempt_before_building_its_own(monkeypatch):
+    """Seed 001 bug 2: a retry started inside `except` kept the failed attempt's model, optimizer and data."""
+    build, original, first, alive_at_retry = loop.build_parts, step.train_one_epoch, [], []
+
+    def tracked_build(cfg):
+        if first:  # the retry: nothing of the first attempt may still be alive
+            alive_at_retry.extend(name for name, ref in first if ref() is not None)
+        p = build(cfg)
+        if not first:
+            first.extend([("model", weakref.ref(p.model)), ("optimizer", weakref.ref(p.optimizer)),
+                          ("images on the device", weakref.ref(p.data.source.images))])
+        return p
+
+    def oom_once(p, epoch, first_step):
+        if p.cfg.data.batch_size == 128:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return original(p, epoch, first_step)
+
+    monkeypatch.setattr(loop, "build_parts", tracked_build)
+    monkeypatch.setattr(loop, "train_one_epoch", oom_once)
+    sink = _run(**{"monitor.oom_retry": True})
+    assert sink.reports[-1]["epoch"] == 2 and len(first) == 3
+    assert alive_at_retry == [], f"still alive when the retry built its parts: {alive_at_retry}"
 
 
 def test_uncertainty_weighting_logs_bounded_weights():

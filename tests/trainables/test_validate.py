@@ -3,7 +3,8 @@
 import pytest
 
 from trainables.config import TrainConfig
-from trainables.overrides import ConfigError, apply_overrides
+from trainables.overrides import ConfigError, apply_overrides, flatten
+from trainables.ranges import RANGES, UNBOUNDED
 from trainables.validate import validate
 
 
@@ -28,6 +29,21 @@ def test_defaults_are_valid():
     ("model.drop_rate", -0.1),
     ("data.image_size", 4),
     ("data.image_size", 64),  # the default mnist5k keeps its 28x28: only image folders are resized
+    ("ses.beta", 1.5),  # a fraction of log d
+    ("ses.beta", 0.0),
+    ("ses.beta_end", 1.2),
+    ("ses.lam", -0.01),
+    ("optim.momentum", 1.0),
+    ("optim.weight_decay", -1e-4),
+    ("optim.grad_clip", -2.0),
+    ("sched.gamma", 1.5),
+    ("sched.warmup_epochs", -1.0),
+    ("sched.eta_min", 0.5),  # above the default optim.lr=0.1
+    ("recipe.mix_prob", 1.1),
+    ("recipe.label_smoothing", 1.0),
+    ("monitor.collapse_ratio", 2.0),
+    ("data.eval_batch_size", 0),
+    ("seed", -1),
 ])
 def test_bad_value_is_named(key, value):
     cfg = apply_overrides(TrainConfig(), {key: value})
@@ -36,6 +52,33 @@ def test_bad_value_is_named(key, value):
     message = str(err.value)
     assert "\n" not in message
     assert key in message and repr(value) in message
+
+
+@pytest.mark.parametrize(("key", "value", "item"), [
+    ("ses.beta_steps", (0.3, 1.7), 1.7),
+    ("rob.severities", (1, 6), 6),
+    ("sched.milestones", (0, 10), 0),
+])
+def test_a_bad_item_of_a_list_is_named(key, value, item):
+    with pytest.raises(ConfigError) as err:
+        validate(apply_overrides(TrainConfig(), {key: value}), check_data=False)
+    assert key in str(err.value) and repr(item) in str(err.value)
+
+
+def test_every_numeric_field_has_a_range():
+    """A numeric field added later needs a row in trainables.ranges (or a reason to be in UNBOUNDED)."""
+    numeric = {k for k, v in flatten(TrainConfig()).items()
+               if isinstance(v, (int, float)) and not isinstance(v, bool)
+               or isinstance(v, tuple) and v and all(isinstance(i, (int, float)) for i in v)}
+    assert numeric - set(RANGES) - UNBOUNDED == set()
+    assert set(RANGES) - set(flatten(TrainConfig())) == set(), "ranges of fields that do not exist"
+
+
+def test_ranges_read_as_a_person_writes_them():
+    assert RANGES["ses.beta"].text() == "0 < value <= 1" and RANGES["epochs"].text() == "value >= 1"
+    expected = r"ses.beta: expected 0 < value <= 1 \(beta is a fraction of log d\), got 1.5"
+    with pytest.raises(ConfigError, match=expected):
+        validate(apply_overrides(TrainConfig(), {"ses.beta": 1.5}), check_data=False)
 
 
 def test_missing_data_root_names_the_path():

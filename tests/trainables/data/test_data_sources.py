@@ -32,15 +32,21 @@ def test_cifar100_uses_fine_labels_and_accepts_the_cifar_dir_itself(cifar100):
         assert len(raw.classes) == 100
 
 
-def test_mnist5k_is_the_packaged_5000_images():
-    raw = read_mnist5k()
-    assert raw.images.shape == (5000, 1, 28, 28) and raw.images.dtype == np.uint8
-    assert raw.images.max() == 255 and np.bincount(raw.labels).tolist() == [500] * 10
+def test_mnist5k_is_the_packaged_5000_images_with_a_fixed_stratified_test_fifth():
+    train, test = read_mnist5k(), read_mnist5k(split="test")
+    assert train.images.shape == (4000, 1, 28, 28) and train.images.dtype == np.uint8
+    assert test.images.shape == (1000, 1, 28, 28)
+    assert train.images.max() == 255 and np.bincount(train.labels).tolist() == [400] * 10
+    assert np.bincount(test.labels).tolist() == [100] * 10
+    pixels = {img.tobytes() for img in train.images}
+    assert sum(img.tobytes() in pixels for img in test.images) <= 1, "test images are not training images"
 
 
-def test_digits_are_stretched_to_uint8():
-    raw = read_digits()
-    assert raw.images.shape == (1797, 1, 8, 8) and raw.images.max() == 255 and len(raw.classes) == 10
+def test_digits_are_stretched_to_uint8_with_a_fixed_test_fifth():
+    train, test = read_digits(), read_digits(split="test")
+    assert train.images.shape == (1437, 1, 8, 8) and train.images.max() == 255 and len(train.classes) == 10
+    assert test.images.shape == (360, 1, 8, 8)
+    np.testing.assert_array_equal(read_digits(split="test").images, test.images)  # the same images every time
 
 
 def _one_line_error(name: str, root: str) -> str:

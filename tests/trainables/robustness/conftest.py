@@ -1,4 +1,4 @@
-"""Natural test images: 32x32 crops of scikit-learn's two bundled photographs, as float32 k/255 like val_raw."""
+"""Natural test images: 32x32 crops of scikit-learn's two bundled photographs, as float32 k/255 like raw_batches."""
 
 from __future__ import annotations
 

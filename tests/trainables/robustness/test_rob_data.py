@@ -1,4 +1,4 @@
-"""DataBundle.val_raw / .normalize: the validation images before normalization, for in-memory and folder data."""
+"""DataBundle.raw_batches / .normalize: the validation images before normalization, for in-memory and folder data."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def folder(tmp_path):
 
 
 def _check_raw_matches(bundle, expected: torch.Tensor, max_images: int, sizes: list[int]) -> None:
-    raw = list(bundle.val_raw(max_images))
+    raw = list(bundle.raw_batches("val", max_images))
     assert [len(y) for _, y in raw] == sizes
     x = torch.cat([x for x, _ in raw])
     assert x.dtype == torch.float32 and x.min() >= 0 and x.max() <= 1
@@ -32,17 +32,17 @@ def _check_raw_matches(bundle, expected: torch.Tensor, max_images: int, sizes: l
     labels = torch.cat([y for _, y in bundle.val_batches()])
     assert torch.equal(torch.cat([y for _, y in raw]), labels[:len(x)])
     normalized = torch.cat([x for x, _ in bundle.val_batches()])[:len(x)]
-    assert torch.allclose(bundle.normalize(x), normalized, atol=1e-5)  # normalize(val_raw) == val_batches
+    assert torch.allclose(bundle.normalize(x), normalized, atol=1e-5)  # normalize(raw_batches) == val_batches
 
 
-def test_in_memory_val_raw_and_normalize():
+def test_in_memory_raw_batches_and_normalize():
     bundle = build_data(DataConfig(name="digits", eval_batch_size=64), seed=0)
     stored = bundle.source.images[bundle.source.val_idx]
-    _check_raw_matches(bundle, stored, 0, [64, 64, 52])  # 0 = all 180 held-out digits
+    _check_raw_matches(bundle, stored, 0, [64, 64, 16])  # 0 = all 144 held-out digits
     _check_raw_matches(bundle, stored, 100, [64, 36])
 
 
-def test_imagefolder_val_raw_and_normalize(folder):
+def test_imagefolder_raw_batches_and_normalize(folder):
     bundle = build_data(DataConfig(name="imagefolder", root=str(folder), val_fraction=0.4, eval_batch_size=3), seed=0)
     decoded = torch.stack([bundle.source.dataset[int(i)][0] for i in bundle.source.val_idx])
     _check_raw_matches(bundle, decoded, 0, [3, 1])
