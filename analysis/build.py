@@ -10,14 +10,17 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analysis.formats import format_markdown, format_overview_markdown, metric_direction, notes
+from analysis.formats import format_markdown, format_overview_markdown, metric_direction, metric_unit, notes
 from analysis.load import AnalysisError
 from analysis.overhead import format_overhead_markdown, overhead_summary, overhead_table
 from analysis.pareto import format_pareto_markdown, pareto_table
 from analysis.tables import metric_columns, multiseed_table, sort_best_first
 
-DEFAULT_METRICS = ("val/acc", "val/acc_best", "rob/acc", "gap")  # the first present one leads the report
+# The first present one leads the report; test/acc: measured once per trial at its end (or every epoch without a
+# validation split), never selected on.
+DEFAULT_METRICS = ("val/acc", "test/acc", "val/acc_best", "rob/acc", "gap")
 COST_OBJECTIVE = ("time/epoch_s", "min")
+TEST_METRIC = "test/acc"
 
 
 @dataclass
@@ -52,6 +55,12 @@ class Report:
     def headline(self) -> str:
         return f"{self.study}: {self.counts()}"
 
+    def protocol_lines(self) -> list[str]:
+        """What the study selected on and how it used the test split; what a rehearsal ran differently."""
+        attrs = self.trials.attrs
+        return ([f"Protocol: {attrs['protocol']}"] if attrs.get("protocol") else []) + (
+            [f"Note: {attrs['notes']}"] if attrs.get("notes") else [])
+
     def main_table(self) -> str:
         """The lead metric's table: what a terminal shows first."""
         return format_markdown(self.tables[self.metrics[0]], self.metrics[0])
@@ -61,11 +70,27 @@ class Report:
         base = f"; baseline `{self.baseline}`" if self.baseline is not None else "; no baseline (best first)"
         lead = self.tables[self.metrics[0]]
         parts = [f"# {self.study}", "", f"{self.headline()}; parent run `{self.parent_run_id}`{base}.", "",
-                 *notes(lead), "", "## Overview", "", format_overview_markdown(self.tables)]
+                 *[f"{line}\n" for line in self.protocol_lines()], *notes(lead), "", "## Overview", "",
+                 format_overview_markdown(self.tables)]
         for metric, table in self.tables.items():
             parts += [f"## {metric}", "", format_markdown(table, metric, with_notes=False)]
         parts += [f"_{note}_\n" for note in self.left_out]
         return "\n".join(parts)
+
+    def test_summary(self) -> str | None:
+        """After the lead table: a sweep's test table; for a search, the test figure of the configuration it
+        selected (best first by the lead metric). None when the test split was not measured or leads already."""
+        if TEST_METRIC not in self.tables or self.metrics[0] == TEST_METRIC:
+            return None
+        table = self.tables[TEST_METRIC]
+        if self.baseline is not None:
+            return format_markdown(table, TEST_METRIC, with_notes=False)
+        selected = self.configs[0]
+        row = table.loc[selected]
+        scale, unit, _ = metric_unit(TEST_METRIC)
+        spread = f" ± {row['std'] * scale:.2f}" if row["n"] >= 2 else ""
+        return (f"selected on {self.metrics[0]}: {selected}: {TEST_METRIC} {row['mean'] * scale:.2f}{spread}{unit} "
+                f"(n={int(row['n'])})")
 
     def overhead_markdown(self) -> str:
         return format_overhead_markdown(self.overhead)

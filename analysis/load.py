@@ -128,14 +128,17 @@ def _reduce(client: MlflowClient, run: Run, key: str, reduction) -> float:
 
 
 def _derived(client: MlflowClient, runs: list[Run], finals: pd.DataFrame) -> dict[str, object]:
-    """AGGREGATES, `gap` (final train/acc - val/acc: how much the model overfits) and `time/trial_s`
+    """AGGREGATES, `gap` (final train/acc - val/acc, or test/acc without a validation split: how much the model
+    overfits) and `time/trial_s`
     (run end - start, so a resumed trial's pause counts too); columns only for what was logged."""
     cols: dict[str, object] = {}
     for column, key, reduction in AGGREGATES:
         if key in finals:
             cols[column] = [_reduce(client, r, key, reduction) for r in runs]
-    if {"train/acc", "val/acc"} <= set(finals.columns):
-        cols["gap"] = finals["train/acc"] - finals["val/acc"]
+    for split in ("val", "test"):  # the split each epoch was measured on: test only without a validation split
+        if {"train/acc", f"{split}/acc"} <= set(finals.columns):
+            cols["gap"] = finals["train/acc"] - finals[f"{split}/acc"]
+            break
     ends = [(r.info.end_time - r.info.start_time) / 1000 if r.info.end_time and r.info.start_time else np.nan
             for r in runs]
     if runs:
@@ -150,7 +153,8 @@ def load_trials(
 
     `config` is the hpstudy.config_name tag, else every param but the seed (and run-specific keys) that varies.
     Derived: `val/acc/best`, `time/epoch_s` (mean over epochs), `sys/samples_per_s/mean`, `sys/peak_mem_mb/max`,
-    `gap` (train/acc - val/acc, final) and `time/trial_s`. Failed, early-stopped and interrupted trials stay in,
+    `gap` (final train/acc - the acc of the split every epoch was measured on: val, or test without a validation
+    split) and `time/trial_s`. Failed, early-stopped and interrupted trials stay in,
     marked by `status`. `attrs` carries the study name, parent run id and the study's baseline config (or None).
     """
     client = _client(tracking_uri)
@@ -191,7 +195,10 @@ def load_trials(
     metric_cols = {k: finals[k] for k in sorted(finals.columns)} | _derived(client, runs, finals)
     out = pd.concat([out, pd.DataFrame(param_cols), pd.DataFrame(metric_cols)], axis=1)
     out.attrs = {"study": parent.data.tags.get("hpstudy.study"), "parent_run_id": pid,
-                 "baseline": parent.data.tags.get("hpstudy.baseline")}
+                 "baseline": parent.data.tags.get("hpstudy.baseline"),
+                 # one sentence each: what the study selected on and how it used the test split; what a --smoke
+                 # rehearsal resolved differently (absent for studies logged before they existed)
+                 "protocol": parent.data.tags.get("hpstudy.protocol"), "notes": parent.data.tags.get("hpstudy.notes")}
     return out
 
 

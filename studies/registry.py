@@ -8,8 +8,8 @@ from types import ModuleType
 
 import studies
 
-_NOT_STUDIES = {"provenance", "profiles", "registry", "report", "run", "state", "study", "tracking", "trial_log",
-                "tune"}  # the machinery beside the study files
+_NOT_STUDIES = {"build", "outcome", "preflight", "profiles", "protocol", "provenance", "registry", "report", "run",
+                "smoke", "state", "study", "tracking", "trial_log", "tune"}  # the machinery beside the study files
 
 
 def study_names() -> list[str]:

@@ -20,7 +20,11 @@ def print_summary(study: Study, tracking_uri: str, parent_run_id: str) -> None:
         print(f"\n{study.name} ({study.profile}): no table: {err}")
         return
     print(f"\n{study.name} ({study.profile}): {report.counts()}")
+    for line in report.protocol_lines():
+        print(line)
     print(report.main_table())
+    if report.test_summary():
+        print(report.test_summary())
     for line in report.terminal_lines():
         print(line)
     failed: list[str] = []

@@ -13,22 +13,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from search_spaces import Variants, to_overrides
-from studies import registry
+from search_spaces import to_overrides
+from studies import registry, smoke
+from studies.build import UsageError, absolute_sets, build_study, swept_keys
+from studies.outcome import EXIT_BAD_INPUT, EXIT_INTERRUPTED, Outcome
+from studies.preflight import SurroundingsError, check_surroundings
 from studies.profiles import gpu_shortfall, missing_data
+from studies.protocol import ProtocolError, describe
 from studies.state import StudyState, load_state, save_state
 from studies.study import Study
 from studies.tracking import StudyTracker, default_tracking_uri, mlflow_ui_command
 from studies.trial_log import TrialLog
+from trainables.config import TrainConfig
 from trainables.data import DataError
 from trainables.overrides import ConfigError, apply_overrides, flatten, parse_set_args
 from trainables.validate import validate
-
-EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
-
-
-class UsageError(Exception):
-    """Bad input: printed as one line, exit code 2."""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -36,6 +35,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("name", nargs="?", help="study name (see --list)")
     p.add_argument("--list", action="store_true", help="list the studies, one line each")
     p.add_argument("--profile", choices=("auto", "local", "full"), default="auto")
+    p.add_argument("--smoke", action="store_true",
+                   help="rehearse the full profile on CPU in seconds: generated data in its on-disk layout, "
+                        "2 epochs, 1 seed")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a fixed hyperparameter, e.g. --set optim.lr=0.05 (repeatable)")
     p.add_argument("--num-samples", type=int, help="trials of a search, or repeats of a grid")
@@ -49,34 +51,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _swept_keys(study: Study) -> set[str]:
-    keys = set()
-    for key, value in study.space.items():
-        if isinstance(value, Variants):
-            keys |= {k for c in value.configs for k in c if k != "name"}
-        else:
-            keys.add(key)
-    return keys
-
-
-def build_study(module, profile: str, sets: dict[str, str], num_samples: int | None) -> Study:
-    study = module.get_study(profile)
-    swept = _swept_keys(study) & set(sets)
-    if swept:
-        raise UsageError(f"--set {', '.join(sorted(swept))}: this study varies it; "
-                         "choose another study or edit its file")
-    study = replace(study, base=apply_overrides(study.base, sets))
-    if num_samples is not None:
-        if num_samples < 1:
-            raise UsageError(f"--num-samples must be >= 1, got {num_samples}")
-        study = replace(study, num_samples=num_samples)
-    return study
-
-
 def choose_profile(requested: str, module, sets: dict[str, str], gpus: float) -> tuple[str, str]:
     """(profile, why) for the banner; raises UsageError when `full` was asked for and cannot run."""
     if requested == "local":
         return "local", "asked for with --profile local"
+    if requested == "smoke":
+        return "smoke", "asked for with --smoke: the full profile, shrunk to generated data, on CPU"
     full = build_study(module, "full", sets, None)
     why_not = missing_data(full.base) or gpu_shortfall(full.gpus_per_trial, gpus)
     if why_not is None:
@@ -102,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return _run(args)
-    except (UsageError, ConfigError, DataError, KeyError) as err:
+    except (UsageError, ConfigError, DataError, ProtocolError, SurroundingsError, KeyError) as err:
         print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
@@ -120,41 +100,54 @@ def _run(args: argparse.Namespace) -> int:
     if args.resume and (previous is None or previous.finished):
         raise UsageError(f"nothing to resume for {args.name} under {runs_dir}: no interrupted run found")
     if previous and (args.sets or args.num_samples is not None or args.profile != "auto" or args.lr_range
-                     or args.tracking_uri):
+                     or args.tracking_uri or args.smoke):
         raise UsageError("--resume continues a study with its original settings; "
-                         "drop --set/--num-samples/--profile/--lr-range/--tracking-uri")
-    sets = previous.sets if previous else parse_set_args(args.sets)
+                         "drop --set/--num-samples/--profile/--smoke/--lr-range/--tracking-uri")
+    if args.smoke and args.profile != "auto":
+        raise UsageError(f"--smoke rehearses the full profile; drop --profile {args.profile}")
+    # Paths absolute now, so the saved state resumes the same files from any folder.
+    sets = previous.sets if previous else absolute_sets(parse_set_args(args.sets))
     num_samples = previous.num_samples if previous else args.num_samples
-    # Everything that can be checked without Ray is, so bad input never starts a cluster.
-    requested = previous.profile if previous else args.profile
+    # Everything that can be checked without Ray is, so bad input never starts a cluster or writes a file.
+    requested = previous.profile if previous else "smoke" if args.smoke else args.profile
     local = build_study(module, "local", sets, num_samples)
     validate(local.base, check_data=requested == "local")
-    if args.lr_range is not None and (args.lr_range < 10 or "optim.lr" in _swept_keys(local)):
+    if args.lr_range is not None and (args.lr_range < 10 or "optim.lr" in swept_keys(local)):
         raise UsageError(f"--lr-range {args.lr_range}: needs >= 10 steps and a study that does not vary optim.lr")
+    if requested in ("full", "smoke"):
+        full = build_study(module, "full", sets, None)
+        validate(full.base, check_data=False)
+        reason = missing_data(full.base) if requested == "full" else None
+        if reason:
+            raise UsageError(reason)
+    tracking_uri = previous.tracking_uri if previous else (args.tracking_uri or default_tracking_uri(runs_dir))
+    check_surroundings(runs_dir, tracking_uri, args.address)
+    smoke_data = smoke.write_data(full.base, runs_dir) if requested == "smoke" else None
 
     from studies import tune  # Ray starts only for a run that passed the checks above
 
-    if requested == "full":
-        reason = missing_data(build_study(module, "full", sets, None).base)
-        if reason:
-            raise UsageError(reason)
     cluster = tune.connect(args.address)
     try:
         if previous:
             profile, why = previous.profile, "as in the interrupted run"
         else:
-            profile, why = choose_profile(args.profile, module, sets, cluster.gpus)
-        print(f"hpstudy: {args.name}, profile {profile} ({why})", flush=True)
-        study = build_study(module, profile, sets, num_samples)
+            profile, why = choose_profile(requested, module, sets, cluster.gpus)
+        study = build_study(module, profile, sets, num_samples, smoke_data)
         validate(study.base)
-        return _execute(args, study, previous, sets, runs_dir, storage, cluster, tune)
+        print(f"hpstudy: {args.name}, profile {profile} ({why}); data: {_data_line(study.base)}", flush=True)
+        if smoke.NOTES_TAG in study.tags:
+            print(f"note: {study.tags[smoke.NOTES_TAG]}", flush=True)
+        return _execute(args, study, previous, sets, runs_dir, storage, cluster, tune, tracking_uri)
     finally:
         tune.shutdown()
 
 
+def _data_line(cfg: TrainConfig) -> str:
+    return cfg.data.name + (f" at {cfg.data.root}" if cfg.data.root else " (embedded)")
+
+
 def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Path, storage: Path, cluster,
-             tune) -> int:
-    tracking_uri = previous.tracking_uri if previous else (args.tracking_uri or default_tracking_uri(runs_dir))
+             tune, tracking_uri: str) -> int:
     tracker = StudyTracker(tracking_uri, study.name, runs_dir / "mlartifacts")
     if previous:
         tracker.resume_study(previous.parent_run_id)
@@ -163,7 +156,7 @@ def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Pa
         experiment = f"{study.profile}-{time.strftime('%Y%m%d-%H%M%S')}"
         tracker.start_study(f"{study.name}-{experiment}", study_tags(study, args), study_params(study))
     if args.lr_range and not previous:
-        sets = {**sets, "optim.lr": lr_range_step(study, args.lr_range, tracker, runs_dir)}
+        sets = {**sets, "optim.lr": lr_range_step(study, args.lr_range, tracker, runs_dir, tune)}
         study = replace(study, base=apply_overrides(study.base, {"optim.lr": sets["optim.lr"]}))
     state = StudyState(study.name, study.profile, sets, previous.num_samples if previous else args.num_samples,
                        experiment, tracker.parent_run_id, tracking_uri)
@@ -177,6 +170,7 @@ def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Pa
         log.interrupt_open()
         tracker.end_study("failed")
         raise
+    outcome = Outcome.of(tracker.trial_outcomes())
     ended = tracker.ended_trials()
     if ended < study.total_trials():  # Tune returns normally on Ctrl-C; only the counts tell
         log.interrupt_open()
@@ -186,20 +180,27 @@ def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Pa
               + (f" --runs-dir {args.runs_dir}" if args.runs_dir != Path("hpstudy_runs") else ""),
               file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
-    tracker.end_study("completed")
+    tracker.end_study(outcome.status, outcome.tags())
     save_state(storage, replace(state, finished=True))
     from studies.report import print_summary  # matplotlib and the analysis stack: only for a finished study
 
     print_summary(study, tracking_uri, tracker.parent_run_id)
     print(f"\nbrowse the runs: {mlflow_ui_command(tracking_uri, runs_dir)}")
-    return 0
+    if outcome.lines():
+        print("\n" + "\n".join(outcome.lines()), file=sys.stderr, flush=True)
+    return outcome.exit_code
 
 
-def lr_range_step(study: Study, steps: int, tracker: StudyTracker, runs_dir: Path) -> str:
-    """Seed 000's recipe as a study step: sweep the LR on the base config here, log the curve, return the pick."""
+def lr_range_step(study: Study, steps: int, tracker: StudyTracker, runs_dir: Path, tune) -> str:
+    """Seed 000's recipe as a study step: sweep the LR on the base config, log the curve, return the pick.
+
+    The sweep runs as a Ray task on a trial's resources (its GPU, on a cluster) in a process that exits when it
+    returns, so neither the driver nor an idle worker keeps the memory it trained with.
+    """
     from trainables.lr_range import plot, run_range_test, write_csv
 
-    result = run_range_test(study.base, steps=steps)
+    result = tune.run_once(run_range_test, study.base, steps=steps, cpus=study.cpus_per_trial,
+                           gpus=study.gpus_per_trial)
     out = runs_dir / "lr_range" / tracker.parent_run_id
     out.mkdir(parents=True, exist_ok=True)
     write_csv(result, out / "lr_range.csv")
@@ -215,7 +216,7 @@ def study_tags(study: Study, args: argparse.Namespace) -> dict[str, str]:
     from studies.provenance import git_sha, package_versions
 
     return {"hpstudy.profile": study.profile, "hpstudy.git_sha": git_sha(),
-            "hpstudy.command": args.command,
+            "hpstudy.command": args.command, "hpstudy.protocol": describe(study), **study.tags,
             **({"hpstudy.baseline": study.baseline} if study.baseline else {}),
             **{f"hpstudy.version.{k}": v for k, v in package_versions().items()}}
 

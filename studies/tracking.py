@@ -73,9 +73,10 @@ class StudyTracker:
         self.client.update_run(parent_run_id, status="RUNNING")
         self.client.set_tag(parent_run_id, STATUS, "running")
 
-    def end_study(self, status: str) -> None:
+    def end_study(self, status: str, tags: dict[str, str] | None = None) -> None:
         """status: completed | interrupted | failed (the parent's MLflow status follows)."""
-        self.client.set_tag(self.parent_run_id, STATUS, status)
+        tags = [RunTag(STATUS, status), *(RunTag(k, v) for k, v in (tags or {}).items())]
+        self.client.log_batch(self.parent_run_id, tags=tags)
         self.client.set_terminated(self.parent_run_id, status=_MLFLOW_STATUS[status])
 
     def _existing_trial_run(self, trial_id: str) -> str | None:
@@ -112,7 +113,8 @@ class StudyTracker:
         self.client.log_text(self._runs[trial_id], text, name)
 
     def _logged_epochs(self, trial_id: str) -> set[int]:
-        return {m.step for m in self.client.get_metric_history(self._runs[trial_id], "val/acc")}
+        # train/loss: the one metric every epoch reports, with a validation split or without
+        return {m.step for m in self.client.get_metric_history(self._runs[trial_id], "train/loss")}
 
     def trial_ended(self, trial_id: str, status: str, reason: str = "", stop_epoch: int | None = None) -> None:
         run_id = self._runs.get(trial_id)
@@ -124,14 +126,18 @@ class StudyTracker:
         self.client.log_batch(run_id, tags=tags)
         self.client.set_terminated(run_id, status=_MLFLOW_STATUS[status])
 
-    def ended_trials(self) -> int:
-        """Trials of this study that ended (completed, early-stopped or failed), this session or a resumed one."""
+    def trial_outcomes(self) -> list[tuple[str, str]]:
+        """(status, reason) of every trial of this study invocation, this session's and a resumed one's."""
         runs = self.client.search_runs(
             [self._experiment_id()],
             filter_string=f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{self.parent_run_id}' and tags.`{ROLE}` = 'trial'",
             max_results=50_000,
         )
-        return sum(r.data.tags.get(STATUS) not in (None, "running", "interrupted") for r in runs)
+        return [(r.data.tags.get(STATUS) or "running", r.data.tags.get(REASON) or "") for r in runs]
+
+    def ended_trials(self) -> int:
+        """Trials of this study that ended (completed, stopped or failed), this session or a resumed one."""
+        return sum(status not in ("running", "interrupted") for status, _ in self.trial_outcomes())
 
     def open_trials(self) -> list[str]:
         """Trial ids whose runs are still RUNNING (to be marked interrupted when the study stops early)."""

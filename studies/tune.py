@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import ray
-from ray import tune
+from ray import cloudpickle, tune
 from ray.tune import result as tune_result
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+from ray.exceptions import RayTaskError
+from ray.train import ControllerError, WorkerGroupError
 from ray.tune.search.optuna import OptunaSearch
 
 from search_spaces import Choice, Grid, IntRange, LogUniform, Uniform, Variants
+from studies.preflight import SurroundingsError
 from studies.study import Study
 from trainables.ray_train import WorkerResources, make_trial
 
@@ -57,7 +60,12 @@ def connect(address: str | None) -> Cluster:
     os.environ.update(_ENV)
     kwargs: dict[str, Any] = dict(runtime_env={"env_vars": dict(_ENV)}, log_to_driver=False)
     if address:
-        ray.init(address=address, **kwargs)
+        try:
+            ray.init(address=address, **kwargs)
+        except ConnectionError as err:
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise SurroundingsError(f"--address {address}: {first}; start a cluster (ray start --head) or drop "
+                                    "--address to run on this machine") from None
     else:
         ray.init(num_cpus=os.cpu_count(), resources={DRIVER_RESOURCE: 10_000}, include_dashboard=True,
                  dashboard_host="127.0.0.1", **kwargs)
@@ -121,6 +129,56 @@ def max_concurrent(study: Study, cluster: Cluster) -> int:
     return max(1, int(min(by_cpu, by_gpu)))
 
 
+def root_cause(error: BaseException) -> BaseException:
+    """The error a trial's code raised, out of Ray's wrappers (a task error around Train's worker-group error
+    around the worker's own): what a person needs to read first."""
+    for _ in range(10):  # a chain is a few links deep; never loop on a cycle
+        if isinstance(error, RayTaskError) and error.cause is not None:
+            error = error.cause
+        elif isinstance(error, WorkerGroupError) and error.worker_failures:
+            error = error.worker_failures[min(error.worker_failures)]
+        elif isinstance(error, ControllerError):
+            error = error.controller_failure
+        else:
+            break
+    return error
+
+
+def error_reason(error: BaseException | None) -> str:
+    """'DataError: cifar10: no CIFAR-10 data at ...': the root cause's type and first line."""
+    if error is None:
+        return "error (Ray recorded none)"
+    cause = root_cause(error)
+    lines = [line for line in str(cause).splitlines() if line.strip()]
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+
+
+def _trial_error(trial) -> BaseException | None:
+    """The exception a trial ended with. Tune pickles it into the trial's local folder first; `get_error()` reads
+    the storage copy, which is synced later, so it is still missing when `on_trial_error` runs."""
+    path = getattr(trial, "pickled_error_file", None)
+    if path and os.path.exists(path):
+        try:
+            with open(path, "rb") as f:
+                return cloudpickle.load(f)
+        except Exception:  # noqa: BLE001 - an unpicklable error: fall back to Tune's text trace
+            pass
+    return trial.get_error()
+
+
+def run_once(fn: Callable, *args: Any, cpus: float, gpus: float, **kwargs: Any) -> Any:
+    """`fn(*args, **kwargs)` as a Ray task on `cpus`/`gpus` in a worker process that exits afterwards, so the
+    memory it used (a GPU's, too) goes back; its exceptions are re-raised as the task's root cause."""
+    def call(*a: Any, **k: Any) -> Any:  # a plain function: ray.remote takes no builtins or partials
+        return fn(*a, **k)
+
+    task = ray.remote(num_cpus=cpus, num_gpus=gpus, max_calls=1)(call)
+    try:
+        return ray.get(task.remote(*args, **kwargs))
+    except RayTaskError as err:
+        raise root_cause(err) from None
+
+
 class TrialEvents(tune.Callback):
     """Forwards Tune's trial events to plain-Python handlers (MLflow tracking, progress lines)."""
 
@@ -137,9 +195,7 @@ class TrialEvents(tune.Callback):
         self.on_end(trial.trial_id, "complete", trainer_result(trial.last_result or {}), "")
 
     def on_trial_error(self, iteration, trials, trial, **info):
-        error = trial.get_error()
-        reason = f"{type(error).__name__}: {error}".splitlines()[0] if error else "error"
-        self.on_end(trial.trial_id, "error", trainer_result(trial.last_result or {}), reason)
+        self.on_end(trial.trial_id, "error", trainer_result(trial.last_result or {}), error_reason(_trial_error(trial)))
 
 
 def run_tuner(study: Study, *, cluster: Cluster, resolve: Callable[[dict], dict], storage: str, name: str,

@@ -1,10 +1,30 @@
-"""Bad input to `python -m studies.run` is one line on stderr and exit code 2, before Ray starts."""
+"""Bad input to `python -m studies.run` is one line on stderr and exit code 2, before Ray starts.
+
+The first two tests run the command as a user does, in a subprocess; the others call its `main` in this process
+(the same code path up to the exit code, without ~10 s of imports per case).
+"""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
+from studies.run import main
 from tests.studies.conftest import cli
+
+
+@pytest.fixture
+def run_main(workdir, monkeypatch, capsys):
+    """`python -m studies.run ARGS` in `workdir`, in this process: a CompletedProcess-like result."""
+    monkeypatch.chdir(workdir)
+
+    def run(args: list[str]) -> subprocess.CompletedProcess:
+        code = main(args)
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+    return run
 
 
 def _one_line_error(result) -> str:
@@ -35,28 +55,41 @@ def test_unknown_study_lists_the_valid_ones(workdir):
     ("ses.beta=0.5", "ses.beta"),  # the sweep varies beta itself
     ("noequals", "noequals"),
 ])
-def test_bad_set_names_the_key(workdir, setting, named):
-    line = _one_line_error(cli(["ses_beta_sweep", "--set", setting], workdir))
+def test_bad_set_names_the_key(workdir, run_main, setting, named):
+    line = _one_line_error(run_main(["ses_beta_sweep", "--set", setting]))
     assert named in line
     assert not (workdir / "hpstudy_runs").exists(), "bad input must not start a study"
 
 
-def test_profile_full_without_data_names_the_missing_root(workdir):
-    line = _one_line_error(cli(["ses_beta_sweep", "--profile", "full", "--set", "data.root=/nowhere/cifar"], workdir))
+@pytest.mark.parametrize("args, named", [
+    (["--set", "ses.beta=1.5"], "ses.beta: expected 0 < value <= 1"),  # beta is a fraction of log d
+    (["--set", "optim.momentum=1.2"], "optim.momentum"),
+    (["--set", "data.val_fraction=0"], "data.val_fraction=0"),  # a search would select on the test set
+    (["--set", "checkpoint.metric=test/acc"], "checkpoint.metric"),  # follows the study's metric
+    (["--smoke", "--profile", "local"], "--smoke"),
+])
+def test_values_outside_their_meaning_are_refused(workdir, run_main, args, named):
+    line = _one_line_error(run_main(["lr_warmup_dropout", *args]))
+    assert named in line
+    assert not (workdir / "hpstudy_runs").exists(), "bad input must not start a study"
+
+
+def test_profile_full_without_data_names_the_missing_root(workdir, run_main):
+    line = _one_line_error(run_main(["ses_beta_sweep", "--profile", "full", "--set", "data.root=/nowhere/cifar"]))
     assert "/nowhere/cifar" in line and "cifar-100-python" in line
 
 
-def test_missing_data_root_for_local_profile(workdir):
+def test_missing_data_root_for_local_profile(workdir, run_main):
     args = ["ses_beta_sweep", "--profile", "local", "--set", "data.name=cifar10", "--set", "data.root=/no/such/root"]
-    line = _one_line_error(cli(args, workdir))
+    line = _one_line_error(run_main(args))
     assert "/no/such/root" in line
 
 
-def test_resume_with_nothing_to_resume(workdir):
-    line = _one_line_error(cli(["ses_beta_sweep", "--resume"], workdir))
+def test_resume_with_nothing_to_resume(workdir, run_main):
+    line = _one_line_error(run_main(["ses_beta_sweep", "--resume"]))
     assert "nothing to resume" in line
 
 
-def test_lr_range_on_a_study_that_varies_the_lr_is_refused(workdir):
-    line = _one_line_error(cli(["lr_warmup_dropout", "--lr-range", "50"], workdir))
+def test_lr_range_on_a_study_that_varies_the_lr_is_refused(workdir, run_main):
+    line = _one_line_error(run_main(["lr_warmup_dropout", "--lr-range", "50"]))
     assert "--lr-range 50" in line and "optim.lr" in line

@@ -15,3 +15,53 @@ def test_tune_bookkeeping_is_stripped_and_every_trainer_key_kept():
         "experiment_id": "e1", "config": {"optim.lr": 0.1}, "config/optim.lr": 0.1, "checkpoint_dir_name": "cp",
     }
     assert trainer_result({**trainer, **tune_added}) == trainer
+
+
+def test_the_root_cause_comes_out_of_rays_wrappers():
+    from ray.exceptions import RayTaskError
+    from ray.train import WorkerGroupError
+
+    from studies.tune import error_reason
+    from trainables.data import DataError
+
+    inner = DataError("cifar10: malformed CIFAR-10 file /data/cifar-10-batches-py/data_batch_2: truncated")
+    group = WorkerGroupError("Rank 0: ...\nTraceback ...", {0: inner})
+    wrapped = RayTaskError("ImplicitFunc.train", "Traceback (most recent call last): ...", group)
+    assert error_reason(wrapped) == f"DataError: {inner}"
+    assert error_reason(RuntimeError("two\nlines")) == "RuntimeError: two"
+    assert error_reason(None) == "error (Ray recorded none)"
+
+
+def test_run_once_uses_a_process_that_exits_and_reraises_the_root_cause():
+    """What the LR range test step runs in: memory it trained with (a GPU's) goes back when the process exits."""
+    import os
+    import time
+
+    import ray
+    import pytest
+
+    from studies.tune import run_once
+
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        pid = run_once(os.getpid, cpus=1, gpus=0)
+        assert pid != os.getpid()
+        deadline = time.monotonic() + 30
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(pid), "the task's worker process exits (max_calls=1)"
+        from trainables.config import TrainConfig
+        from trainables.overrides import ConfigError, apply_overrides
+
+        with pytest.raises(ConfigError, match="unknown config key 'optim.lrr'"):
+            run_once(apply_overrides, TrainConfig(), {"optim.lrr": 0.1}, cpus=1, gpus=0)
+    finally:
+        ray.shutdown()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return "zombie" not in f.read()
+    except FileNotFoundError:
+        return False

@@ -1,0 +1,66 @@
+"""`--smoke`: a study's full profile rehearsed on CPU in seconds, shrunk only in sizes (the idea of Ray examples'
+`--smoke-test` and big_vision's `runlocal`): same model, data reader, SES hooks, schedule type, recipe, robustness
+and precision logic, on a few dozen generated images in the dataset's on-disk layout, 2 epochs, 1 seed.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from search_spaces import Grid
+from studies.study import Study
+from trainables.config import TrainConfig
+from trainables.data.synthetic import write_dataset
+from trainables.overrides import apply_overrides
+
+EPOCHS = 2
+BATCH = 8  # at most: a few optimizer steps per epoch on the generated images
+EVAL_BATCH = 32
+ROB_IMAGES = 16
+SEARCH_TRIALS = 2  # a search keeps at most this many trials (a grid keeps every configuration)
+
+
+def write_data(cfg: TrainConfig, runs_dir: Path) -> Path | None:
+    """Fresh generated data for `cfg.data.name` under runs_dir/smoke_data/ (None for the embedded sets)."""
+    root = runs_dir / "smoke_data" / cfg.data.name
+    shutil.rmtree(root, ignore_errors=True)
+    return write_dataset(cfg.data.name, root)
+
+
+def _cpu_settings(cfg: TrainConfig) -> tuple[dict[str, str], list[str]]:
+    """Overrides for GPU-only settings, resolved the documented way, and a note for each one."""
+    overrides, notes = {}, []
+    if cfg.precision in ("bf16", "fp16"):
+        overrides["precision"] = "fp32"
+        notes.append(f"precision={cfg.precision} ran as fp32: it is a GPU setting, and --smoke runs on CPU "
+                     "(precision=auto resolves to fp32 there too)")
+    if cfg.device == "cuda":
+        overrides["device"] = "cpu"
+        notes.append("device=cuda ran on cpu: --smoke runs on CPU")
+    return overrides, notes
+
+
+NOTES_TAG = "hpstudy.notes"  # what a rehearsal resolved differently from the profile it rehearses
+
+
+def shrink(study: Study, data_root: Path | None) -> Study:
+    """The smoke study of `study`, the full profile's; what it resolved differently is in tags[NOTES_TAG]."""
+    base = study.base
+    overrides: dict[str, object] = {
+        "epochs": EPOCHS, "data.batch_size": min(base.data.batch_size, BATCH),
+        "data.eval_batch_size": min(base.data.eval_batch_size, EVAL_BATCH), "data.num_workers": 0,
+        "data.limit_train": 0, "rob.max_images": min(base.rob.max_images or ROB_IMAGES, ROB_IMAGES),
+    }
+    if data_root is not None:
+        overrides["data.root"] = str(data_root)
+    cpu, notes = _cpu_settings(base)
+    base = apply_overrides(base, {**overrides, **cpu})
+    space = {k: Grid(v.values[:1]) if k == "seed" and isinstance(v, Grid) else v for k, v in study.space.items()}
+    return replace(
+        study, profile="smoke", base=base, space=space,
+        num_samples=1 if study.search == "grid" else min(study.num_samples, SEARCH_TRIALS),
+        asha=replace(study.asha, grace_period=1) if study.asha else None,
+        gpus_per_trial=0.0, cpus_per_trial=1.0, tags={**study.tags, **({NOTES_TAG: "; ".join(notes)} if notes else {})},
+    )

@@ -1,0 +1,27 @@
+"""`--smoke` rehearses every registered study's full profile on CPU: its model, data reader, hooks and recipe on
+generated data in the dataset's on-disk layout, through Ray Tune, Ray Train, MLflow and the report."""
+
+from __future__ import annotations
+
+import pytest
+
+from studies import registry
+from tests.studies.conftest import cli, store, study_runs
+from trainables.overrides import flatten
+
+
+@pytest.mark.parametrize("name", registry.study_names())
+def test_smoke_runs_the_full_profile_shrunk(tmp_path, name):
+    result = cli([name, "--smoke"], tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "profile smoke" in result.stdout.splitlines()[0]
+    full = flatten(registry.load(name).get_study("full").base)
+    parents, trials = study_runs(store(tmp_path), name)
+    assert parents[0].data.tags["hpstudy.profile"] == "smoke" and trials
+    for trial in trials:
+        params = trial.data.params
+        for key in ("model.name", "model.small_input", "data.name", "sched.name", "optim.name", "ses.layers"):
+            assert params[key] == str(full[key]), key  # the full profile's own choices
+        assert params["epochs"] == "2" and params["data.root"].startswith(str(tmp_path / "hpstudy_runs"))
+        assert trial.data.tags["hpstudy.status"] in ("completed", "early_stopped")
+    assert f"{name} (smoke): {len(trials)} trials" in result.stdout
