@@ -19,6 +19,9 @@ from trainables.paths import absolute, absolute_paths, path_keys
 from trainables.validate import validate
 
 
+PATH_KEYS = frozenset(path_keys(TrainConfig()))  # config keys whose values are paths (trainables.paths)
+
+
 class UsageError(Exception):
     """Bad input: printed as one line, exit code 2."""
 
@@ -35,16 +38,13 @@ def swept_keys(study: Study) -> set[str]:
 
 def absolute_sets(sets: dict[str, str]) -> dict[str, str]:
     """`--set` values of path keys made absolute against this folder."""
-    paths = set(path_keys(TrainConfig()))
-    return {k: absolute(v) if k in paths else v for k, v in sets.items()}
+    return {k: absolute(v) if k in PATH_KEYS else v for k, v in sets.items()}
 
 
 def _absolute_space(space: dict[str, Any]) -> dict[str, Any]:
     """A space whose path values (a grid of data roots, say) are absolute, like the base config's."""
-    paths = set(path_keys(TrainConfig()))
-
     def fix(key: str, value: Any) -> Any:
-        return absolute(value) if key in paths and isinstance(value, str) else value
+        return absolute(value) if key in PATH_KEYS and isinstance(value, str) else value
 
     out = {}
     for key, value in space.items():

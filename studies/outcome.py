@@ -14,11 +14,13 @@ EXIT_OK, EXIT_BAD_INPUT, EXIT_TRIALS_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130
 class Outcome:
     total: int
     failed: list[str]  # the reason of each failed trial, in the order the trials ran
+    ended: int  # trials that ended (as a result or failed); not running or interrupted
 
     @classmethod
     def of(cls, trials: list[tuple[str, str]]) -> "Outcome":
         """From (status, reason) per trial."""
-        return cls(len(trials), [reason or "no reason recorded" for status, reason in trials if status == "failed"])
+        return cls(len(trials), [reason or "no reason recorded" for status, reason in trials if status == "failed"],
+                   sum(status not in ("running", "interrupted") for status, _ in trials))
 
     @property
     def exit_code(self) -> int:

@@ -25,9 +25,8 @@ from studies.study import Study
 from studies.tracking import StudyTracker, default_tracking_uri, mlflow_ui_command
 from studies.trial_log import TrialLog
 from trainables.config import TrainConfig
-from trainables.data import DataError
+from trainables.data import DataError, check_root
 from trainables.overrides import ConfigError, apply_overrides, flatten, parse_set_args
-from trainables.validate import validate
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -110,13 +109,13 @@ def _run(args: argparse.Namespace) -> int:
     num_samples = previous.num_samples if previous else args.num_samples
     # Everything that can be checked without Ray is, so bad input never starts a cluster or writes a file.
     requested = previous.profile if previous else "smoke" if args.smoke else args.profile
-    local = build_study(module, "local", sets, num_samples)
-    validate(local.base, check_data=requested == "local")
+    local = build_study(module, "local", sets, num_samples)  # validated as it is built
+    if requested == "local":
+        check_root(local.base.data.name, local.base.data.root)
     if args.lr_range is not None and (args.lr_range < 10 or "optim.lr" in swept_keys(local)):
         raise UsageError(f"--lr-range {args.lr_range}: needs >= 10 steps and a study that does not vary optim.lr")
     if requested in ("full", "smoke"):
         full = build_study(module, "full", sets, None)
-        validate(full.base, check_data=False)
         reason = missing_data(full.base) if requested == "full" else None
         if reason:
             raise UsageError(reason)
@@ -133,7 +132,7 @@ def _run(args: argparse.Namespace) -> int:
         else:
             profile, why = choose_profile(requested, module, sets, cluster.gpus)
         study = build_study(module, profile, sets, num_samples, smoke_data)
-        validate(study.base)
+        check_root(study.base.data.name, study.base.data.root)  # the config was validated as it was built
         print(f"hpstudy: {args.name}, profile {profile} ({why}); data: {_data_line(study.base)}", flush=True)
         if smoke.NOTES_TAG in study.tags:
             print(f"note: {study.tags[smoke.NOTES_TAG]}", flush=True)
@@ -171,7 +170,7 @@ def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Pa
         tracker.end_study("failed")
         raise
     outcome = Outcome.of(tracker.trial_outcomes())
-    ended = tracker.ended_trials()
+    ended = outcome.ended
     if ended < study.total_trials():  # Tune returns normally on Ctrl-C; only the counts tell
         log.interrupt_open()
         tracker.end_study("interrupted")

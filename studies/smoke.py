@@ -20,6 +20,7 @@ BATCH = 8  # at most: a few optimizer steps per epoch on the generated images
 EVAL_BATCH = 32
 ROB_IMAGES = 16
 SEARCH_TRIALS = 2  # a search keeps at most this many trials (a grid keeps every configuration)
+NOTES_TAG = "hpstudy.notes"  # what a rehearsal resolved differently from the profile it rehearses
 
 
 def write_data(cfg: TrainConfig, runs_dir: Path) -> Path | None:
@@ -40,9 +41,6 @@ def _cpu_settings(cfg: TrainConfig) -> tuple[dict[str, str], list[str]]:
         overrides["device"] = "cpu"
         notes.append("device=cuda ran on cpu: --smoke runs on CPU")
     return overrides, notes
-
-
-NOTES_TAG = "hpstudy.notes"  # what a rehearsal resolved differently from the profile it rehearses
 
 
 def shrink(study: Study, data_root: Path | None) -> Study:

@@ -135,10 +135,6 @@ class StudyTracker:
         )
         return [(r.data.tags.get(STATUS) or "running", r.data.tags.get(REASON) or "") for r in runs]
 
-    def ended_trials(self) -> int:
-        """Trials of this study that ended (completed, stopped or failed), this session or a resumed one."""
-        return sum(status not in ("running", "interrupted") for status, _ in self.trial_outcomes())
-
     def open_trials(self) -> list[str]:
         """Trial ids whose runs are still RUNNING (to be marked interrupted when the study stops early)."""
         running = RunStatus.to_string(RunStatus.RUNNING)

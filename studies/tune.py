@@ -14,10 +14,10 @@ from typing import Any, Callable
 
 import ray
 from ray import cloudpickle, tune
-from ray.tune import result as tune_result
-from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.exceptions import RayTaskError
 from ray.train import ControllerError, WorkerGroupError
+from ray.tune import result as tune_result
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search.optuna import OptunaSearch
 
 from search_spaces import Choice, Grid, IntRange, LogUniform, Uniform, Variants
