@@ -15,12 +15,12 @@ from analysis.load import AnalysisError
 from analysis.overhead import format_overhead_markdown, overhead_summary, overhead_table
 from analysis.pareto import format_pareto_markdown, pareto_table
 from analysis.tables import metric_columns, multiseed_table, sort_best_first
+from schema.metrics import METRICS
 
 # The first present one leads the report; test/acc: measured once per trial at its end (or every epoch without a
 # validation split), never selected on.
 DEFAULT_METRICS = ("val/acc", "test/acc", "val/acc_best", "rob/acc", "gap")
-COST_OBJECTIVE = ("time/epoch_s", "min")
-TEST_METRIC = "test/acc"
+COST_OBJECTIVE = ("sys/epoch_s/mean", "min")
 
 
 @dataclass
@@ -80,16 +80,17 @@ class Report:
     def test_summary(self) -> str | None:
         """After the lead table: a sweep's test table; for a search, the test figure of the configuration it
         selected (best first by the lead metric). None when the test split was not measured or leads already."""
-        if TEST_METRIC not in self.tables or self.metrics[0] == TEST_METRIC:
+        test = test_metric(self.metrics[0])
+        if test not in self.tables or self.metrics[0] == test:
             return None
-        table = self.tables[TEST_METRIC]
+        table = self.tables[test]
         if self.baseline is not None:
-            return format_markdown(table, TEST_METRIC, with_notes=False)
+            return format_markdown(table, test, with_notes=False)
         selected = self.configs[0]
         row = table.loc[selected]
-        scale, unit, _ = metric_unit(TEST_METRIC)
+        scale, unit, _ = metric_unit(test)
         spread = f" ± {row['std'] * scale:.2f}" if row["n"] >= 2 else ""
-        return (f"selected on {self.metrics[0]}: {selected}: {TEST_METRIC} {row['mean'] * scale:.2f}{spread}{unit} "
+        return (f"selected on {self.metrics[0]}: {selected}: {test} {row['mean'] * scale:.2f}{spread}{unit} "
                 f"(n={int(row['n'])})")
 
     def overhead_markdown(self) -> str:
@@ -119,9 +120,19 @@ def _check_metrics(trials: pd.DataFrame, metrics: Iterable[str]) -> None:
                             f"logged: {', '.join(have) or '(none)'}")
 
 
+def test_metric(lead: str) -> str:
+    """The test split's counterpart of the lead metric (val/fscore -> test/fscore)."""
+    return "test/" + lead.split("/", 1)[-1]
+
+
 def default_metrics(trials: pd.DataFrame, lead: str | None = None) -> list[str]:
-    """`lead` (the study's metric) first, then those of DEFAULT_METRICS that were logged."""
+    """`lead` (the study's metric) first, then its test, train, best-so-far and train-val gap versions (the seed
+    003 gap analysis, for whatever the task's lead metric is), then those of DEFAULT_METRICS, all as logged."""
     out = [lead] if lead else []
+    if lead:
+        leaf = lead.split("/", 1)[-1]
+        related = [f"test/{leaf}", f"train/{leaf}", f"val/{leaf}_best", f"gap/train_val_{leaf}"]
+        out += [m for m in related if m not in out and _logged(trials, m)]
     return out + [m for m in DEFAULT_METRICS if m not in out and _logged(trials, m)]
 
 
@@ -129,7 +140,7 @@ def default_objectives(trials: pd.DataFrame, lead: str, mode: str) -> list[tuple
     """The lead metric, robustness when measured, and epoch time: gain against robustness against cost."""
     out = [(lead, mode)]
     if lead != "rob/acc" and _logged(trials, "rob/acc"):
-        out.append(("rob/acc", "max"))
+        out.append(("rob/acc", METRICS.direction("rob/acc")))
     if _logged(trials, COST_OBJECTIVE[0]):
         out.append(COST_OBJECTIVE)
     return out
@@ -151,7 +162,7 @@ def build_report(
     if not metrics:
         _check_metrics(trials, DEFAULT_METRICS[:1])
     _check_metrics(trials, metrics)
-    mode = mode or metric_direction(metrics[0])
+    mode = mode or _direction(metrics[0])
     tables = {m: multiseed_table(trials, m, baseline=baseline, statuses=statuses) for m in metrics}
     if baseline is None:  # a search: best configurations first, every metric in the same row order
         order = sort_best_first(tables[metrics[0]], mode).index
@@ -168,6 +179,15 @@ def build_report(
     return Report(trials=trials, baseline=baseline, metrics=metrics, tables=tables,
                   overhead=overhead_table(trials, baseline, statuses), pareto=pareto, statuses=statuses,
                   left_out=left_out)
+
+
+def _direction(metric: str) -> str:
+    direction = metric_direction(metric)
+    if direction is None:
+        known = "no side is better" if metric in METRICS else "it is not in schema.metrics"
+        raise AnalysisError(f"metric {metric!r} has no direction to rank configs by ({known}); give a mode "
+                            "(max or min)")
+    return direction
 
 
 def _reordered(table: pd.DataFrame, order) -> pd.DataFrame:

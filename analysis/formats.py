@@ -11,31 +11,27 @@ import re
 import pandas as pd
 
 from analysis.stats import LEVEL, MIN_PAIRS, N_RESAMPLES
+from schema.metrics import METRICS
 
 _TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}", "<": r"\textless{}",
                 ">": r"\textgreater{}"}
 _TEX_UNICODE = {"±": r"$\pm$", "×": r"$\times$", "—": "--", "Δ": r"$\Delta$", "≥": r"$\geq$"}
+# schema.metrics unit -> (scale, unit shown, unit of a difference); others are shown as logged, with no unit
+_SHOWN = {"fraction": (100.0, "%", "pp"), "fraction difference": (100.0, "pp", "pp"), "s": (1.0, "s", "s"),
+          "samples/s": (1.0, "samples/s", "samples/s"), "MB": (1.0, "MB", "MB")}
 
 
 def metric_unit(metric: str) -> tuple[float, str, str]:
-    """(scale, unit, unit of a difference): accuracies in %, their differences and the train-val gap in pp."""
-    if metric == "gap" or metric.startswith("gap/"):  # ours, or the trainer's gap/train_val_acc
-        return 100.0, "pp", "pp"
-    if any(part.startswith("acc") for part in metric.split("/")):
-        return 100.0, "%", "pp"
-    if "samples_per_s" in metric:
-        return 1.0, "samples/s", "samples/s"
-    if metric.endswith("_s") or "_s/" in metric:
-        return 1.0, "s", "s"
-    if "_mb" in metric:
-        return 1.0, "MB", "MB"
-    return 1.0, "", ""
+    """(scale, unit, unit of a difference) from the metric table: accuracies in %, their differences in pp."""
+    row = METRICS.find(metric)
+    return _SHOWN.get(row.unit, (1.0, "", "")) if row is not None else (1.0, "", "")
 
 
-def metric_direction(metric: str) -> str:
-    """Which way is better, for bolding and default objectives: accuracy and throughput up, the rest down."""
-    return "max" if "acc" in metric or "samples_per_s" in metric else "min"
+def metric_direction(metric: str) -> str | None:
+    """Which way is better (schema.metrics): 'max' | 'min', or None where no side is (gap) or the key is unknown."""
+    row = METRICS.find(metric)
+    return row.direction if row is not None else None
 
 
 def _missing(x) -> bool:
@@ -136,8 +132,9 @@ def overview_rows(tables: dict[str, pd.DataFrame]) -> tuple[list[str], list[list
         dec = _decimals(table, scale, unit)
         head.append(_label(metric, unit))
         means = table["mean"].reindex(first.index)
-        # no "best" train-val gap: a smaller one can mean underfitting as well as less overfitting
-        best = None if metric == "gap" else means.max() if metric_direction(metric) == "max" else means.min()
+        # none bold where no side is better (a smaller train-val gap can be underfitting as well)
+        direction = metric_direction(metric)
+        best = None if direction is None else means.max() if direction == "max" else means.min()
         for i, config in enumerate(first.index):
             row = table.loc[config]
             n = int(row["n"])

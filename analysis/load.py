@@ -13,6 +13,10 @@ from mlflow.entities import Run, ViewType
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from schema import statuses
+from schema import tags as T
+from schema.params import RUN_SPECIFIC
+
 
 class AnalysisError(ValueError):
     """A study, run, config or metric that is not there; the message lists what is."""
@@ -20,18 +24,14 @@ class AnalysisError(ValueError):
 
 # Columns every trial frame has, in this order; everything else is `param.<key>` or a metric.
 TRIAL_COLUMNS = ("run_id", "trial_id", "config", "seed", "status", "stop_reason", "stop_epoch")
-# Per-trial reductions of a metric's history: (column, logged key, reduction); one MLflow call per run and key.
-# val/acc/best: ASHA may stop a trial past its peak; the sys/* ones: the last epoch alone is a noisy cost estimate.
+# Per-trial reductions of a metric's history, `<key>/<reduction>` (schema.metrics.DERIVED): one MLflow call per
+# run and key. The last epoch alone is a noisy cost estimate. (The best val/acc is the trainer's val/acc_best.)
 AGGREGATES = (
-    ("val/acc/best", "val/acc", np.max),
-    ("time/epoch_s", "sys/epoch_s", np.mean),
+    ("sys/epoch_s/mean", "sys/epoch_s", np.mean),
     ("sys/samples_per_s/mean", "sys/samples_per_s", np.mean),
     ("sys/peak_mem_mb/max", "sys/peak_mem_mb", np.max),
 )
-# Params that differ between trials without describing the configuration, so never part of a config label.
-RUN_SPECIFIC = frozenset({"seed", "device", "num_threads"})
-# Used only when a trial run lacks the hpstudy.status tag (e.g. killed before the trainable could set it).
-_MLFLOW_STATUS = {"FINISHED": "completed", "FAILED": "failed", "KILLED": "interrupted", "RUNNING": "running"}
+TRIAL_S, GAP = "sys/trial_s", "gap"  # derived from the run's times, and from the final train and split accuracy
 _PAGE = 1000  # runs or experiments per search request; MLflow's default page size
 
 
@@ -63,9 +63,9 @@ def find_study_run(
     client = _client(tracking_uri)
     if parent_run_id is not None:
         run = _check_run(client, parent_run_id, tracking_uri)
-        role, name = run.data.tags.get("hpstudy.role"), run.data.tags.get("hpstudy.study")
-        if role != "study":
-            raise AnalysisError(f"run {parent_run_id!r} is not a study run (hpstudy.role={role!r})")
+        role, name = run.data.tags.get(T.ROLE), run.data.tags.get(T.STUDY)
+        if role != T.ROLE_STUDY:
+            raise AnalysisError(f"run {parent_run_id!r} is not a study run ({T.ROLE}={role!r})")
         if study is not None and name != study:
             raise AnalysisError(f"run {parent_run_id!r} belongs to study {name!r}, not {study!r}")
         return run
@@ -74,11 +74,10 @@ def find_study_run(
     exp = client.get_experiment_by_name(study)
     if exp is None:
         raise AnalysisError(f"no study {study!r}; studies in this store: {', '.join(_studies(client)) or '(none)'}")
-    runs = client.search_runs(
-        [exp.experiment_id], "tags.`hpstudy.role` = 'study'", ViewType.ACTIVE_ONLY, 1, ["attributes.start_time DESC"]
-    )
+    runs = client.search_runs([exp.experiment_id], f"tags.`{T.ROLE}` = '{T.ROLE_STUDY}'", ViewType.ACTIVE_ONLY, 1,
+                              ["attributes.start_time DESC"])
     if not runs:
-        raise AnalysisError(f"study {study!r} has no parent run (tag hpstudy.role=study)")
+        raise AnalysisError(f"study {study!r} has no parent run (tag {T.ROLE}={T.ROLE_STUDY})")
     return runs[0]
 
 
@@ -96,8 +95,10 @@ def _coerce(col: pd.Series) -> pd.Series:
 def _config_labels(tags: pd.Series, params: pd.DataFrame) -> pd.Series:
     """The config_name tag, else "k=v, k=v" over the params that vary across the study (searches carry no tag)."""
     keys = [k for k in sorted(params.columns) if k not in RUN_SPECIFIC and params[k].nunique(dropna=False) > 1]
-    # "default": a study of one configuration has no varying params to name it by
-    labels = [", ".join(f"{k}={rec[k]}" for k in keys) or "default" for rec in params.to_dict("records")]
+    # "default": a study of one configuration has no varying params to name it by; a param a trial did not log
+    # (its section was off) is not part of its label
+    labels = [", ".join(f"{k}={rec[k]}" for k in keys if not pd.isna(rec[k])) or "default"
+              for rec in params.to_dict("records")]
     compact = pd.Series(labels, index=params.index, dtype=object)
     return tags.where(tags.notna(), compact)
 
@@ -129,20 +130,20 @@ def _reduce(client: MlflowClient, run: Run, key: str, reduction) -> float:
 
 def _derived(client: MlflowClient, runs: list[Run], finals: pd.DataFrame) -> dict[str, object]:
     """AGGREGATES, `gap` (final train/acc - val/acc, or test/acc without a validation split: how much the model
-    overfits) and `time/trial_s`
-    (run end - start, so a resumed trial's pause counts too); columns only for what was logged."""
+    overfits) and `sys/trial_s` (run end - start, so a resumed trial's pause counts too); columns only for what
+    was logged."""
     cols: dict[str, object] = {}
     for column, key, reduction in AGGREGATES:
         if key in finals:
             cols[column] = [_reduce(client, r, key, reduction) for r in runs]
     for split in ("val", "test"):  # the split each epoch was measured on: test only without a validation split
         if {"train/acc", f"{split}/acc"} <= set(finals.columns):
-            cols["gap"] = finals["train/acc"] - finals[f"{split}/acc"]
+            cols[GAP] = finals["train/acc"] - finals[f"{split}/acc"]
             break
     ends = [(r.info.end_time - r.info.start_time) / 1000 if r.info.end_time and r.info.start_time else np.nan
             for r in runs]
     if runs:
-        cols["time/trial_s"] = ends
+        cols[TRIAL_S] = ends
     return cols
 
 
@@ -152,18 +153,18 @@ def load_trials(
     """One row per trial of the study invocation: TRIAL_COLUMNS, `param.<key>`, final metrics, derived metrics.
 
     `config` is the hpstudy.config_name tag, else every param but the seed (and run-specific keys) that varies.
-    Derived: `val/acc/best`, `time/epoch_s` (mean over epochs), `sys/samples_per_s/mean`, `sys/peak_mem_mb/max`,
+    Derived (schema.metrics.DERIVED): `sys/epoch_s/mean`, `sys/samples_per_s/mean`, `sys/peak_mem_mb/max`,
     `gap` (final train/acc - the acc of the split every epoch was measured on: val, or test without a validation
-    split) and `time/trial_s`. Failed, early-stopped and interrupted trials stay in,
+    split) and `sys/trial_s`. Failed, early-stopped and interrupted trials stay in,
     marked by `status`. `attrs` carries the study name, parent run id and the study's baseline config (or None).
     """
     client = _client(tracking_uri)
     parent = find_study_run(study, parent_run_id=parent_run_id, tracking_uri=tracking_uri)
     pid = parent.info.run_id
     children = _all_pages(client.search_runs, experiment_ids=[parent.info.experiment_id],
-                          filter_string=f"tags.`mlflow.parentRunId` = '{pid}'")
+                          filter_string=f"tags.`{T.PARENT_RUN_ID}` = '{pid}'")
     # Other nested runs (none today) would not be trials; untagged ones are, from before the role tag existed.
-    runs = [r for r in children if r.data.tags.get("hpstudy.role", "trial") == "trial"]
+    runs = [r for r in children if r.data.tags.get(T.ROLE, T.ROLE_TRIAL) == T.ROLE_TRIAL]
     runs.sort(key=lambda r: (r.info.start_time or 0, r.info.run_id))
 
     tags = pd.DataFrame([r.data.tags for r in runs], index=range(len(runs)), dtype=object)
@@ -174,31 +175,32 @@ def load_trials(
     params = pd.DataFrame([r.data.params for r in runs], index=tags.index, dtype=object)
     # `run.data.metrics` holds MLflow's latest value: the one at the highest step, i.e. the last epoch.
     finals = pd.DataFrame([r.data.metrics for r in runs], index=tags.index, dtype=float)
-    mlflow_status = pd.Series([_MLFLOW_STATUS.get(r.info.status) for r in runs], dtype=object)
-    seeds = tag("hpstudy.seed")
+    # only for a run without the status tag (killed before it could be written)
+    mlflow_status = pd.Series([statuses.from_mlflow(r.info.status) for r in runs], dtype=object)
+    seeds = tag(T.SEED)
     if "seed" in params:
         seeds = seeds.where(seeds.notna(), params["seed"])
 
     out = pd.DataFrame(
         {
             "run_id": [r.info.run_id for r in runs],
-            "trial_id": tag("hpstudy.trial_id"),
-            "config": _split_collisions(_config_labels(tag("hpstudy.config_name"), params), params),
+            "trial_id": tag(T.TRIAL_ID),
+            "config": _split_collisions(_config_labels(tag(T.CONFIG), params), params),
             "seed": _int_tag(seeds),
-            "status": tag("hpstudy.status").where(tag("hpstudy.status").notna(), mlflow_status),
-            "stop_reason": tag("hpstudy.stop_reason"),
-            "stop_epoch": _int_tag(tag("hpstudy.stop_epoch")),
+            "status": tag(T.STATUS).where(tag(T.STATUS).notna(), mlflow_status),
+            "stop_reason": tag(T.STOP_REASON),
+            "stop_epoch": _int_tag(tag(T.STOP_EPOCH)),
         },
         columns=list(TRIAL_COLUMNS),
     )
     param_cols = {f"param.{k}": _coerce(params[k]) for k in sorted(params.columns)}
     metric_cols = {k: finals[k] for k in sorted(finals.columns)} | _derived(client, runs, finals)
     out = pd.concat([out, pd.DataFrame(param_cols), pd.DataFrame(metric_cols)], axis=1)
-    out.attrs = {"study": parent.data.tags.get("hpstudy.study"), "parent_run_id": pid,
-                 "baseline": parent.data.tags.get("hpstudy.baseline"),
+    ptags = parent.data.tags
+    out.attrs = {"study": ptags.get(T.STUDY), "parent_run_id": pid, "baseline": ptags.get(T.BASELINE),
                  # one sentence each: what the study selected on and how it used the test split; what a --smoke
                  # rehearsal resolved differently (absent for studies logged before they existed)
-                 "protocol": parent.data.tags.get("hpstudy.protocol"), "notes": parent.data.tags.get("hpstudy.notes")}
+                 "protocol": ptags.get(T.PROTOCOL), "notes": ptags.get(T.NOTES)}
     return out
 
 

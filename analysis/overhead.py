@@ -13,11 +13,12 @@ from analysis.tables import multiseed_table
 
 # (trials column, what it is, unit, decimals); columns a study did not log are left out of the table
 RESOURCES = (
-    ("time/epoch_s", "epoch time", "s", 2),
+    ("sys/epoch_s/mean", "epoch time", "s", 2),
     ("sys/samples_per_s/mean", "throughput", "samples/s", 0),
     ("sys/peak_mem_mb/max", "peak memory", "MB", 0),
-    ("time/trial_s", "trial time", "s", 1),
+    ("sys/trial_s", "trial time", "s", 1),
 )
+EPOCH_TIME = RESOURCES[0][0]
 
 
 def overhead_table(
@@ -70,6 +71,6 @@ def format_overhead_markdown(table: pd.DataFrame) -> str:
 def overhead_summary(table: pd.DataFrame) -> list[str]:
     """One phrase per non-baseline config, "beta=0.5 +19%" (epoch time), for the terminal."""
     baseline = table.attrs.get("baseline")
-    if baseline is None or "time/epoch_s/rel" not in table.columns:
+    if baseline is None or f"{EPOCH_TIME}/rel" not in table.columns:
         return []
-    return [f"{c} {_rel(r['time/epoch_s/rel'])}" for c, r in table.iterrows() if c != baseline]
+    return [f"{c} {_rel(r[f'{EPOCH_TIME}/rel'])}" for c, r in table.iterrows() if c != baseline]

@@ -15,6 +15,7 @@ from analysis.build import Report, build_report
 from analysis.load import AnalysisError, load_trials
 from analysis.outputs import ARTIFACT_PATH, OnError, log_report, write_report
 from analysis.pareto import parse_objectives
+from schema.tags import BASELINE
 
 EXIT_BAD_INPUT = 2
 RUNS_DIR = Path("hpstudy_runs")  # where `python -m studies.run` keeps its store, relative to the folder it ran in
@@ -86,10 +87,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("study", nargs="?", help="study name (its most recent invocation); or give --parent-run-id")
     p.add_argument("--parent-run-id", help="a specific invocation: the study's MLflow parent run")
     p.add_argument("--tracking-uri", help="MLflow store (default: sqlite:///$PWD/hpstudy_runs/mlflow.db)")
-    p.add_argument("--baseline", help="config to compare against (default: the study's hpstudy.baseline tag)")
+    p.add_argument("--baseline", help=f"config to compare against (default: the study's {BASELINE} tag)")
     p.add_argument("--metrics", help="comma-separated, e.g. val/acc,rob/acc,gap (default: those of "
                                      "val/acc, val/acc_best, rob/acc, gap that were logged)")
-    p.add_argument("--objectives", help="2 or 3 METRIC:max|min for the Pareto front, e.g. val/acc:max,time/epoch_s:min")
+    p.add_argument("--objectives",
+                   help="2 or 3 METRIC:max|min for the Pareto front, e.g. val/acc:max,sys/epoch_s/mean:min")
     p.add_argument("--out", type=Path, help="output folder (default: hpstudy_runs/reports/<study>/<parent run id>)")
     p.add_argument("--no-log", action="store_true", help="write the files only; do not log them to MLflow")
     return p.parse_args(argv)

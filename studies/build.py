@@ -12,7 +12,7 @@ from search_spaces import Choice, Grid, IntRange, LogUniform, Uniform, Variants
 from search_spaces.params import NAME_KEY
 from studies import smoke
 from studies.protocol import OWNED_KEYS, apply_protocol
-from studies.study import Study
+from studies.study import Study, follows_task
 from trainables.config import TrainConfig
 from trainables.overrides import ConfigError, apply_overrides
 from trainables.paths import absolute, absolute_paths, path_keys
@@ -61,6 +61,11 @@ def build_study(module, profile: str, sets: dict[str, str], num_samples: int | N
     """The study of `profile` (smoke: the full one, shrunk) with `sets` applied, every path made absolute against
     this folder (trials run in Ray's), and its metric fitted to its protocol (studies.protocol)."""
     study = module.get_study("full" if profile == "smoke" else profile)
+    name = getattr(module, "__name__", study.name).rsplit(".", 1)[-1]
+    if study.name and study.name != name:  # e.g. a file copied from another study: it would log into that one
+        raise UsageError(f"studies/catalog/{name}.py names itself {study.name!r}; a study is named by its file, "
+                         "so drop name=")
+    study = replace(study, name=name)
     swept = swept_keys(study) & set(sets)
     if swept:
         raise UsageError(f"--set {', '.join(sorted(swept))}: this study varies it; "
@@ -69,7 +74,10 @@ def build_study(module, profile: str, sets: dict[str, str], num_samples: int | N
     if owned:
         raise UsageError(f"--set {', '.join(sorted(owned))}: follows the study's metric ({study.metric}, "
                          f"{study.mode}); choose the weights with checkpoint.keep=last|best|both")
+    derived = follows_task(study)
     study = replace(study, base=absolute_paths(apply_overrides(study.base, sets)), space=_absolute_space(study.space))
+    if derived:  # e.g. --set task.module=mine:Seg: the study optimizes that task's lead metric
+        study = replace(study, metric="", mode="")
     if profile == "smoke":
         study = smoke.shrink(study, smoke_data)
     if num_samples is not None:

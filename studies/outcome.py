@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from schema import statuses, tags
+
 EXIT_OK, EXIT_BAD_INPUT, EXIT_TRIALS_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 
@@ -19,8 +21,9 @@ class Outcome:
     @classmethod
     def of(cls, trials: list[tuple[str, str]]) -> "Outcome":
         """From (status, reason) per trial."""
-        return cls(len(trials), [reason or "no reason recorded" for status, reason in trials if status == "failed"],
-                   sum(status not in ("running", "interrupted") for status, _ in trials))
+        return cls(len(trials), [reason or "no reason recorded" for status, reason in trials
+                                 if status == statuses.FAILED],
+                   sum(status not in (statuses.RUNNING, statuses.INTERRUPTED) for status, _ in trials))
 
     @property
     def exit_code(self) -> int:
@@ -29,10 +32,10 @@ class Outcome:
     @property
     def status(self) -> str:
         """The study's own status: failed only when no trial gave a result."""
-        return "failed" if self.failed and len(self.failed) == self.total else "completed"
+        return statuses.FAILED if self.failed and len(self.failed) == self.total else statuses.COMPLETED
 
     def tags(self) -> dict[str, str]:
-        return {"hpstudy.failed_trials": f"{len(self.failed)} of {self.total}"} if self.failed else {}
+        return {tags.FAILED_TRIALS: f"{len(self.failed)} of {self.total}"} if self.failed else {}
 
     def lines(self) -> list[str]:
         """'k of n trials failed:' and the first reason of each distinct error, with how many trials had it."""

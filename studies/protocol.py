@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from schema.metrics import on_split, split_of
 from studies.study import Study
 from trainables.defaults import resolve
 from trainables.protocol import has_val, when_tested
@@ -34,12 +35,12 @@ def apply_protocol(study: Study) -> Study:
             raise ProtocolError(f"data.val_fraction=0: study {study.name} selects among trials ({study.search} search"
                                 f"{', ASHA' if study.asha else ''}) on {study.metric}, and without a validation "
                                 "split it would select on the test set; keep data.val_fraction > 0")
-        if study.metric.startswith("val/"):
-            study = replace(study, metric="test/" + study.metric[len("val/"):])
+        if split_of(study.metric) == "val":
+            study = replace(study, metric=on_split(study.metric, "test"))
     elif decides(study) and when_tested(cfg) == "every_epoch":
         raise ProtocolError(f"eval.test=every_epoch: study {study.name} selects among trials, so it measures the "
                             "test split once per trial, at its end (eval.test=end), where no decision can see it")
-    if decides(study) and study.metric.startswith("test/"):
+    if decides(study) and split_of(study.metric) == "test":
         raise ProtocolError(f"study {study.name}: metric {study.metric!r} would select on the test set; "
                             "a search decides on val/*")
     checkpoint = replace(study.base.checkpoint, metric=study.metric, mode=study.mode)

@@ -1,4 +1,5 @@
-"""The module path is the registry: study NAME is `studies/NAME.py` exposing `get_study(profile)` and `DESCRIPTION`."""
+"""The module path is the registry: study NAME is `studies/catalog/NAME.py`, exposing `get_study(profile)` and
+`DESCRIPTION`; the module's name is the study's name, so adding a study is adding a file."""
 
 from __future__ import annotations
 
@@ -6,21 +7,22 @@ import importlib
 import pkgutil
 from types import ModuleType
 
-import studies
-
-_NOT_STUDIES = {"build", "outcome", "preflight", "profiles", "protocol", "provenance", "registry", "report", "run",
-                "smoke", "state", "study", "tracking", "trial_log", "tune"}  # the machinery beside the study files
+from studies import catalog
 
 
 def study_names() -> list[str]:
-    names = (m.name for m in pkgutil.iter_modules(studies.__path__) if not m.name.startswith("_"))
-    return sorted(n for n in names if n not in _NOT_STUDIES)
+    """Every module of the catalogue; `_`-prefixed ones are shared pieces that study files import."""
+    return sorted(m.name for m in pkgutil.iter_modules(catalog.__path__) if not m.name.startswith("_"))
 
 
 def load(name: str) -> ModuleType:
     if name not in study_names():
         raise KeyError(f"unknown study {name!r}; available: {', '.join(study_names())}")
-    return importlib.import_module(f"studies.{name}")
+    module = importlib.import_module(f"{catalog.__name__}.{name}")
+    if not callable(getattr(module, "get_study", None)):
+        raise KeyError(f"studies/catalog/{name}.py has no get_study(profile); every catalogue module is a study "
+                       "(shared pieces go in a _-prefixed module)")
+    return module
 
 
 def describe() -> list[tuple[str, str]]:

@@ -13,16 +13,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from schema import params as P
+from schema import tags as T
 from search_spaces import to_overrides
 from studies import registry, smoke
 from studies.build import UsageError, absolute_sets, build_study, swept_keys
+from studies.logged_config import config_dict
 from studies.outcome import EXIT_BAD_INPUT, EXIT_INTERRUPTED, Outcome
 from studies.preflight import SurroundingsError, check_surroundings
 from studies.profiles import gpu_shortfall, missing_data
+from studies.progress import Progress
 from studies.protocol import ProtocolError, describe
 from studies.state import StudyState, load_state, save_state
 from studies.study import Study
-from studies.tracking import StudyTracker, default_tracking_uri, mlflow_ui_command
+from studies.tracking import StudyTracker, default_tracking_uri, mlflow_ui_command, runs_url
 from studies.trial_log import TrialLog
 from trainables.config import TrainConfig
 from trainables.data import DataError, check_root
@@ -47,6 +51,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--address", help="Ray cluster address (default: start Ray on this machine)")
     p.add_argument("--tracking-uri", help="MLflow tracking URI (default: SQLite under --runs-dir)")
     p.add_argument("--runs-dir", type=Path, default=Path("hpstudy_runs"), help="MLflow store and Tune state")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="a line per trial epoch and per trial end (default: one progress line)")
     return p.parse_args(argv)
 
 
@@ -71,10 +77,13 @@ def _resolver(base: dict[str, Any]):
     return resolve
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, trial_factory=None) -> int:
+    """`trial_factory`: a `studies.tune.TrialFactory` to run instead of one Ray Train run per trial (tests pass a
+    closed-form objective, so the tuner and its bookkeeping run in seconds, without training)."""
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     args.command = "python -m studies.run " + shlex.join(argv)
+    args.trial_factory = trial_factory
     if args.list:
         for name, description in registry.describe():
             print(f"{name:22s} {description}")
@@ -132,6 +141,9 @@ def _run(args: argparse.Namespace) -> int:
         else:
             profile, why = choose_profile(requested, module, sets, cluster.gpus)
         study = build_study(module, profile, sets, num_samples, smoke_data)
+        if not study.base.num_threads:  # what each Train worker is given (a torch thread per reserved CPU), set
+            # here so the params a trial logs are the config it trains with
+            study = replace(study, base=replace(study.base, num_threads=max(1, int(study.cpus_per_trial))))
         check_root(study.base.data.name, study.base.data.root)  # the config was validated as it was built
         print(f"hpstudy: {args.name}, profile {profile} ({why}); data: {_data_line(study.base)}", flush=True)
         if smoke.NOTES_TAG in study.tags:
@@ -157,34 +169,41 @@ def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Pa
     if args.lr_range and not previous:
         sets = {**sets, "optim.lr": lr_range_step(study, args.lr_range, tracker, runs_dir, tune)}
         study = replace(study, base=apply_overrides(study.base, {"optim.lr": sets["optim.lr"]}))
+    if not previous:
+        tracker.log_base_config(config_dict(study.base))  # after --lr-range: the optim.lr every trial starts from
     state = StudyState(study.name, study.profile, sets, previous.num_samples if previous else args.num_samples,
                        experiment, tracker.parent_run_id, tracking_uri)
     save_state(storage, state)
-    log = TrialLog(study, tracker)
+    trial = (args.trial_factory or tune.train_trial)(study, _resolver(flatten(study.base)), str(storage))
+    log = TrialLog(study, tracker, progress=_progress(study, tracker, previous is not None), verbose=args.verbose,
+                   checkpointed=trial.checkpointed)
     events = tune.TrialEvents(log.started, log.result, log.ended)
     try:
-        tune.run_tuner(study, cluster=cluster, resolve=_resolver(flatten(study.base)), storage=str(storage),
-                       name=experiment, events=events, resume=previous is not None)
+        tune.run_tuner(study, trial, cluster=cluster, storage=str(storage), name=experiment, events=events,
+                       resume=previous is not None)
     except BaseException:
+        log.progress.close()
         log.interrupt_open()
         tracker.end_study("failed")
         raise
+    log.progress.close()
     outcome = Outcome.of(tracker.trial_outcomes())
     ended = outcome.ended
     if ended < study.total_trials():  # Tune returns normally on Ctrl-C; only the counts tell
         log.interrupt_open()
-        tracker.end_study("interrupted")
+        tracker.end_study("interrupted", summary=tracker.summarize(study.metric, study.mode))  # so far
         print(f"\nstudy {study.name} was interrupted ({ended} of {study.total_trials()} trials ended); state saved.\n"
               f"resume with: python -m studies.run {study.name} --resume"
               + (f" --runs-dir {args.runs_dir}" if args.runs_dir != Path("hpstudy_runs") else ""),
               file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
-    tracker.end_study(outcome.status, outcome.tags())
+    tracker.end_study(outcome.status, outcome.tags(), tracker.summarize(study.metric, study.mode))
     save_state(storage, replace(state, finished=True))
     from studies.report import print_summary  # matplotlib and the analysis stack: only for a finished study
 
     print_summary(study, tracking_uri, tracker.parent_run_id)
     print(f"\nbrowse the runs: {mlflow_ui_command(tracking_uri, runs_dir)}")
+    print(f"this study's runs: {runs_url(tracking_uri, tracker.experiment_id())}")
     if outcome.lines():
         print("\n" + "\n".join(outcome.lines()), file=sys.stderr, flush=True)
     return outcome.exit_code
@@ -205,7 +224,7 @@ def lr_range_step(study: Study, steps: int, tracker: StudyTracker, runs_dir: Pat
     write_csv(result, out / "lr_range.csv")
     plot(result, out / "lr_range.png")
     tracker.client.log_artifacts(tracker.parent_run_id, str(out), "lr_range")
-    tracker.client.log_param(tracker.parent_run_id, "lr_range.suggestion", f"{result.suggestion:.4g}")
+    tracker.client.log_param(tracker.parent_run_id, P.LR_RANGE_SUGGESTION, f"{result.suggestion:.4g}")
     print(f"LR range test ({len(result.lrs)} steps): every trial trains at optim.lr={result.suggestion:.4g}",
           flush=True)
     return f"{result.suggestion:.4g}"
@@ -214,17 +233,27 @@ def lr_range_step(study: Study, steps: int, tracker: StudyTracker, runs_dir: Pat
 def study_tags(study: Study, args: argparse.Namespace) -> dict[str, str]:
     from studies.provenance import git_sha, package_versions
 
-    return {"hpstudy.profile": study.profile, "hpstudy.git_sha": git_sha(),
-            "hpstudy.command": args.command, "hpstudy.protocol": describe(study), **study.tags,
-            **({"hpstudy.baseline": study.baseline} if study.baseline else {}),
-            **{f"hpstudy.version.{k}": v for k, v in package_versions().items()}}
+    return {T.PROFILE: study.profile, T.GIT_SHA: git_sha(), T.COMMAND: args.command, T.PROTOCOL: describe(study),
+            **study.tags, **({T.BASELINE: study.baseline} if study.baseline else {}),
+            **{f"{T.VERSION_PREFIX}{k}": v for k, v in package_versions().items()}}
 
 
 def study_params(study: Study) -> dict[str, Any]:
-    return {**{f"base.{k}": v for k, v in flatten(study.base).items()},
-            "study.search": study.search, "study.metric": study.metric, "study.mode": study.mode,
-            "study.num_samples": study.num_samples, "study.asha": study.asha,
-            "study.space": {k: repr(v) for k, v in study.space.items()}}
+    """How the study searches; the base config is the parent's base_config.yaml (StudyTracker.log_base_config)."""
+    s = P.STUDY_PREFIX
+    return {f"{s}search": study.search, f"{s}metric": study.metric, f"{s}mode": study.mode,
+            f"{s}num_samples": study.num_samples, f"{s}asha": study.asha,
+            f"{s}space": {k: repr(v) for k, v in study.space.items()}}
+
+
+def _progress(study: Study, tracker: StudyTracker, resumed: bool) -> Progress:
+    """The progress line; a resumed study's counts and best so far start from its earlier session's trials."""
+    if not resumed:
+        return Progress(total=study.total_trials(), metric=study.metric, mode=study.mode)
+    earlier = tracker.summarize(study.metric, study.mode)
+    done = Outcome.of(tracker.trial_outcomes()).ended
+    best = (earlier.best.value, f"{earlier.best.config} seed={earlier.best.seed}") if earlier.best else None
+    return Progress(total=study.total_trials(), metric=study.metric, mode=study.mode, done=done, best=best)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+from schema import tags
 from search_spaces import Grid
 from studies.study import Study
 from trainables.config import TrainConfig
@@ -20,7 +21,7 @@ BATCH = 8  # at most: a few optimizer steps per epoch on the generated images
 EVAL_BATCH = 32
 ROB_IMAGES = 16
 SEARCH_TRIALS = 2  # a search keeps at most this many trials (a grid keeps every configuration)
-NOTES_TAG = "hpstudy.notes"  # what a rehearsal resolved differently from the profile it rehearses
+NOTES_TAG = tags.NOTES  # what a rehearsal resolved differently from the profile it rehearses
 
 
 def write_data(cfg: TrainConfig, runs_dir: Path) -> Path | None:

@@ -10,8 +10,14 @@ from typing import Any
 
 from search_spaces import Grid, Variants
 from trainables.config import TrainConfig
+from trainables.overrides import ConfigError
+from trainables.tasks import build_task
 
 SEARCHES = ("grid", "tpe", "random")
+
+
+class StudyError(ConfigError):
+    """A study whose declaration cannot run; one line, raised when the study is built (before Ray starts)."""
 
 
 @dataclass(frozen=True)
@@ -19,16 +25,21 @@ class Asha:
     grace_period: int = 1  # epochs every trial gets before it can be stopped
     reduction_factor: int = 2  # keep the top 1/reduction_factor at each rung
 
+    def __post_init__(self) -> None:
+        if self.grace_period < 1 or self.reduction_factor < 2:
+            raise StudyError(f"Asha: `grace_period >= 1 and reduction_factor >= 2` must hold, but got "
+                             f"({self.grace_period=}, {self.reduction_factor=}).")
+
 
 @dataclass(frozen=True)
 class Study:
-    name: str
     profile: str  # local | full
     base: TrainConfig  # fixed hyperparameters of every trial
     space: dict[str, Any]  # override key -> search_spaces parameter (or a constant)
+    name: str = ""  # the study file's module name, set by studies.build (a study never names itself)
     search: str = "grid"  # grid | tpe | random
-    metric: str = "val/acc"  # the one metric ASHA and the searcher optimize
-    mode: str = "max"
+    metric: str = ""  # the one metric ASHA and the searcher optimize; "": the task's lead metric, val/<lead>
+    mode: str = ""  # max | min; "": the direction the task's metric table gives it
     num_samples: int = 1  # grid: repeats of the whole grid; tpe/random: number of trials
     asha: Asha | None = None  # None: every trial runs all its epochs (needed for seed-paired comparisons)
     baseline: str | None = None  # variant name the table compares against
@@ -39,9 +50,22 @@ class Study:
 
     def __post_init__(self) -> None:
         if self.search not in SEARCHES:
-            raise ValueError(f"study {self.name}: search {self.search!r} is not one of {', '.join(SEARCHES)}")
+            raise StudyError(f"study {self.name}: search {self.search!r} is not one of {', '.join(SEARCHES)}")
+        if not self.metric:  # frozen: set once, here, from the task's metric table
+            object.__setattr__(self, "metric", lead_metric(self.base))
+        if not self.mode:
+            object.__setattr__(self, "mode", _direction(self.base, self.metric))
         if self.mode not in ("min", "max"):
-            raise ValueError(f"study {self.name}: mode {self.mode!r} is not 'min' or 'max'")
+            raise StudyError(f"study {self.name}: mode {self.mode!r} is not 'min' or 'max'")
+        gridded = sorted(k for k, v in self.space.items() if isinstance(v, (Grid, Variants)))
+        if self.search == "tpe" and gridded:
+            raise StudyError(f"study {self.name}: search 'tpe' samples its space, but {', '.join(gridded)} "
+                             "is a Grid/Variants (use Choice, or search='grid')")
+        if self.num_samples < 1:
+            raise StudyError(f"study {self.name}: num_samples must be >= 1, got {self.num_samples}")
+        if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
+            raise StudyError(f"study {self.name}: `cpus_per_trial > 0 and gpus_per_trial >= 0` must hold, but got "
+                             f"({self.cpus_per_trial=}, {self.gpus_per_trial=}).")
 
     def total_trials(self) -> int:
         """Trials a complete run of this study makes: grid points x num_samples, or num_samples for a search."""
@@ -54,3 +78,25 @@ class Study:
             elif isinstance(value, Grid):
                 points *= len(value.values)
         return points * self.num_samples
+
+
+def lead_metric(base: TrainConfig) -> str:
+    """val/<the task's lead metric>: what a study of this task optimizes unless its file says otherwise."""
+    return f"val/{build_task(base.task).lead.name}"
+
+
+def follows_task(study: Study) -> bool:
+    """Is the study's metric the one its task implies (so a --set of another task must move it too)?"""
+    return study.metric == lead_metric(study.base) and study.mode == _direction(study.base, study.metric)
+
+
+def _direction(base: TrainConfig, metric: str) -> str:
+    """max | min for `metric` from the task's metric table (val/fscore -> the task's 'fscore' spec)."""
+    task = build_task(base.task)
+    leaf = metric.split("/", 1)[-1]
+    for spec in task.metrics:
+        if leaf == spec.name and spec.direction:
+            return spec.direction
+    names = ", ".join(f"val/{m.name}" for m in task.metrics)
+    raise StudyError(f"study metric {metric!r}: give its mode ('max' or 'min'); the {task.name} task's metric "
+                     f"table knows {names}")

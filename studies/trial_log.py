@@ -1,15 +1,20 @@
-"""Turns trial events into MLflow records and one progress line each: started, per-epoch result, how it ended."""
+"""Turns trial events into MLflow records and the terminal's progress line: started, per-epoch result, how it
+ended. Per-epoch lines only with `verbose`; a trial that failed or that a monitor stopped always gets its line.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
+from schema import params, statuses
 from search_spaces import to_overrides
+from studies.logged_config import config_dict, trial_params
+from studies.progress import Progress
 from studies.study import Study
 from studies.tracking import StudyTracker
 from trainables.defaults import resolve
-from trainables.loop import INIT_REPORT, RESTORED_HISTORY, STOP_DETAIL, STOP_REASON
-from trainables.overrides import apply_overrides, flatten
+from trainables.loop import INIT_REPORT, STOP_DETAIL, STOP_REASON
+from trainables.overrides import apply_overrides
 
 AXES = ("epoch", "step")  # what the trainer reports metrics against: MLflow's step, not metrics themselves
 
@@ -33,49 +38,85 @@ def label(name: str | None, overrides: dict[str, Any]) -> str:
     if name:
         return name
     parts = [f"{k.split('.')[-1]}={v:.3g}" if isinstance(v, float) else f"{k.split('.')[-1]}={v}"
-             for k, v in sorted(overrides.items()) if k not in ("seed", "num_threads")]
+             for k, v in sorted(overrides.items()) if k not in params.RUN_SPECIFIC]
     return ", ".join(parts) or "default"
 
 
+# Ended as designed, and the progress line counts it: no line of its own unless verbose.
+_QUIET_ENDS = (statuses.COMPLETED, statuses.EARLY_STOPPED)
+
+
 class TrialLog:
-    def __init__(self, study: Study, tracker: StudyTracker) -> None:
+    def __init__(self, study: Study, tracker: StudyTracker, *, progress: Progress | None = None,
+                 verbose: bool = False, checkpointed: Callable[[str], dict[str, Any] | None] | None = None) -> None:
+        """`checkpointed(trial_id)`: the trial's last checkpoint's {'epoch', 'history', 'stop'}, or None."""
         self.study, self.tracker = study, tracker
+        self.checkpointed = checkpointed
+        self.progress, self.verbose = progress, verbose
         self.names: dict[str, str] = {}
+
+    def _print(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.print(text)
+        else:
+            print(text, flush=True)
 
     def started(self, trial_id: str, config: dict[str, Any]) -> None:
         name, overrides = to_overrides(config)
         cfg = resolve(apply_overrides(self.study.base, overrides))  # log the values the trial actually uses
         self.names[trial_id] = f"{label(name, overrides)} seed={cfg.seed}"
-        self.tracker.trial_started(trial_id, name=label(name, overrides), seed=cfg.seed, params=flatten(cfg))
+        self.tracker.trial_started(trial_id, name=label(name, overrides), seed=cfg.seed, params=trial_params(cfg),
+                                   config=config_dict(cfg))
+        if self.progress is not None:
+            self.progress.started(trial_id)
 
     def result(self, trial_id: str, result: dict[str, Any]) -> None:
         if "epoch" not in result:
             return
         epoch = int(result["epoch"])
-        for earlier in result.get(RESTORED_HISTORY) or []:  # epochs a resumed trial reported before it stopped
-            self.tracker.trial_metrics(trial_id, _metrics(earlier), int(earlier["epoch"]), only_if_missing=True)
-        self.tracker.trial_metrics(trial_id, _metrics(result), epoch)
+        self.tracker.trial_metrics(trial_id, _metrics(result), epoch)  # once per epoch, whatever is re-sent
         if result.get(INIT_REPORT):
-            self.tracker.trial_text(trial_id, result[INIT_REPORT], "init_report.txt")
+            self.tracker.trial_text(trial_id, result[INIT_REPORT], params.INIT_REPORT)
         value = result.get(self.study.metric)
-        shown = f"{self.study.metric}={value:.4f}" if isinstance(value, float) else ""
-        print(f"  [{trial_id}] {self.names.get(trial_id, '')}: epoch {epoch}/{self.study.base.epochs} {shown}",
-              flush=True)
+        if self.progress is not None:
+            self.progress.result(trial_id, value, self.names.get(trial_id, ""))
+        if self.verbose:
+            shown = f"{self.study.metric}={value:.4f}" if isinstance(value, float) else ""
+            name = self.names.get(trial_id, "")
+            self._print(f"  [{trial_id}] {name}: epoch {epoch}/{self.study.base.epochs} {shown}")
+
+    def _from_checkpoint(self, trial_id: str, last: dict[str, Any]) -> dict[str, Any]:
+        """Log the epochs the trial's checkpoint holds that never reached the tracker (Ctrl-C between a checkpoint
+        and its report), and return its true last report when that is later than the last one Tune saw."""
+        saved = self.checkpointed(trial_id) if self.checkpointed is not None else None
+        if not saved or not saved.get("history"):
+            return last
+        for earlier in saved["history"]:
+            self.tracker.trial_metrics(trial_id, _metrics(earlier), int(earlier["epoch"]))
+        if int(saved["epoch"]) <= int(last.get("epoch") or 0):
+            return last
+        final = dict(saved["history"][-1])
+        if saved.get("stop"):
+            final[STOP_REASON], final[STOP_DETAIL] = saved["stop"]
+        return final
 
     def ended(self, trial_id: str, kind: str, last: dict[str, Any], reason: str) -> None:
+        last = self._from_checkpoint(trial_id, last)
         epoch = last.get("epoch")
         if kind == "error":
-            status = "failed"
+            status = statuses.FAILED
         elif last.get(STOP_REASON):  # the trial's own monitor stopped it: diverged, collapsed, oom, ...
             status, reason = last[STOP_REASON], last.get(STOP_DETAIL, "")
         elif epoch is not None and epoch < self.study.base.epochs:
-            status, reason = "early_stopped", f"stopped by ASHA at epoch {epoch}"
+            status, reason = statuses.EARLY_STOPPED, f"stopped by ASHA at epoch {epoch}"
         else:
-            status = "completed"
+            status = statuses.COMPLETED
         self.tracker.trial_ended(trial_id, status, reason, epoch)
-        print(f"  [{trial_id}] {self.names.get(trial_id, '')}: {status}" + (f" ({reason})" if reason else ""),
-              flush=True)
+        if self.verbose or status not in _QUIET_ENDS:
+            self._print(f"  [{trial_id}] {self.names.get(trial_id, '')}: {status}" + (f" ({reason})" if reason else ""))
+        if self.progress is not None:
+            self.progress.ended(trial_id)
 
     def interrupt_open(self) -> None:
         for trial_id in self.tracker.open_trials():
-            self.tracker.trial_ended(trial_id, "interrupted", "study interrupted; --resume continues it")
+            self.tracker.trial_ended(trial_id, statuses.INTERRUPTED, "study interrupted; --resume continues it")

@@ -5,11 +5,13 @@ The only module of `studies` that imports Ray; a Ray API change touches this fil
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable
 
 import ray
@@ -23,7 +25,7 @@ from ray.tune.search.optuna import OptunaSearch
 from search_spaces import Choice, Grid, IntRange, LogUniform, Uniform, Variants
 from studies.preflight import SurroundingsError
 from studies.study import Study
-from trainables.ray_train import WorkerResources, make_trial
+from trainables.ray_train import WorkerResources, checkpointed, make_trial
 
 DRIVER_RESOURCE = "hpstudy_driver"  # Tune trial functions only drive Train runs; they must not hold worker CPUs
 _ENV = {
@@ -31,7 +33,24 @@ _ENV = {
     "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "0.2",
     # Worker start-up imports torch and timm; on 2 busy cores the 60 s default can pass while a trial is starting.
     "RAY_TRAIN_WORKER_GROUP_START_TIMEOUT_S": "300",
+    # Tune's legacy output engine prints nothing at verbose=0; the new one still prints its experiment box, the
+    # results folder and a TensorBoard hint. Progress is ours (studies.progress), results are in MLflow.
+    "RAY_AIR_NEW_OUTPUT": "0",
 }
+# Only for a Ray this process starts (a cluster joined with --address keeps its own settings):
+_LOCAL_ENV = {
+    # Tune's trial functions, Train's controllers and workers are ~4 processes per trial: on 2 cores the
+    # raylet warns about "4x the maximum expected startup concurrency" (= cores) with only two trials running.
+    # More may start at once; on few cores they just share them while they import torch.
+    "RAY_worker_maximum_startup_concurrency": str(max(8, os.cpu_count() or 1)),
+}
+# What a user does not need to read: Ray's INFO lines (cluster started, result files written) and Optuna's
+# study creation. Warnings and errors still show, but for the one below.
+_QUIET_LOGGERS = ("ray", "ray.tune", "ray.train")
+# "Token authentication is enabled for this Ray cluster. Set RAY_AUTH_MODE=disabled to opt out": Ray's default for
+# a new local cluster, announced as a warning on every start. (Setting RAY_AUTH_MODE=token here instead would
+# come too late: Ray reads it when it is imported.)
+_TOKEN_NOTICE_LOGGER = "ray._private.authentication.authentication_token_setup"
 
 
 # Keys Tune (and Train's report callback) add to every result; everything else is what our trainer reported.
@@ -58,7 +77,12 @@ class Cluster:
 def connect(address: str | None) -> Cluster:
     """Start a local Ray (all cores, the dashboard for Train's State-API cleanup) or join `address`."""
     os.environ.update(_ENV)
-    kwargs: dict[str, Any] = dict(runtime_env={"env_vars": dict(_ENV)}, log_to_driver=False)
+    if not address:
+        for key, value in _LOCAL_ENV.items():
+            os.environ.setdefault(key, value)  # a user's own setting wins
+    _quiet()
+    kwargs: dict[str, Any] = dict(runtime_env={"env_vars": dict(_ENV)}, log_to_driver=False,
+                                  logging_level=logging.WARNING)
     if address:
         try:
             ray.init(address=address, **kwargs)
@@ -71,6 +95,16 @@ def connect(address: str | None) -> Cluster:
                  dashboard_host="127.0.0.1", **kwargs)
     res = ray.cluster_resources()
     return Cluster(cpus=res.get("CPU", 0.0), gpus=res.get("GPU", 0.0), has_driver_resource=DRIVER_RESOURCE in res)
+
+
+def _quiet() -> None:
+    """Warnings and errors only from Ray (_QUIET_LOGGERS) and from Optuna under Ray Tune's searcher."""
+    import optuna  # OptunaSearch imported it already; its own setter, or its first log resets the level
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger(_TOKEN_NOTICE_LOGGER).setLevel(logging.ERROR)
 
 
 def held_placement_groups(wait_s: float = 20.0) -> int:
@@ -198,12 +232,35 @@ class TrialEvents(tune.Callback):
         self.on_end(trial.trial_id, "error", trainer_result(trial.last_result or {}), error_reason(_trial_error(trial)))
 
 
-def run_tuner(study: Study, *, cluster: Cluster, resolve: Callable[[dict], dict], storage: str, name: str,
-              events: TrialEvents, resume: bool) -> None:
+@dataclass(frozen=True)
+class TrialFn:
+    """What Tune runs for each trial: `fn(sampled config)`, holding `resources` while it runs."""
+
+    fn: Callable[[dict[str, Any]], None]
+    resources: dict[str, float] | None = None  # None: a driver slot and no CPU, for a `fn` that drives a Train run
+    # trial id -> its last checkpoint's {'epoch', 'history', 'stop'}: what the tracker backfills from
+    checkpointed: Callable[[str], dict[str, Any] | None] | None = None
+    # True: one process may run trial after trial (Tune's reuse_actors), for a `fn` that leaves nothing behind in it;
+    # a process start is ~1 s on 2 cores, a lot for a closed-form trial and nothing beside a Train run's start-up.
+    reuse_process: bool = False
+
+
+# (study, resolve, storage) -> TrialFn; `train_trial` is the real one, tests pass a closed-form objective.
+TrialFactory = Callable[[Study, Callable[[dict[str, Any]], dict[str, Any]], str], TrialFn]
+
+
+def train_trial(study: Study, resolve: Callable[[dict[str, Any]], dict[str, Any]], storage: str) -> TrialFn:
+    """Each trial one Ray Train run of the training loop on the study's per-trial CPUs/GPUs; `resolve` turns the
+    sampled config into the full override dict, `storage` keeps the Train runs' checkpoints for a resume."""
+    resources = WorkerResources(cpus=study.cpus_per_trial, gpus=study.gpus_per_trial)
+    return TrialFn(make_trial(resolve, storage, resources), checkpointed=partial(checkpointed, storage))
+
+
+def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, name: str, events: TrialEvents,
+              resume: bool) -> None:
     """Run (or resume) the study's Tune experiment; Ctrl-C makes it return early, with its state saved."""
     driver = {"cpu": 0, DRIVER_RESOURCE: 1} if cluster.has_driver_resource else {"cpu": 0.01}
-    trainable = tune.with_resources(
-        make_trial(resolve, storage, WorkerResources(cpus=study.cpus_per_trial, gpus=study.gpus_per_trial)), driver)
+    trainable = tune.with_resources(trial.fn, driver if trial.resources is None else trial.resources)
     space = {k: _tune_param(v) for k, v in study.space.items()}
     path = os.path.join(storage, name)
     if resume:
@@ -216,6 +273,7 @@ def run_tuner(study: Study, *, cluster: Cluster, resolve: Callable[[dict], dict]
             tune_config=tune.TuneConfig(
                 metric=study.metric, mode=study.mode, search_alg=_searcher(study), scheduler=_scheduler(study),
                 num_samples=study.num_samples, max_concurrent_trials=max_concurrent(study, cluster),
+                reuse_actors=trial.reuse_process,
             ),
             run_config=tune.RunConfig(name=name, storage_path=storage, callbacks=[events], verbose=0),
         )

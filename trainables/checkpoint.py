@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import torch
 from torch import nn
 
 STATE_FILE = "state.pt"
+HISTORY_FILE = "history.json"  # the per-epoch metrics and how the run stopped, readable without torch or weights
 
 
 def capture(model: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler, *,
@@ -24,7 +26,7 @@ def capture(model: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.am
     return {
         "epoch": epoch,
         "step": step,  # the LR and beta schedules are pure functions of this
-        "history": [dict(h) for h in history],  # per-epoch metrics: a resumed run can re-send what a crash lost
+        "history": [dict(h) for h in history],  # per-epoch metrics: the tracker logs what a crash kept from it
         # Copies, not views: on CPU .cpu() returns the live tensor, and a kept state must not change later.
         "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
         "optimizer": copy.deepcopy(optimizer.state_dict()),
@@ -57,7 +59,17 @@ def save(state: dict[str, Any], directory: str | Path) -> Path:
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
     tmp.replace(path)  # atomic: an interrupted save never leaves a truncated checkpoint behind
+    history = {"epoch": state["epoch"], "history": state["history"], "stop": state.get("stop")}
+    tmp = path.with_name(HISTORY_FILE + ".tmp")
+    tmp.write_text(json.dumps(history, default=float))  # NaN stays NaN: Python's json reads it back
+    tmp.replace(path.with_name(HISTORY_FILE))
     return path
+
+
+def load_history(directory: str | Path) -> dict[str, Any] | None:
+    """{'epoch', 'history', 'stop'} of the checkpoint in `directory`, without loading its weights; None if none."""
+    path = Path(directory) / HISTORY_FILE
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def load(directory: str | Path) -> dict[str, Any] | None:

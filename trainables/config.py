@@ -18,7 +18,8 @@ def path(default: str = "") -> Any:
 
 @dataclass(frozen=True)
 class DataConfig:
-    name: str = "mnist5k"  # mnist5k | digits | cifar10 | cifar100 | tiny_imagenet | imagefolder
+    name: str = "mnist5k"  # mnist5k | digits | cifar10 | cifar100 | tiny_imagenet | imagefolder (labels);
+    # mnist_seg | segfolder (masks): the task's data_kind decides which
     root: str = path()  # on-disk root for cifar10/cifar100/tiny_imagenet/imagefolder; nothing is ever downloaded
     val_fraction: float = 0.1  # share of the training set held out for validation; 0 = none (test every epoch)
     split_seed: int = 0  # fixes the train/val split independently of the run seed
@@ -32,7 +33,9 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    name: str = "small_cnn"  # small_cnn, or any timm model name (resnet18, vit_small_patch16_224, ...)
+    name: str = "small_cnn"  # classification: small_cnn or a timm model name (resnet18, vit_small_patch16_224,
+    # ...); segmentation: small_unet or a segmentation-models-pytorch architecture (Unet, FPN, DeepLabV3Plus, ...)
+    encoder: str = "resnet18"  # segmentation-models-pytorch architectures only: the encoder (smp or 'tu-<timm>')
     drop_rate: float = 0.0  # dropout before the classifier (timm's drop_rate)
     small_input: bool = True  # adapt to 32x32-class images: 3x3 stride-1 ResNet stem, no max-pool; ViT patch 4
 
@@ -138,8 +141,17 @@ class CheckpointConfig:
 
     keep: str = "last"  # last | best | both: tested at the end; best: the epoch of the best `metric`; both: test/*
     # on the best weights and test/*_last on the last ones
-    metric: str = "val/acc"  # what "best" means; `python -m studies.run` sets the study's metric here
-    mode: str = "max"  # max | min
+    metric: str = "auto"  # what "best" means; auto: val/<the task's lead metric>; studies.run sets the study's
+    mode: str = "auto"  # max | min | auto: the lead metric's direction
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """What is trained and how it is scored (trainables.tasks): a registered task, or one of your own."""
+
+    name: str = "classification"  # classification | segmentation
+    module: str = ""  # a Task subclass of your own, 'package.module:Class' (imported where trials run); wins over name
+    dice_weight: float = 1.0  # segmentation: loss = cross-entropy + dice_weight * Dice loss
 
 
 @dataclass(frozen=True)
@@ -153,6 +165,7 @@ class TrainConfig:
     grad_checkpointing: bool = False  # recompute activations in backward (timm models that support it)
     loss_weighting: str = "fixed"  # fixed: task + SES penalty | uncertainty: learned weights (Kendall et al. 2018)
     log_var_bounds: tuple[float, ...] = (-2.0, 2.0)  # uncertainty: bounds of each log-variance (seed 002: +-5 diverged)
+    task: TaskConfig = field(default_factory=TaskConfig)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)

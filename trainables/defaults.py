@@ -7,6 +7,7 @@ from dataclasses import replace
 from trainables.config import TrainConfig
 from trainables.models import is_vit
 from trainables.protocol import when_tested
+from trainables.tasks import build_task
 
 VIT_ADAMW_CLIP = 1.0  # seed 001 bug 12: ViT + AdamW diverges without clipping at 1.0
 
@@ -18,4 +19,9 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
         cfg = replace(cfg, optim=replace(cfg.optim, grad_clip=clip))
     if cfg.eval.test == "auto":
         cfg = replace(cfg, eval=replace(cfg.eval, test=when_tested(cfg)))
+    if cfg.checkpoint.metric == "auto" or cfg.checkpoint.mode == "auto":
+        lead = build_task(cfg.task).lead
+        metric = f"val/{lead.name}" if cfg.checkpoint.metric == "auto" else cfg.checkpoint.metric
+        mode = (lead.direction or "max") if cfg.checkpoint.mode == "auto" else cfg.checkpoint.mode
+        cfg = replace(cfg, checkpoint=replace(cfg.checkpoint, metric=metric, mode=mode))
     return cfg

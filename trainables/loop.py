@@ -11,18 +11,16 @@ import time
 from typing import Any, Protocol
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from trainables import checkpoint
 from trainables.config import TrainConfig
 from trainables.init import apply_init
-from trainables.meters import Means, peak_memory_mb, reset_peak_memory
+from trainables.meters import peak_memory_mb, reset_peak_memory
 from trainables.parts import Parts, build_parts
 from trainables.step import train_one_epoch
 from trainables.stops import StopTraining, is_oom, oom_retry_config, oom_stop
 
-RESTORED_HISTORY = "restored_history"  # report key: list of the per-epoch metrics before a restore
 STOP_REASON, STOP_DETAIL = "stop/reason", "stop/detail"  # report keys of a labelled stop (strings)
 INIT_REPORT = "init/report"  # report key: the warm-start coverage report (text), sent with the first epoch
 
@@ -34,16 +32,14 @@ class Sink(Protocol):
 
 @torch.no_grad()
 def evaluate(p: Parts, model: nn.Module, split: str = "val", suffix: str = "") -> dict[str, float]:
-    """Loss and accuracy of `model` on `split` ("val" | "test"); the EMA's weights carry the suffix '_ema'."""
+    """The task's metrics of `model` on `split` ("val" | "test"); the EMA's weights carry the suffix '_ema'."""
     model.eval()  # SES hooks capture nothing in eval mode
-    means = Means(p.device)
+    meter = p.task.meter(p.device, p.data)
     for x, y in p.data.val_batches() if split == "val" else p.data.test_batches():
         with p.precision.autocast():
-            logits = model(x)
-        n = y.numel()
-        means.add(f"{split}/loss{suffix}", F.cross_entropy(logits.float(), y, reduction="sum"), n)
-        means.add(f"{split}/acc{suffix}", (logits.argmax(1) == y).sum(), n)
-    return means.result()
+            output = p.task.forward(model, x)
+        meter.update(output, y)
+    return {f"{split}/{k}{suffix}": v for k, v in meter.result().items()}
 
 
 def _evaluate_epoch(p: Parts, epoch: int | None = None) -> dict[str, float]:
@@ -101,7 +97,7 @@ def _restore_extras(p: Parts, state: dict[str, Any]) -> None:
 
 def _stopped(p: Parts, stop: StopTraining, epoch: int, step: int) -> dict[str, Any]:
     """The report of an epoch cut short (diverged or out of memory): its validation, if it can still run."""
-    metrics: dict[str, Any] = {"epoch": epoch + 1, "step": step, f"{p.split}/acc": math.nan}
+    metrics: dict[str, Any] = {"epoch": epoch + 1, "step": step, f"{p.split}/{p.task.lead.name}": math.nan}
     if stop.reason != "oom":
         metrics.update(_evaluate_epoch(p))
     return {**metrics, STOP_REASON: stop.reason, STOP_DETAIL: stop.detail}
@@ -145,17 +141,13 @@ def _run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
     else:
         report = apply_init(cfg.init, p.model, p.optimizer, p.ema)  # never again on a resumed run
         init_text = report.as_text() if report is not None else None
-    # The first report after a restore carries the epochs before it: one may have been checkpointed but never
-    # reached the tracker (e.g. Ctrl-C between the two), and the tracker fills in whatever it lacks.
-    restored = list(history)
     if state is not None and history and (start_epoch >= cfg.epochs or state.get("stop")):
-        # Ctrl-C can fall between a run's final checkpoint (its last epoch, or a monitor's stop) and its report:
-        # nothing is left to train, but the tracker must still learn how the run ended, not see it cut short.
+        # Nothing left to train (Ctrl-C fell between the final checkpoint and its report). The trainer only
+        # reports: the tracker reads how the run ended from the checkpoint's history (checkpoint.HISTORY_FILE).
         p.ses.close()
-        last = {**history[-1], RESTORED_HISTORY: restored}
+        last = dict(history[-1])
         if state.get("stop"):
             last[STOP_REASON], last[STOP_DETAIL] = state["stop"]
-        sink.report(last, None)
         return last
     metrics: dict[str, Any] = {}
     epoch = start_epoch
@@ -184,8 +176,6 @@ def _run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
             state = checkpoint.capture(p.model, p.optimizer, p.precision.scaler, epoch=epoch + 1, step=step,
                                        history=history, extra={**_extras(p), "stop": stopped})
             report = dict(metrics)
-            if restored:
-                report[RESTORED_HISTORY], restored = restored, []
             if init_text is not None:
                 report[INIT_REPORT], init_text = init_text, None
             if stop is not None:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import torch.nn.functional as F
 from torch import nn
 
 from trainables.config import TrainConfig
@@ -78,7 +77,8 @@ def run_range_test(cfg: TrainConfig, *, steps: int = 200, start_lr: float = 1e-5
     """Sweep on a fresh model, data and optimizer built from `cfg` (its LR schedule is not used), starting from
     `cfg.init.checkpoint` if set: seed 000 chose the LR of its restart by a range test on the epoch-124 weights.
 
-    Fits the plain cross-entropy: no SES penalty, one micro-batch per step. Stops when the loss explodes.
+    Fits the task's training loss on unmixed batches: no mixing, no SES penalty, one micro-batch per step. Stops
+    when the loss explodes.
     """
     check_sweep(steps, start_lr, end_lr)
     p = build_parts(cfg)
@@ -92,7 +92,7 @@ def run_range_test(cfg: TrainConfig, *, steps: int = 200, start_lr: float = 1e-5
         for group in p.optimizer.param_groups:
             group["lr"] = lr
         with p.precision.autocast():
-            loss = F.cross_entropy(p.model(x), y)
+            loss = p.criterion(p.task.forward(p.model, x), y)["loss"]
         p.optimizer.zero_grad(set_to_none=True)
         p.precision.scaler.scale(loss).backward()
         if p.cfg.optim.grad_clip > 0:  # p.cfg: 'auto' resolved

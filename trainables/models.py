@@ -47,6 +47,10 @@ def _cifar_stem(model: ResNet, in_chans: int) -> None:
     model.maxpool = nn.Identity()
 
 
+def is_known(name: str) -> bool:
+    return name == "small_cnn" or timm.is_model(name)
+
+
 def is_vit(name: str) -> bool:
     return name.startswith(("vit_", "deit_"))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -17,7 +18,8 @@ from trainables.stops import StopTraining, is_oom, oom_retry_config, oom_stop
 
 __all__ = ["Monitors", "StopTraining", "is_oom", "oom_retry_config", "oom_stop"]
 
-TRACKED = "acc"  # <split>/acc is the metric behind collapse, early stopping and val/acc_best; higher is better
+TRACKED = "acc"  # default lead metric: <split>/<lead> is behind collapse, early stopping and val/<lead>_best
+BY_CLASSES: Any = object()  # chance default: 1 / num_classes (classification accuracy)
 CHANCE_TOLERANCE = 0.02  # val/acc <= 1/num_classes + this counts as chance (10 classes: <= 0.12)
 NEVER_LEARNED_GRACE = 2  # never above chance in collapse_epochs + this many epochs (default 5) -> collapsed
 MEMORY_GROWTH_EPOCHS = 3  # epochs of growth in a row before memory_growth
@@ -29,7 +31,7 @@ class _Counters:
     """Everything a resumed trial needs to continue its checks; plain numbers, so any checkpoint format holds it."""
 
     last_epoch: int = 0  # the last epoch (1-based, as reported) that check_epoch saw
-    best: float = -math.inf  # best val/acc so far, and when
+    best: float = -math.inf  # best sign * val/<lead> so far, and when
     best_epoch: int = 0
     gain_ref: float = -math.inf  # early stopping's reference: moves only on a gain > min_delta
     since_gain: int = 0
@@ -50,13 +52,16 @@ class Monitors:
     """
 
     def __init__(self, cfg: MonitorConfig, *, num_classes: int, check_every: int = CHECK_EVERY,
-                 split: str = "val") -> None:
-        _validate(cfg, num_classes, check_every)
+                 split: str = "val", lead: str = TRACKED, higher_is_better: bool = True,
+                 chance: float | None = BY_CLASSES) -> None:
+        _validate(num_classes, check_every)
         self.cfg = cfg
         # The epoch's evaluation split: "test" only without a validation split, where nothing may select on it,
         # so no best-so-far figure is reported (validation refuses patience there).
-        self.split, self.tracked = split, f"{split}/{TRACKED}"
-        self.chance = 1.0 / num_classes
+        self.split, self.lead, self.tracked = split, lead, f"{split}/{lead}"
+        self.sign = 1.0 if higher_is_better else -1.0  # counters compare sign * value: larger is always better
+        # The task's lead metric of a model that learned nothing; None: no floor, so only the ratio test runs.
+        self.chance = 1.0 / num_classes if chance is BY_CLASSES else chance
         self.check_every = check_every
         self._c = _Counters()
         # Device-side record of the first step whose loss was not finite (-1 while none): read back every
@@ -93,19 +98,21 @@ class Monitors:
                     model: nn.Module) -> tuple[dict[str, float], StopTraining | None]:
         """After validation of `epoch` (1-based: epochs completed) -> (metrics to log, the stop to raise or None).
 
-        `metrics` needs train/acc and <split>/acc, and sys/peak_mem_mb when memory_growth_mb > 0. If several checks
+        `metrics` needs train/<lead> and <split>/<lead>, and sys/peak_mem_mb when memory_growth_mb > 0. If several checks
         trip at once the first of diverged, memory_growth, collapsed, early_stopped is returned (a cause before
         its symptoms); every counter is updated either way.
         """
         c, val = self._c, metrics[self.tracked]
+        score = self.sign * val
         c.last_epoch = epoch
-        if val > c.best:
-            c.best, c.best_epoch = val, epoch
-        extra = {f"gap/train_{self.split}_acc": metrics["train/acc"] - val}
+        if score > c.best:
+            c.best, c.best_epoch = score, epoch
+        # gap: how much better training scores than the epoch's split (overfitting is a positive gap)
+        extra = {f"gap/train_{self.split}_{self.lead}": self.sign * (metrics[f"train/{self.lead}"] - val)}
         if self.split == "val":
-            extra.update({"val/acc_best": c.best, "best_epoch": c.best_epoch})
+            extra.update({f"val/{self.lead}_best": self.sign * c.best, "best_epoch": c.best_epoch})
         stops = [_nonfinite_parameters(model, epoch), self._memory(epoch, metrics), self._collapse(epoch, val),
-                 self._patience(epoch, val)]
+                 self._patience(epoch, score)]
         return extra, next((s for s in stops if s is not None), None)
 
     def state_dict(self) -> dict[str, float]:
@@ -139,40 +146,41 @@ class Monitors:
                             f"{c.mem_start_epoch}-{epoch} (+{per_epoch:.0f} MB/epoch)", epoch=epoch)
 
     def _collapse(self, epoch: int, val: float) -> StopTraining | None:
-        """Collapsed: having been above chance, val/acc is at chance (<= 1/num_classes + CHANCE_TOLERANCE), or below
+        """Collapsed: having been above chance, val/<lead> is at chance (+ CHANCE_TOLERANCE), or below
         collapse_ratio * best, for collapse_epochs epochs running; or it was never above chance in
-        collapse_epochs + NEVER_LEARNED_GRACE epochs (a run that has not learned yet gets that grace first)."""
+        collapse_epochs + NEVER_LEARNED_GRACE epochs (a run that has not learned yet gets that grace first).
+        Only for a lead metric that grows as the model learns (a ratio of a loss-like metric means nothing)."""
         n = self.cfg.collapse_epochs
-        if n <= 0:
+        if n <= 0 or self.sign < 0:
             return None
-        c, floor = self._c, self.chance + CHANCE_TOLERANCE
+        c, t = self._c, self.tracked
+        floor = self.chance + CHANCE_TOLERANCE if self.chance is not None else -math.inf
         learned = c.best > floor
         c.chance_run = c.chance_run + 1 if val <= floor else 0
         c.ratio_run = c.ratio_run + 1 if learned and val < self.cfg.collapse_ratio * c.best else 0
         best = f"(best {c.best:.3f} at epoch {c.best_epoch})"
         if learned and c.chance_run >= n:
-            detail = (f"val/acc {val:.3f} <= chance {self.chance:.3f} (+{CHANCE_TOLERANCE}) "
-                      f"for {c.chance_run} epochs {best}")
+            detail = f"{t} {val:.3f} <= chance {self.chance:.3f} (+{CHANCE_TOLERANCE}) for {c.chance_run} epochs {best}"
         elif c.ratio_run >= n:
-            detail = f"val/acc {val:.3f} < {self.cfg.collapse_ratio:g} x best for {c.ratio_run} epochs {best}"
+            detail = f"{t} {val:.3f} < {self.cfg.collapse_ratio:g} x best for {c.ratio_run} epochs {best}"
         elif not learned and c.chance_run >= n + NEVER_LEARNED_GRACE:
-            detail = (f"never above chance: val/acc <= {floor:.3f} (chance {self.chance:.3f} + {CHANCE_TOLERANCE}) "
+            detail = (f"never above chance: {t} <= {floor:.3f} (chance {self.chance:.3f} + {CHANCE_TOLERANCE}) "
                       f"for all {c.chance_run} epochs {best}")
         else:
             return None
         return StopTraining("collapsed", detail, epoch=epoch)
 
-    def _patience(self, epoch: int, val: float) -> StopTraining | None:
-        """No gain > min_delta over the best so far for `patience` epochs."""
+    def _patience(self, epoch: int, score: float) -> StopTraining | None:
+        """No gain > min_delta over the best so far for `patience` epochs (`score`: sign * value)."""
         c = self._c
-        if val > c.gain_ref + self.cfg.min_delta:
-            c.gain_ref, c.since_gain = val, 0
+        if score > c.gain_ref + self.cfg.min_delta:
+            c.gain_ref, c.since_gain = score, 0
         else:
             c.since_gain += 1
         if self.cfg.patience <= 0 or c.since_gain < self.cfg.patience:
             return None
         return StopTraining("early_stopped", f"no {self.tracked} gain > {self.cfg.min_delta:g} for {c.since_gain} "
-                            f"epochs (best {c.best:.3f} at epoch {c.best_epoch})", epoch=epoch)
+                            f"epochs (best {self.sign * c.best:.3f} at epoch {c.best_epoch})", epoch=epoch)
 
 
 def _nonfinite_parameters(model: nn.Module, epoch: int) -> StopTraining | None:
@@ -191,14 +199,7 @@ def _nonfinite_parameters(model: nn.Module, epoch: int) -> StopTraining | None:
                         epoch=epoch)
 
 
-def _validate(cfg: MonitorConfig, num_classes: int, check_every: int) -> None:
-    problems = [
-        (num_classes >= 2, f"{num_classes=}"), (check_every >= 1, f"{check_every=}"),
-        (cfg.patience >= 0, f"{cfg.patience=}"), (cfg.min_delta >= 0, f"{cfg.min_delta=}"),
-        (cfg.collapse_epochs >= 0, f"{cfg.collapse_epochs=}"), (0 <= cfg.collapse_ratio <= 1, f"{cfg.collapse_ratio=}"),
-        (cfg.memory_growth_mb >= 0, f"{cfg.memory_growth_mb=}"),
-    ]
-    bad = [text for ok, text in problems if not ok]
-    if bad:
-        raise ValueError(f"invalid monitor settings: {', '.join(bad)} (num_classes >= 2, check_every >= 1, "
-                         "0 <= collapse_ratio <= 1, everything else >= 0)")
+def _validate(num_classes: int, check_every: int) -> None:
+    # The section's values were checked by trainables.validate (their ranges: trainables.ranges).
+    if num_classes < 2 or check_every < 1:
+        raise ValueError(f"`num_classes >= 2 and check_every >= 1` must hold, but got ({num_classes=}, {check_every=}).")

@@ -15,18 +15,18 @@ from trainables.best import BestWeights, NoBest, build_best
 from trainables.config import TrainConfig
 from trainables.data import DataBundle, build_data
 from trainables.defaults import resolve
-from trainables.models import build_model
 from trainables.monitors import Monitors
 from trainables.optim import build_optimizer
 from trainables.precision import Precision, build_precision, resolve_device
 from trainables.protocol import epoch_split
-from trainables.recipe import RandAugmentBatch, build_ema, build_targets_and_loss
+from trainables.recipe import RandAugmentBatch, build_ema
 from trainables.robustness import build_robustness
 from trainables.schedules import build_lr_schedule
 from trainables.ses import build_ses
+from trainables.tasks import Task, build_task
+from trainables.tasks.base import LossOut
 from trainables.uncertainty import UncertaintyWeighting
-
-WEIGHTINGS = ("fixed", "uncertainty")
+from trainables.validate import validate
 
 
 def fixed_weighting(losses: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
@@ -37,6 +37,7 @@ def fixed_weighting(losses: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Ten
 @dataclass
 class Parts:
     cfg: TrainConfig  # with 'auto' values resolved
+    task: Task  # what is trained and how it is scored: the model's output, loss and metrics
     device: torch.device
     data: DataBundle
     model: nn.Module
@@ -44,8 +45,8 @@ class Parts:
     precision: Precision
     lr_at: Callable[[int], float]
     ses: Any  # SESRegularizer | NoSES
-    mix_fn: Callable | None  # timm Mixup; when set, loss_fn takes soft targets (built together, never apart)
-    loss_fn: nn.Module
+    mix_fn: Callable | None  # timm Mixup; when set, criterion takes soft targets (built together, never apart)
+    criterion: Callable[[Tensor, Tensor], LossOut]  # (output, target) -> {"loss": ..., "loss_<part>": ...}
     weighting: Callable[[Mapping[str, Tensor]], tuple[Tensor, dict[str, Tensor]]]
     ema: Any  # timm ModelEmaV3 | None
     monitors: Monitors
@@ -63,8 +64,6 @@ def optimizer_steps_per_epoch(data: DataBundle, accum_steps: int) -> int:
 
 
 def _weighting(cfg: TrainConfig, optimizer: torch.optim.Optimizer, device: torch.device):
-    if cfg.loss_weighting not in WEIGHTINGS:
-        raise ValueError(f"loss_weighting {cfg.loss_weighting!r} is not one of {', '.join(WEIGHTINGS)}")
     if cfg.loss_weighting == "fixed":
         return fixed_weighting
     low, high = cfg.log_var_bounds
@@ -74,29 +73,32 @@ def _weighting(cfg: TrainConfig, optimizer: torch.optim.Optimizer, device: torch
 
 
 def build_parts(cfg: TrainConfig) -> Parts:
+    """The parts of `cfg`'s run; the config is validated here, once (trainables.validate), so no builder re-checks."""
+    validate(cfg, check_data=False)  # the data's files: their readers say what is wrong with them
     cfg = resolve(cfg)
     if cfg.num_threads > 0:
         torch.set_num_threads(cfg.num_threads)
     device = resolve_device(cfg.device)
+    task = build_task(cfg.task)
     torch.manual_seed(cfg.seed)
     randaugment = (RandAugmentBatch(cfg.recipe.randaugment_n, cfg.recipe.randaugment_m)
                    if cfg.recipe.randaugment_n > 0 else None)
     data = build_data(cfg.data, cfg.seed, device, extra_augment=randaugment)
-    model = build_model(cfg.model, num_classes=data.num_classes, in_chans=data.in_chans, image_size=data.image_size,
-                        grad_checkpointing=cfg.grad_checkpointing).to(device)
+    model = task.build_model(cfg.model, data, grad_checkpointing=cfg.grad_checkpointing).to(device)
     ema = build_ema(model, cfg.ema)  # before SES: the EMA copy must not carry SES hooks
     optimizer = build_optimizer(model, cfg.optim)
     steps = optimizer_steps_per_epoch(data, cfg.accum_steps)
     split = epoch_split(cfg)
-    mix_fn, loss_fn = build_targets_and_loss(cfg.recipe, data.num_classes,
-                                             batch_size=min(cfg.data.batch_size, data.num_train))
+    mix_fn, criterion = task.train_targets(cfg, data, batch_size=min(cfg.data.batch_size, data.num_train))
+    lead = task.lead
     return Parts(
-        cfg=cfg, device=device, data=data, model=model, optimizer=optimizer,
+        cfg=cfg, task=task, device=device, data=data, model=model, optimizer=optimizer,
         precision=build_precision(cfg.precision, device),
         lr_at=build_lr_schedule(cfg.sched, cfg.optim.lr, steps, cfg.epochs),
         ses=build_ses(model, cfg.ses, total_steps=steps * cfg.epochs),
-        mix_fn=mix_fn, loss_fn=loss_fn.to(device), weighting=_weighting(cfg, optimizer, device), ema=ema,
-        monitors=Monitors(cfg.monitor, num_classes=data.num_classes, split=split),
+        mix_fn=mix_fn, criterion=criterion, weighting=_weighting(cfg, optimizer, device), ema=ema,
+        monitors=Monitors(cfg.monitor, num_classes=data.num_classes, split=split, lead=lead.name,
+                          higher_is_better=lead.direction == "max", chance=task.chance(data)),
         rob=build_robustness(cfg.rob, data, split=split), best=build_best(cfg.checkpoint), split=split,
         steps_per_epoch=steps,
     )

@@ -34,7 +34,7 @@ def epoch_split(cfg: TrainConfig) -> str:
 def check_protocol(cfg: TrainConfig) -> None:
     """ConfigError (one line) for settings that would decide on the test split, or measure nothing."""
     if has_val(cfg):
-        if cfg.checkpoint.keep != "last" and not cfg.checkpoint.metric.startswith("val/"):
+        if cfg.checkpoint.keep != "last" and cfg.checkpoint.metric != "auto" and not cfg.checkpoint.metric.startswith("val/"):
             raise ConfigError(f"checkpoint.metric: the best weights are chosen on a validation metric (val/...), "
                               f"got {cfg.checkpoint.metric!r}")
         return

@@ -50,6 +50,7 @@ RANGES: dict[str, Range] = {
     "seed": at_least(0),
     "num_threads": at_least(0, "0 leaves torch's default"),
     "accum_steps": at_least(1),
+    "task.dice_weight": at_least(0, "0 = cross-entropy only"),
     "data.val_fraction": Range(0, 1, high_open=True, why="0 = no validation split"),
     "data.split_seed": at_least(0),
     "data.batch_size": at_least(1),

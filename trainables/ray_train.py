@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import ray.train
@@ -57,6 +58,18 @@ def _worker_loop(loop_config: dict[str, Any]) -> None:
     run(cfg, _RayTrainSink())
 
 
+def run_name(trial_id: str) -> str:
+    """The Train run of Tune trial `trial_id`: its checkpoints are under storage_path/run_name(trial_id)/."""
+    return f"train_{trial_id}"
+
+
+def checkpointed(storage_path: str, trial_id: str) -> dict[str, Any] | None:
+    """{'epoch', 'history', 'stop'} of the trial's latest checkpoint (read in the driver, weights left on disk)."""
+    saved = [checkpoint.load_history(d) for d in (Path(storage_path) / run_name(trial_id)).glob("checkpoint_*")]
+    saved = [s for s in saved if s is not None]
+    return max(saved, key=lambda s: s["epoch"]) if saved else None
+
+
 def make_trial(resolve: Callable[[dict[str, Any]], dict[str, Any]], storage_path: str,
                resources: WorkerResources) -> Callable[[dict[str, Any]], None]:
     """A Tune function trainable. `resolve` turns the sampled trial config into the full override dict.
@@ -76,7 +89,7 @@ def make_trial(resolve: Callable[[dict[str, Any]], dict[str, Any]], storage_path
                 resources_per_worker={"CPU": resources.cpus, **({"GPU": resources.gpus} if resources.gpus else {})},
             ),
             run_config=ray.train.RunConfig(
-                name=f"train_{ray.tune.get_context().get_trial_id()}",
+                name=run_name(ray.tune.get_context().get_trial_id()),
                 storage_path=storage_path,
                 callbacks=[TuneReportCallback()],
                 failure_config=ray.train.FailureConfig(max_failures=resources.max_failures),

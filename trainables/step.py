@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Iterator
 
+import numpy as np
 from torch import nn
 
 from trainables.meters import Means
@@ -17,10 +18,21 @@ def _groups(batches: Iterator, size: int) -> Iterator[list]:
         yield group
 
 
+_MIX_STREAM = 0x313C  # tags numpy's per-epoch stream (timm's Mixup draws its lambdas from numpy's global RNG)
+
+
+def seed_numpy(seed: int, epoch: int) -> None:
+    """Seed numpy's global RNG from (seed, epoch): mixing is then the same for the same seed, and a resumed run
+    at `epoch` mixes as the uninterrupted one did, with no RNG state in the checkpoint."""
+    np.random.seed(np.random.SeedSequence([seed, epoch, _MIX_STREAM]).generate_state(1)[0])
+
+
 def train_one_epoch(p: Parts, epoch: int, first_step: int) -> tuple[dict[str, float], int, int]:
     """-> (epoch means, next step, samples seen). One host sync at the end (and the monitors' periodic check)."""
+    seed_numpy(p.cfg.seed, epoch)
     p.model.train()
-    means = Means(p.device)
+    meter = p.task.meter(p.device, p.data)  # the task's metrics on the hard targets: train/loss, train/acc, ...
+    means = Means(p.device)  # loss components, SES and loss-weight figures
     step = first_step
     for micro_batches in _groups(iter(p.data.train_batches(epoch)), p.cfg.accum_steps):
         for group in p.optimizer.param_groups:
@@ -30,17 +42,20 @@ def train_one_epoch(p: Parts, epoch: int, first_step: int) -> tuple[dict[str, fl
             p.ses.begin_step(step)  # per micro-batch: each forward's activations get their own penalty
             target = y
             if p.mix_fn is not None:
-                x, target = p.mix_fn(x, y)  # soft targets; accuracy below still counts the hard labels
+                x, target = p.mix_fn(x, y)  # soft targets; the meter below still scores the hard labels
             with p.precision.autocast():
-                logits = p.model(x)
-                loss = p.loss_fn(logits, target)
+                output = p.task.forward(p.model, x)
+                losses = p.criterion(output, target)
+            loss = losses["loss"]
             penalty, ses_metrics = p.ses.penalty(step)  # float32 inside, autocast off
             total, weight_metrics = p.weighting({"task": loss, "ses": penalty})
             p.monitors.check_step(step, total)
             p.precision.scaler.scale(total / len(micro_batches)).backward()
-            n = y.numel()
-            means.add("train/loss", loss.detach() * n, n)
-            means.add("train/acc", (logits.argmax(1) == y).sum(), n)
+            meter.update(output.detach(), y, loss)
+            n = y.shape[0]
+            for key, value in losses.items():
+                if key != "loss":
+                    means.add(f"train/{key}", value.detach() * n, n)
             for key, value in {**ses_metrics, **weight_metrics}.items():
                 means.add(key, value, 1)
         if p.cfg.optim.grad_clip > 0:
@@ -52,6 +67,7 @@ def train_one_epoch(p: Parts, epoch: int, first_step: int) -> tuple[dict[str, fl
         if p.ema is not None:
             p.ema.update(p.model, step=step)  # optimizer updates so far: timm's EMA warmup counts these
     p.monitors.flush()
-    out = means.result()
+    out = {f"train/{k}": v for k, v in meter.result().items()}
+    out.update(means.result())
     out["lr"] = p.lr_at(step - 1)
-    return out, step, means.count("train/acc")
+    return out, step, meter.count()

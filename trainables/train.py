@@ -13,7 +13,7 @@ from typing import Any
 
 from trainables import checkpoint
 from trainables.config import TrainConfig
-from trainables.loop import INIT_REPORT, RESTORED_HISTORY, run
+from trainables.loop import INIT_REPORT, run
 from trainables.overrides import ConfigError, apply_overrides, parse_set_args
 from trainables.validate import validate
 
@@ -36,7 +36,7 @@ class LocalSink:
             self._last = state
             checkpoint.save(state, self.out)
         shown = {k: round(v, 6) if isinstance(v, float) else v for k, v in metrics.items()
-                 if k not in (RESTORED_HISTORY, INIT_REPORT)}
+                 if k != INIT_REPORT}
         print(json.dumps(shown), flush=True)
         if INIT_REPORT in metrics:
             print(metrics[INIT_REPORT], file=sys.stderr)

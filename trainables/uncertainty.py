@@ -9,6 +9,8 @@ from typing import Any, Mapping, Sequence
 import torch
 from torch import Tensor, nn
 
+WEIGHTINGS = ("fixed", "uncertainty")  # loss_weighting: task + SES penalty as they are | learned weights
+
 
 class UncertaintyWeighting(nn.Module):
     """Weights loss terms by exp(-s_i); at a fixed L_i the optimum is s_i = log L_i, i.e. weight 1 / L_i.

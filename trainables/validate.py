@@ -4,14 +4,11 @@ that only make sense together, and the data root; bad input fails before any tri
 
 from __future__ import annotations
 
-import timm
-
 from trainables.config import TrainConfig
-from trainables.data import DATASETS, check_root
+from trainables.data import DATASETS, check_root, data_kind
 from trainables.init import check as check_init
 from trainables.optim import OPTIMIZERS
 from trainables.overrides import ConfigError, flatten
-from trainables.parts import WEIGHTINGS
 from trainables.precision import PRECISIONS
 from trainables.protocol import CHECKPOINT_KEEPS, TEST_WHEN, check_protocol
 from trainables.ranges import RANGES
@@ -21,6 +18,8 @@ from trainables.schedules import DECAYS
 from trainables.ses import SCHEDULES
 from trainables.ses.entropy import UNREACHABLE_MODES
 from trainables.ses.targets import TARGETS
+from trainables.tasks import build_task
+from trainables.uncertainty import WEIGHTINGS
 
 
 def _choice(key: str, value: str, valid) -> None:
@@ -52,13 +51,42 @@ def _check_choices(cfg: TrainConfig) -> None:
     _choice("ses.on_unreachable", cfg.ses.on_unreachable, tuple(UNREACHABLE_MODES))
     _choice("eval.test", cfg.eval.test, TEST_WHEN)
     _choice("checkpoint.keep", cfg.checkpoint.keep, CHECKPOINT_KEEPS)
-    _choice("checkpoint.mode", cfg.checkpoint.mode, ("max", "min"))
+    _choice("checkpoint.mode", cfg.checkpoint.mode, ("auto", "max", "min"))
     if not cfg.ses.targets:
         raise ConfigError(f"ses.targets: expected one or more of {', '.join(TARGETS)}, got none")
     for target in cfg.ses.targets:
         _choice("ses.targets", target, TARGETS)
-    if cfg.model.name != "small_cnn" and not timm.is_model(cfg.model.name):
-        raise ConfigError(f"model.name: {cfg.model.name!r} is neither 'small_cnn' nor a timm model name")
+
+
+def _uses(cfg: TrainConfig) -> dict[str, str]:
+    """The optional loop features `cfg` turns on -> the setting that does (for a task that lacks one)."""
+    recipe = cfg.recipe
+    used = {
+        "mixing": (f"recipe.mixup_alpha={recipe.mixup_alpha:g}, recipe.cutmix_alpha={recipe.cutmix_alpha:g}"
+                   if recipe.mixup_alpha > 0 or recipe.cutmix_alpha > 0 else ""),
+        "label_smoothing": f"recipe.label_smoothing={recipe.label_smoothing:g}" if recipe.label_smoothing else "",
+        "randaugment": f"recipe.randaugment_n={recipe.randaugment_n}" if recipe.randaugment_n > 0 else "",
+        "robustness": "rob.enabled=true" if cfg.rob.enabled else "",
+    }
+    return {feature: setting for feature, setting in used.items() if setting}
+
+
+def _check_task(cfg: TrainConfig) -> None:
+    """The task exists, reads this dataset's kind of targets, supports every feature turned on, and accepts the
+    model (Task.check)."""
+    if cfg.task.module and cfg.task.name != "classification":
+        raise ConfigError(f"task.module={cfg.task.module!r} names the task; leave task.name at its default "
+                          f"(got task.name={cfg.task.name!r})")
+    task = build_task(cfg.task)
+    kind = data_kind(cfg.data.name)
+    if kind != task.data_kind:
+        raise ConfigError(f"data.name: {cfg.data.name} gives {kind}, but the {task.name} task trains on "
+                          f"{task.data_kind}; pick a dataset of {task.data_kind} or another task.name")
+    for feature, setting in _uses(cfg).items():
+        if feature not in task.supports:
+            raise ConfigError(f"{setting}: the {task.name} task does not support {feature.replace('_', ' ')}; "
+                              f"it supports {', '.join(sorted(task.supports)) or 'none of the optional features'}")
+    task.check(cfg)
 
 
 def _check_together(cfg: TrainConfig) -> None:
@@ -82,6 +110,7 @@ def _check_together(cfg: TrainConfig) -> None:
 def validate(cfg: TrainConfig, *, check_data: bool = True) -> None:
     """Raise ConfigError (one line, naming key and value) for anything the run would only trip over later."""
     _check_choices(cfg)
+    _check_task(cfg)
     check_ranges(cfg)
     _check_together(cfg)
     try:

@@ -59,11 +59,13 @@ def _trial(client, exp_id, parent_id, start, *, params, tags, accs, mlflow_statu
     # The last epoch is logged first, with the earliest timestamp: "final" must mean last step, not last write.
     order = [n - 1, *range(n - 1)]
     metrics = [Metric("val/acc", accs[i], T0 + k, i + 1) for k, i in enumerate(order)]
+    # the trainer's running best (trainables.monitors): its last value is the trial's best epoch
+    metrics += [Metric("val/acc_best", max(accs[: i + 1]), T0 + i, i + 1) for i in range(n)]
     metrics += [Metric("train/loss", 1.0 / (i + 1), T0 + i, i + 1) for i in range(n)]
     metrics += [Metric("lr", 0.1 * (n - i) / n, T0 + i, i + 1) for i in range(n)]
     metrics += [Metric(k, v, T0 + i, i + 1) for i, epoch in enumerate(extra or []) for k, v in epoch.items()]
     client.log_batch(run.info.run_id, metrics=metrics, params=[Param(k, str(v)) for k, v in params.items()])
-    # a known duration for time/trial_s: 10 s per epoch
+    # a known duration for sys/trial_s: 10 s per epoch
     client.set_terminated(run.info.run_id, mlflow_status, end_time=start + 10_000 * n)
     return run.info.run_id
 

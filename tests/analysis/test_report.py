@@ -17,8 +17,8 @@ from scipy import stats
 from analysis.report import main
 
 FILES = {"table.md", "table.tex", "table.csv", "overhead.md", "overhead.csv", "trials.csv", "pareto.md",
-         "pareto.png", "learning_curves.png", "val_acc_vs_ses.beta.png", "rob_acc_vs_ses.beta.png",
-         "gap_vs_ses.beta.png", "robustness.png"}
+         "pareto.png", "learning_curves.png", "val_acc_vs_ses.beta.png", "val_acc_best_vs_ses.beta.png",
+         "rob_acc_vs_ses.beta.png", "gap_vs_ses.beta.png", "robustness.png"}
 
 
 def run_main(argv: list[str]) -> SimpleNamespace:
@@ -48,7 +48,8 @@ def test_every_file_is_written_and_logged_on_the_parent_run(report, store):
 
 def test_table_values_are_the_known_numbers(report, store):
     csv = pd.read_csv(report.dir / "table.csv", keep_default_na=False, na_values=[""]).set_index(["metric", "config"])
-    assert set(csv.index.get_level_values("metric")) == {"val/acc", "rob/acc", "gap"}  # defaults that were logged
+    # the defaults that were logged
+    assert set(csv.index.get_level_values("metric")) == {"val/acc", "val/acc_best", "rob/acc", "gap"}
     base = np.array([store.val_acc("baseline", s)[-1] for s in range(3)])
     x = np.array([store.val_acc("beta=0.5", s)[-1] for s in range(3)])
     row = csv.loc[("val/acc", "beta=0.5")]
@@ -69,19 +70,19 @@ def test_markdown_latex_overhead_and_pareto_say_the_same(report):
     assert r"\textbf{94.00 $\pm$ 1.00}" in tex  # beta=0.9's val/acc: the best mean, bold
     assert r"91.00 $\pm$ 1.00" in tex and "n\\textless{}3" in tex
     overhead = pd.read_csv(report.dir / "overhead.csv", index_col="config")
-    assert overhead.loc["beta=0.3", "time/epoch_s/rel"] == pytest.approx(0.2)
+    assert overhead.loc["beta=0.3", "sys/epoch_s/mean/rel"] == pytest.approx(0.2)
     assert overhead.loc["baseline", "sys/peak_mem_mb/max"] == pytest.approx(500)
     assert "1.20 (+20%)" in (report.dir / "overhead.md").read_text()
     pareto = (report.dir / "pareto.md").read_text().splitlines()[0]
-    assert pareto.endswith("(val/acc ↑, rob/acc ↑, time/epoch_s ↓): baseline, beta=0.9")
+    assert pareto.endswith("(val/acc ↑, rob/acc ↑, sys/epoch_s/mean ↓): baseline, beta=0.9")
 
 
 def test_chosen_metrics_objectives_and_no_log(store, tmp_path):
     result = run_main(["--parent-run-id", store.parent, "--tracking-uri", store.uri, "--out", str(tmp_path),
-                       "--metrics", "val/acc/best", "--objectives", "val/acc/best:max,time/trial_s:min", "--no-log"])
+                       "--metrics", "val/acc_best", "--objectives", "val/acc_best:max,sys/trial_s:min", "--no-log"])
     assert result.rc == 0, result.err
-    assert "## val/acc/best" in (tmp_path / "table.md").read_text() and "logged to run" not in result.out
-    assert "(val/acc/best ↑, time/trial_s ↓)" in (tmp_path / "pareto.md").read_text()
+    assert "## val/acc_best" in (tmp_path / "table.md").read_text() and "logged to run" not in result.out
+    assert "(val/acc_best ↑, sys/trial_s ↓)" in (tmp_path / "pareto.md").read_text()
 
 
 @pytest.mark.parametrize("args, names", [

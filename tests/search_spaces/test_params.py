@@ -6,7 +6,7 @@ import pytest
 
 from search_spaces import Grid, IntRange, LogUniform, Uniform, Variants, lr_warmup_dropout_space, ses_beta_variants
 from search_spaces import to_overrides
-from studies import lr_warmup_dropout, ses_beta_sweep
+from studies.catalog import lr_warmup_dropout, ses_beta_sweep
 from studies.study import Study
 from trainables.config import TrainConfig
 from trainables.overrides import apply_overrides

@@ -1,10 +1,14 @@
-"""Run the study CLI the way a user does: `python -m studies.run ...` in a fresh folder, as a subprocess."""
+"""Run the study CLI the way a user does: `python -m studies.run ...` in a fresh folder, as a subprocess; or in this
+process with a closed-form trial (tests/studies/closed_form.py) on one Ray shared by the session."""
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,16 @@ TINY = ["--set", "data.limit_train=512", "--set", "epochs=3"]  # ~1 s per epoch 
 def cli(args: list[str], cwd: Path, timeout: float = 600, **popen) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "studies.run", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"}, **popen)
+
+
+def run_main(args: list[str], cwd: Path, trial_factory) -> subprocess.CompletedProcess:
+    """`python -m studies.run ARGS --runs-dir CWD/hpstudy_runs` in this process, each trial `trial_factory`'s."""
+    from studies.run import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main([*args, "--runs-dir", str(cwd / "hpstudy_runs")], trial_factory=trial_factory)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def store(cwd: Path) -> MlflowClient:
@@ -35,3 +49,40 @@ def study_runs(client: MlflowClient, study: str):
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def empty_store(tmp_path_factory) -> Path:
+    """An MLflow SQLite store with its tables made: a new one runs MLflow's migrations, ~7 s on 2 cores."""
+    path = tmp_path_factory.mktemp("empty_store") / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_ray():
+    """One local Ray for the session's in-process studies (Ray's start is ~10 s on 2 cores): each `main` gets it from
+    `studies.tune.connect` and leaves it running; it stops when the session ends."""
+    from studies import tune
+
+    cluster = tune.connect(None)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(tune, "connect", lambda address: cluster)
+            patch.setattr(tune, "shutdown", lambda: None)
+            yield cluster
+    finally:
+        tune.shutdown()
+
+
+@pytest.fixture(scope="session")
+def run_study(shared_ray, empty_store):
+    """`run_study(ARGS, CWD, trial_factory)`: `run_main` on the module's Ray, its store a copy of `empty_store`."""
+    def run(args: list[str], cwd: Path, trial_factory) -> subprocess.CompletedProcess:
+        db = cwd / "hpstudy_runs" / "mlflow.db"
+        if not db.exists():  # a --resume finds the first run's
+            db.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(empty_store, db)
+        return run_main(args, cwd, trial_factory)
+
+    return run

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from search_spaces import Grid, Uniform, Variants
-from studies import ses_beta_sweep
+from studies.catalog import ses_beta_sweep
 from studies.build import UsageError, build_study, check_space
 
 

@@ -1,4 +1,5 @@
-"""Ctrl-C saves the study and exits non-zero; --resume finishes it with no duplicate runs and none left RUNNING."""
+"""Ctrl-C saves the study and exits non-zero; --resume finishes it with no duplicate runs and none left RUNNING
+(slow: ~7 min on 2 cores, a real Ctrl-C to a CLI subprocess training real trials)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+
+import pytest
 
 from tests.studies.conftest import TINY, cli, store, study_runs
 
@@ -17,7 +20,7 @@ def _interrupt_after_first_epoch(cwd) -> tuple[int, str, str]:
     """Start the sweep as a terminal would (its own process group) and press Ctrl-C once a trial has reported."""
     out, err = cwd / "out.txt", cwd / "err.txt"
     with open(out, "w") as o, open(err, "w") as e:
-        proc = subprocess.Popen([sys.executable, "-m", "studies.run", "ses_beta_sweep", *TINY], cwd=cwd,
+        proc = subprocess.Popen([sys.executable, "-m", "studies.run", "ses_beta_sweep", "-v", *TINY], cwd=cwd,
                                 stdout=o, stderr=e, start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = time.time() + 300
         while f"epoch 1/{EPOCHS}" not in out.read_text() and time.time() < deadline and proc.poll() is None:
@@ -27,6 +30,9 @@ def _interrupt_after_first_epoch(cwd) -> tuple[int, str, str]:
     return code, out.read_text(), err.read_text()
 
 
+# The tuner's side (Ctrl-C, the saved state, --resume) runs in seconds in test_tuner_resume.py on a closed-form trial;
+# this one adds a terminal's Ctrl-C to the whole process group and Ray Train's checkpoints of real training.
+@pytest.mark.slow
 def test_interrupt_then_resume(tmp_path):
     code, _, err = _interrupt_after_first_epoch(tmp_path)
     assert code == 130, err[-3000:]
@@ -38,7 +44,7 @@ def test_interrupt_then_resume(tmp_path):
     assert all(t.info.status != "RUNNING" for t in trials), "an interrupted study leaves no run RUNNING"
     done_before = {t.data.tags["hpstudy.trial_id"] for t in trials if t.data.tags["hpstudy.status"] == "completed"}
 
-    result = cli(["ses_beta_sweep", "--resume"], tmp_path)
+    result = cli(["ses_beta_sweep", "--resume", "-v"], tmp_path)  # -v: a line per epoch, with the trial id
     assert result.returncode == 0, result.stderr[-3000:]
     parents, trials = study_runs(client, "ses_beta_sweep")
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"

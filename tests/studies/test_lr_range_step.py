@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from studies import ses_beta_sweep
+from studies.catalog import ses_beta_sweep
 from studies.run import lr_range_step
 from studies.tracking import StudyTracker
 from tests.studies.conftest import cli, store, study_runs

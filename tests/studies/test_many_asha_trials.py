@@ -9,6 +9,8 @@ from tests.studies.conftest import cli, store, study_runs
 TRIALS = 22
 
 
+# ASHA's rungs and statuses run in seconds in test_tuner_search.py on a closed-form trial; this one is about Ray
+# Train freeing a stopped trial's worker CPUs, which only real Train runs hold.
 @pytest.mark.slow
 def test_many_asha_trials_finish_and_free_their_resources(tmp_path):
     args = ["lr_warmup_dropout", "--num-samples", str(TRIALS), "--set", "data.limit_train=256", "--set", "epochs=3"]

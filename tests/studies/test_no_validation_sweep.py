@@ -10,6 +10,8 @@ from tests.studies.conftest import cli, store, study_runs
 EPOCHS = 2
 
 
+# The study's metric, table and logging of test/acc run in seconds in test_tuner_grid.py on a closed-form trial;
+# this one adds the real trainer measuring the test split every epoch.
 @pytest.mark.slow
 def test_a_sweep_without_validation_reports_test_acc(tmp_path):
     args = ["ses_beta_sweep", "--set", "data.val_fraction=0", "--set", "data.limit_train=512",

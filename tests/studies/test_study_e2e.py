@@ -4,6 +4,8 @@ test split once at the end of each trial."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.studies.conftest import TINY, cli, store, study_runs
@@ -35,7 +37,8 @@ def test_parent_run_records_the_study(search):
     assert len(tags["hpstudy.git_sha"]) >= 7
     assert tags["hpstudy.version.torch"].startswith("2.14") and tags["hpstudy.version.ray"]
     assert "never used for a decision" in tags["hpstudy.protocol"]
-    assert parent.data.params["base.epochs"] == str(EPOCHS)
+    base_config = Path(store(cwd).download_artifacts(parent.info.run_id, "base_config.yaml")).read_text()
+    assert f"\nepochs: {EPOCHS}\n" in base_config and not any(k.startswith("base.") for k in parent.data.params)
 
 
 def test_every_trial_is_a_nested_run_with_its_full_config(search):
@@ -94,4 +97,5 @@ def test_cli_prints_the_table_and_how_to_browse(search):
     assert "selected on val/acc: " in out and " test/acc " in out
     assert "Protocol: Decisions (search, early stopping, best weights) use only a validation split" in out
     assert "mlflow ui --backend-store-uri sqlite:///" in out and "--host 127.0.0.1" in out
+    assert "http://127.0.0.1:5000/#/experiments/" in out and "/runs?workflowType=machine_learning" in out
     assert "profile local" in out.splitlines()[0]

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from studies import lr_warmup_dropout, ses_beta_sweep
+from studies.catalog import lr_warmup_dropout, ses_beta_sweep
 from studies.protocol import ProtocolError, apply_protocol, describe
 from trainables.overrides import apply_overrides
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from studies import ses_beta_sweep
+from studies.catalog import ses_beta_sweep
 from studies.trial_log import TrialLog, is_metric
 from trainables.loop import STOP_DETAIL, STOP_REASON
 

@@ -32,31 +32,26 @@ def test_the_root_cause_comes_out_of_rays_wrappers():
     assert error_reason(None) == "error (Ray recorded none)"
 
 
-def test_run_once_uses_a_process_that_exits_and_reraises_the_root_cause():
+def test_run_once_uses_a_process_that_exits_and_reraises_the_root_cause(shared_ray):
     """What the LR range test step runs in: memory it trained with (a GPU's) goes back when the process exits."""
     import os
     import time
 
-    import ray
     import pytest
 
     from studies.tune import run_once
 
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
-    try:
-        pid = run_once(os.getpid, cpus=1, gpus=0)
-        assert pid != os.getpid()
-        deadline = time.monotonic() + 30
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not _alive(pid), "the task's worker process exits (max_calls=1)"
-        from trainables.config import TrainConfig
-        from trainables.overrides import ConfigError, apply_overrides
+    pid = run_once(os.getpid, cpus=1, gpus=0)
+    assert pid != os.getpid()
+    deadline = time.monotonic() + 30
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(pid), "the task's worker process exits (max_calls=1)"
+    from trainables.config import TrainConfig
+    from trainables.overrides import ConfigError, apply_overrides
 
-        with pytest.raises(ConfigError, match="unknown config key 'optim.lrr'"):
-            run_once(apply_overrides, TrainConfig(), {"optim.lrr": 0.1}, cpus=1, gpus=0)
-    finally:
-        ray.shutdown()
+    with pytest.raises(ConfigError, match="unknown config key 'optim.lrr'"):
+        run_once(apply_overrides, TrainConfig(), {"optim.lrr": 0.1}, cpus=1, gpus=0)
 
 
 def _alive(pid: int) -> bool:

@@ -55,8 +55,8 @@ def run(cfg, **sink_kw) -> MemorySink:
 
 
 def _learned(metrics: dict) -> dict:
-    """Everything but the timing and memory figures (and the history a resumed run re-sends)."""
-    return {k: v for k, v in metrics.items() if not k.startswith("sys/") and k != loop.RESTORED_HISTORY}
+    """Everything but the timing and memory figures."""
+    return {k: v for k, v in metrics.items() if not k.startswith("sys/")}
 
 
 def test_reports_every_epoch_with_namespaced_metrics():
@@ -152,31 +152,32 @@ def test_resume_after_crash_matches_uninterrupted_run(tmp_path, extra):
     want, got = _learned(whole.metrics[2]), _learned(resumed.metrics[0])
     assert got.keys() == want.keys()
     assert got == pytest.approx(want, rel=0, abs=1e-6)
-    # The first report after a restore re-sends the earlier epochs, so a tracker that missed one can fill it in.
-    sent = resumed.metrics[0][loop.RESTORED_HISTORY]
-    assert [h["epoch"] for h in sent] == [1, 2]
-    assert [_learned(h) for h in sent] == [_learned(m) for m in whole.metrics[:2]]
+    # The checkpoint holds every epoch's metrics, readable without its weights: what the tracker backfills from
+    # when an epoch was checkpointed but never reported (the trainer itself re-sends nothing).
+    saved = checkpoint.load_history(tmp_path)
+    assert saved["epoch"] == 2 and [h["epoch"] for h in saved["history"]] == [1, 2]
+    assert [_learned(h) for h in saved["history"]] == [_learned(m) for m in whole.metrics[:2]]
 
 
-def test_resume_from_finished_run_trains_nothing_but_resends_the_last_epoch():
+def test_resume_from_finished_run_trains_and_reports_nothing():
     # Ctrl-C can land after the last epoch's checkpoint but before its report reached Tune; the resumed trial has
-    # nothing left to train and must still tell the tracker that it finished all its epochs.
+    # nothing left to train, and the tracker learns how it ended from the checkpoint's history.
     cfg = tiny(epochs=2)
     whole = run(cfg)
-    resumed = run(cfg, state=whole.states[-1])
-    assert len(resumed.metrics) == 1 and resumed.states == [None]  # no training, no new checkpoint
-    assert _learned(resumed.metrics[0]) == _learned(whole.metrics[-1])
-    assert [h["epoch"] for h in resumed.metrics[0][loop.RESTORED_HISTORY]] == [1, 2]
+    resumed = MemorySink(state=whole.states[-1])
+    last = loop.run(cfg, resumed)
+    assert resumed.metrics == [] and resumed.states == []  # no training, no report, no new checkpoint
+    assert _learned(last) == _learned(whole.metrics[-1])
 
 
-def test_resume_after_a_monitor_stop_resends_the_stop_instead_of_training_on():
+def test_resume_after_a_monitor_stop_does_not_train_on():
     cfg = tiny(epochs=5, **{"monitor.patience": 1, "monitor.min_delta": 1.0})  # no epoch can gain 1.0 accuracy
     whole = run(cfg)
     stopped = whole.metrics[-1]
     assert stopped[loop.STOP_REASON] == "early_stopped" and stopped["epoch"] == 2
-    resumed = run(cfg, state=whole.states[-1])
-    assert len(resumed.metrics) == 1 and resumed.states == [None]
-    again = resumed.metrics[0]
+    resumed = MemorySink(state=whole.states[-1])
+    again = loop.run(cfg, resumed)
+    assert resumed.metrics == [] and resumed.states == []
     assert again["epoch"] == 2 and again[loop.STOP_REASON] == "early_stopped"
     assert again[loop.STOP_DETAIL] == stopped[loop.STOP_DETAIL]
 

@@ -20,6 +20,11 @@ def test_defaults_are_valid():
     ("device", "tpu"),
     ("ses.beta_schedule", "exp"),
     ("ses.on_unreachable", "ignore"),
+    ("ema.decay", 1.0),  # validated here only: build_ema trusts it
+    ("monitor.collapse_ratio", 1.5),
+    ("task.name", "detection"),
+    ("task.dice_weight", -1.0),
+    ("task.module", "no_module_xyz:Task"),
     ("model.name", "not_a_model_xyz"),
     ("epochs", 0),
     ("optim.lr", 0.0),
@@ -85,4 +90,19 @@ def test_missing_data_root_names_the_path():
     cfg = apply_overrides(TrainConfig(), {"data.name": "cifar10", "data.root": "/nonexistent/cifar"})
     validate(cfg, check_data=False)  # structure alone is fine
     with pytest.raises(ValueError, match="/nonexistent/cifar"):
+        validate(cfg)
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"task.name": "segmentation"}, "mnist5k gives labels, but the segmentation task trains on masks"),
+    ({"recipe.randaugment_n": 2, "task.module": "trainables.tasks.classification:Classification"}, None),
+    ({"task.module": "trainables.tasks.classification:Classification", "task.name": "segmentation"},
+     "leave task.name at its default"),
+])
+def test_the_task_decides_which_data_and_features_fit(overrides, message):
+    cfg = apply_overrides(TrainConfig(), overrides)
+    if message is None:
+        validate(cfg)
+        return
+    with pytest.raises(ConfigError, match=message):
         validate(cfg)

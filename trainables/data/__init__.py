@@ -15,13 +15,15 @@ from trainables.config import DataConfig
 from trainables.data.batching import DataBundle
 from trainables.data.imagefolder import build_imagefolder, imagefolder_dir
 from trainables.data.in_memory import build_in_memory
+from trainables.data.segfolder import read_segfolder, segfolder_dir
+from trainables.data.segmentation import build_masks, read_mnist_seg
 from trainables.data.sources import (
     CIFAR10, CIFAR10_STATS, CIFAR100, CIFAR100_STATS, IMAGENET_STATS, MNIST_STATS, DataError, cifar_dir, read_cifar,
     read_digits, read_mnist5k,
 )
 from trainables.data.tiny_imagenet import read_tiny_imagenet, tiny_imagenet_dir
 
-__all__ = ["DATASETS", "DataBundle", "DataError", "build_data", "check_root"]
+__all__ = ["DATASETS", "DataBundle", "DataError", "build_data", "check_root", "data_kind"]
 
 
 def _embedded(root: str) -> None:
@@ -32,6 +34,7 @@ def _embedded(root: str) -> None:
 class _Dataset:
     build: Callable[[DataConfig, int, torch.device], DataBundle]
     check: Callable[[str], object]  # raises DataError when the root lacks the files `build` reads
+    kind: str = "labels"  # what a batch's y is: "labels" (a class per image) | "masks" (a class per pixel)
 
 
 _TABLE: dict[str, _Dataset] = {
@@ -51,6 +54,12 @@ _TABLE: dict[str, _Dataset] = {
         partial(build_in_memory, read=read_tiny_imagenet, flip=True, stats=IMAGENET_STATS), tiny_imagenet_dir,
     ),
     "imagefolder": _Dataset(build_imagefolder, imagefolder_dir),
+    # Masks: a class per pixel. Flipped only where every class survives mirroring (natural scenes, not digits);
+    # segfolder measures its statistics on its training images, which all sit in memory anyway.
+    "mnist_seg": _Dataset(partial(build_masks, read=read_mnist_seg, flip=False, stats=MNIST_STATS), _embedded,
+                          kind="masks"),
+    "segfolder": _Dataset(partial(build_masks, read=read_segfolder, flip=True, stats=None), segfolder_dir,
+                          kind="masks"),
 }
 DATASETS: tuple[str, ...] = tuple(_TABLE)
 
@@ -60,6 +69,11 @@ def _lookup(name: str) -> _Dataset:
         return _TABLE[name]
     except KeyError:
         raise KeyError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}") from None
+
+
+def data_kind(name: str) -> str:
+    """'labels' or 'masks': the targets `name` gives, which a task must expect (Task.data_kind)."""
+    return _lookup(name).kind
 
 
 def check_root(name: str, root: str) -> None:

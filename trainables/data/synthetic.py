@@ -76,11 +76,42 @@ def write_imagefolder(root: Path, *, classes: int = 3, per_class: int = 12, test
     return Path(root)
 
 
+def write_segfolder(root: Path, *, train: int = 24, test: int = 8, size: int = 32, classes: int = 3,
+                    seed: int = 0) -> Path:
+    """root/{train,test}/{images,masks}/<id>.png and root/classes.txt: noisy RGB images holding 1-2 rectangles of
+    classes 1..classes-1, each class its own colour; masks are palette ('P') PNGs of class indices, as VOC's."""
+    rng = np.random.default_rng(seed)
+    colours = rng.integers(64, 256, (classes, 3))
+    palette = [v for c in range(256) for v in (colours[c] if c < classes else (0, 0, 0))]
+    Path(root).mkdir(parents=True, exist_ok=True)
+    names = ["background", *(f"class{c}" for c in range(1, classes))]
+    (Path(root) / "classes.txt").write_text("\n".join(names) + "\n")
+    for split, count in (("train", train), ("test", test)):
+        for i in range(count):
+            image = rng.integers(0, 48, (size, size, 3), dtype=np.uint8)  # dark noise: background
+            mask = np.zeros((size, size), dtype=np.uint8)
+            for _ in range(rng.integers(1, 3)):
+                c = rng.integers(1, classes)
+                y0, x0 = rng.integers(0, size - size // 4, 2)
+                h, w = rng.integers(size // 4, size // 2 + 1, 2)
+                region = (slice(y0, y0 + h), slice(x0, x0 + w))  # clipped at the border
+                mask[region] = c
+                image[region] = colours[c] - rng.integers(0, 32, (*mask[region].shape, 3))
+            picture = Image.fromarray(mask)
+            picture.putpalette(palette)  # an 'L' image with a palette becomes 'P', its values unchanged
+            for sub, png in (("images", Image.fromarray(image)), ("masks", picture)):
+                path = Path(root) / split / sub / f"{i:04d}.png"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                png.save(path)
+    return Path(root)
+
+
 WRITERS = {
     "cifar10": lambda root: write_cifar(CIFAR10, root),
     "cifar100": lambda root: write_cifar(CIFAR100, root),
     "tiny_imagenet": write_tiny_imagenet,
     "imagefolder": write_imagefolder,
+    "segfolder": write_segfolder,
 }
 
 

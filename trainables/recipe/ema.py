@@ -23,7 +23,5 @@ def build_ema(model: nn.Module, cfg: EMAConfig) -> ModelEmaV3 | None:
     """
     if not cfg.enabled:
         return None
-    if not 0.0 <= cfg.decay < 1.0:
-        raise ValueError(f"`0 <= ema.decay < 1` must hold, but got {cfg.decay=}.")
     ema = ModelEmaV3(model, decay=cfg.decay, use_warmup=cfg.warmup)
     return ema.requires_grad_(False)  # only ever evaluated; no optimizer or backward should see these weights

@@ -45,7 +45,7 @@ def build_targets_and_loss(cfg: RecipeConfig, num_classes: int, *, batch_size: i
 
     `batch_size` is the training batch as the loop sees it (drop_last keeps it fixed): timm's Mixup pairs image i
     with image B-1-i and asserts an even batch, so an odd one is refused here rather than at the first step.
-    Mixup draws from numpy's global RNG (seed it, and checkpoint its state, for reproducible runs). Label
+    Mixup draws from numpy's global RNG: the training step seeds it per (seed, epoch) (trainables.step). Label
     smoothing is folded into the soft targets when mixing, so it means the same thing with mixing on or off.
     """
     check(cfg)

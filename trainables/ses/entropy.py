@@ -100,8 +100,6 @@ def max_entropy(d: int, batch: int) -> float:
 
 def target_entropy(beta: float, d: int, batch: int, on_unreachable: str = "clamp") -> float:
     """SES target beta*log(d) in nats; above the reachable max it is clamped or rejected per on_unreachable."""
-    if on_unreachable not in UNREACHABLE_MODES:
-        raise ValueError(f"unknown ses.on_unreachable={on_unreachable!r}; valid: {', '.join(UNREACHABLE_MODES)}")
     target, reach = beta * math.log(d), max_entropy(d, batch)
     if target <= reach:
         return target

@@ -13,9 +13,9 @@ from torch import Tensor, nn
 
 from trainables.config import SESConfig
 from trainables.ses.beta import beta_at
-from trainables.ses.entropy import UNREACHABLE_MODES, max_entropy, spectral_entropies, target_entropy
+from trainables.ses.entropy import max_entropy, spectral_entropies, target_entropy
 from trainables.ses.hooks import ActivationCapture, hook_points, needs_hook_points, select_layers
-from trainables.ses.targets import HookSpec, check_targets, hook_specs
+from trainables.ses.targets import HookSpec, hook_specs
 
 
 class NoSES:
@@ -102,14 +102,8 @@ class SESRegularizer:
 
 
 def _validate(cfg: SESConfig, total_steps: int) -> None:
-    if cfg.lam < 0:
-        raise ValueError(f"ses.lam must be >= 0, but got {cfg.lam=}.")
-    if cfg.every_k < 1:
-        raise ValueError(f"ses.every_k must be >= 1, but got {cfg.every_k=}.")
-    if cfg.on_unreachable not in UNREACHABLE_MODES:
-        raise ValueError(f"unknown ses.on_unreachable={cfg.on_unreachable!r}; valid: {', '.join(UNREACHABLE_MODES)}")
-    check_targets(cfg.targets)
-    beta_at(0, total_steps, cfg)  # fails now, not mid-run, on an unknown schedule, empty beta_steps or total_steps
+    # The section's values were checked by trainables.validate; what needs the run's step count is checked here.
+    beta_at(0, total_steps, cfg)  # fails now, not mid-run, on empty beta_steps or total_steps < 1
 
 
 def build_ses(model: nn.Module, cfg: SESConfig, total_steps: int) -> SESRegularizer | NoSES:

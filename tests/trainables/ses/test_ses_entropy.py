@@ -151,8 +151,3 @@ def test_unreachable_target_error_names_the_numbers():
     for part in ("beta=0.9", "d=2048", "B=64", f"{math.log(63):.3f}", "ses.on_unreachable=clamp"):
         assert part in msg
     assert "\n" not in msg
-
-
-def test_unknown_unreachable_mode_lists_valid_ones():
-    with pytest.raises(ValueError, match=r"'ignore'.*clamp, error"):
-        target_entropy(0.5, 64, 256, "ignore")

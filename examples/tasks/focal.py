@@ -1,0 +1,62 @@
+"""An example of a task of your own: classification trained with the focal loss, scored by accuracy and by the
+mean probability of the true class. Run it with `--set task.module=focal:FocalClassification` (README: "Add your
+own task"); the module must be importable where trials run (here: PYTHONPATH=examples/tasks).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from schema.metrics import MetricSpec
+from trainables.config import ModelConfig, TrainConfig
+from trainables.meters import Means
+from trainables.models import build_model
+from trainables.tasks import Task, TrainTargets
+
+GAMMA = 2.0  # focusing parameter of Lin et al. (2017): 0 is plain cross-entropy
+
+
+def focal_loss(logits: Tensor, y: Tensor) -> dict[str, Tensor]:
+    log_p = F.log_softmax(logits.float(), 1).gather(1, y[:, None]).squeeze(1)
+    ce = -log_p
+    return {"loss": ((1 - log_p.exp()) ** GAMMA * ce).mean(), "loss_ce": ce.mean()}
+
+
+class _Meter:
+    def __init__(self, device: torch.device) -> None:
+        self.means = Means(device)
+
+    def update(self, logits: Tensor, y: Tensor, loss: Tensor | None = None) -> None:
+        n = y.numel()
+        loss = focal_loss(logits, y)["loss"] if loss is None else loss
+        self.means.add("loss", loss.detach() * n, n)
+        self.means.add("acc", (logits.argmax(1) == y).sum(), n)
+        self.means.add("p_true", F.softmax(logits.float(), 1).gather(1, y[:, None]).sum(), n)
+
+    def result(self) -> dict[str, float]:
+        return self.means.result()
+
+    def count(self) -> int:
+        return self.means.count("acc")
+
+
+class FocalClassification(Task):
+    name = "focal_classification"
+    data_kind = "labels"  # reads the datasets classification reads (mnist5k, cifar10, ...)
+    metrics = (MetricSpec("acc", "max", "fraction", "top-1 accuracy"),
+               MetricSpec("p_true", "max", "fraction", "mean softmax probability of the true class"))
+
+    def build_model(self, cfg: ModelConfig, data, *, grad_checkpointing: bool) -> nn.Module:
+        return build_model(cfg, num_classes=data.num_classes, in_chans=data.in_chans, image_size=data.image_size,
+                           grad_checkpointing=grad_checkpointing)
+
+    def train_targets(self, cfg: TrainConfig, data, *, batch_size: int) -> TrainTargets:
+        return TrainTargets(None, focal_loss)  # no mixing: `supports` is empty, so validation refuses it
+
+    def meter(self, device: torch.device, data) -> _Meter:
+        return _Meter(device)
+
+    def chance(self, data) -> float:
+        return 1.0 / data.num_classes

@@ -1,0 +1,40 @@
+"""Every MLflow tag key hpstudy writes, and the values of the ones that take a fixed set.
+
+The study driver writes them (studies.tracking), the analysis reads them (analysis.load); both import them from here.
+"""
+
+from __future__ import annotations
+
+PREFIX = "hpstudy."
+
+# On every run
+ROLE = "hpstudy.role"  # ROLE_STUDY (the parent run of one study invocation) | ROLE_TRIAL (one nested run per trial)
+STUDY = "hpstudy.study"  # the study's name, as run: `python -m studies.run NAME`
+STATUS = "hpstudy.status"  # schema.statuses: how the run ended (or "running")
+ROLE_STUDY, ROLE_TRIAL = "study", "trial"
+
+# On the parent (study) run
+PROFILE = "hpstudy.profile"  # local | full | smoke
+GIT_SHA = "hpstudy.git_sha"  # HEAD of the checkout, "-dirty" with uncommitted changes
+COMMAND = "hpstudy.command"  # the command line that started the study
+PROTOCOL = "hpstudy.protocol"  # one sentence: what the study selects on, how it uses the test split
+NOTES = "hpstudy.notes"  # what a --smoke rehearsal resolved differently from the profile it rehearses
+BASELINE = "hpstudy.baseline"  # the config the report compares against (sweeps only)
+VERSION_PREFIX = "hpstudy.version."  # + package name: its installed version
+FAILED_TRIALS = "hpstudy.failed_trials"  # "k of n", only when some trial failed
+BEST_CONFIG = "hpstudy.best_config"  # the best trial's config label (by the study's metric and mode)
+BEST_TRIAL_ID = "hpstudy.best_trial_id"
+BEST_TRIAL_RUN_ID = "hpstudy.best_trial_run_id"
+
+# On a trial run
+TRIAL_ID = "hpstudy.trial_id"  # Ray Tune's trial id: a resumed or retried trial continues the run that has it
+SEED = "hpstudy.seed"
+CONFIG = "hpstudy.config_name"  # a variant's name, or "k=v, ..." of a sampled configuration (its label)
+STOP_REASON = "hpstudy.stop_reason"  # why it stopped early or failed; absent when it simply completed
+STOP_EPOCH = "hpstudy.stop_epoch"  # the last epoch it reported
+BEST = "hpstudy.best"  # BEST_VALUE on the best trial of its study invocation; absent on the others
+BEST_VALUE = "true"
+
+# MLflow's own tags hpstudy sets: the UI nests a trial under its study run by the first, names runs by the second.
+PARENT_RUN_ID = "mlflow.parentRunId"
+RUN_NAME = "mlflow.runName"

@@ -1,0 +1,156 @@
+"""A closed-form trial, to test the tuner and its bookkeeping without training (Syne Tune's way): val/acc is a known
+function of the sampled config and the epoch, reported each epoch with the loop's keys and checkpointed as the loop
+does (its `checkpoint.HISTORY_FILE`: epoch, per-epoch history, how it stopped), so a resume continues from it.
+
+`main([...], trial_factory=ClosedForm())` runs a study through the real CLI in seconds; the fields script a
+failure, a labelled stop or a Ctrl-C for chosen trials.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable
+
+import ray.tune
+from ray import cloudpickle
+
+from trainables.checkpoint import HISTORY_FILE
+from trainables.config import TrainConfig
+from trainables.loop import STOP_DETAIL, STOP_REASON
+from trainables.overrides import apply_overrides
+from trainables.protocol import epoch_split, when_tested
+
+PEAK_LR = 0.1  # val/acc peaks at this optim.lr (a bump on the log scale)
+STEPS_PER_EPOCH = 10  # the `step` axis the loop reports next to `epoch`
+DIVERGE_EPOCH = 2  # a trial `diverges` picks stops during this epoch, as the loop's divergence monitor would
+FAILURE = "closed form refuses this configuration"  # the error `fails` trials raise
+
+# Ray workers import modules by name, and test modules are not importable there: ship this one by value. Its values
+# travel with it (the report keys, HISTORY_FILE); what it imports by name must be light: each trial is a new process.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+def quality(cfg: TrainConfig) -> float:
+    """In (0, 1]: 1 at optim.lr=PEAK_LR, lower away from it, with dropout and with warmup; SES's beta and the seed
+    nudge it a little, so variants and seeds differ."""
+    lr_fit = math.exp(-math.log10(cfg.optim.lr / PEAK_LR) ** 2)
+    recipe = (1 - 0.5 * cfg.model.drop_rate) * (1 - 0.05 * cfg.sched.warmup_epochs)
+    return lr_fit * recipe * (1 - 0.02 * (1 - cfg.ses.beta) * cfg.ses.enabled) * (1 - 0.001 * cfg.seed)
+
+
+def accuracy(cfg: TrainConfig, epoch: int) -> float:
+    """The accuracy trial `cfg` reports at `epoch`: rising with epochs; configs rank by `quality` at every epoch."""
+    return 0.1 + 0.85 * quality(cfg) * epoch / (epoch + 1)
+
+
+def epoch_report(cfg: TrainConfig, epoch: int) -> dict[str, Any]:
+    """What the training loop reports after `epoch`: its split's (val, or test without one) metrics, the test split's
+    at the end (or every epoch), the train metrics and the two axes."""
+    acc = accuracy(cfg, epoch)
+    split = epoch_split(cfg)
+    report: dict[str, Any] = {"epoch": epoch, "step": epoch * STEPS_PER_EPOCH, "train/loss": 1.0 - acc,
+                              "train/acc": min(1.0, acc + 0.02), f"{split}/acc": acc, f"{split}/loss": -math.log(acc),
+                              "lr": cfg.optim.lr}
+    tested = when_tested(cfg)
+    if split == "val" and (tested == "every_epoch" or (tested == "end" and epoch == cfg.epochs)):
+        report.update({"test/acc": acc - 0.01, "test/loss": -math.log(acc - 0.01)})
+        if tested == "end":
+            report["test/epoch"] = epoch
+    return report
+
+
+def never(cfg: TrainConfig) -> bool:
+    return False
+
+
+def always(cfg: TrainConfig) -> bool:
+    return True
+
+
+def ses_beta_is(beta: float, seed: int | None = None) -> Callable[[TrainConfig], bool]:
+    """A predicate for `ClosedForm`'s fields: the SES variant at `beta` (and `seed`). Predicates come from here, as
+    this module travels to the workers by value; a test module's own functions would not unpickle there."""
+    def match(cfg: TrainConfig) -> bool:
+        return cfg.ses.enabled and cfg.ses.beta == beta and (seed is None or cfg.seed == seed)
+
+    return match
+
+
+def _restore() -> dict[str, Any] | None:
+    checkpoint = ray.tune.get_checkpoint()
+    if checkpoint is None:
+        return None
+    with checkpoint.as_directory() as directory:
+        return json.loads((Path(directory) / HISTORY_FILE).read_text())
+
+
+def checkpointed(storage: str, trial_id: str) -> dict[str, Any] | None:
+    """{'epoch', 'history', 'stop'} of the trial's latest Tune checkpoint (storage/EXPERIMENT/TRIAL_DIR/checkpoint_*),
+    what `trainables.ray_train.checkpointed` reads from a Train run's."""
+    saved = [json.loads(f.read_text()) for f in Path(storage).glob(f"*/*{trial_id}*/checkpoint_*/{HISTORY_FILE}")]
+    return max(saved, key=lambda s: s["epoch"]) if saved else None
+
+
+def _report(metrics: dict[str, Any], state: dict[str, Any] | None) -> None:
+    if state is None:  # a stopped trial's last words: nothing to resume from (as trainables.ray_train's sink)
+        ray.tune.report(metrics)
+        return
+    with tempfile.TemporaryDirectory() as directory:
+        (Path(directory) / HISTORY_FILE).write_text(json.dumps(state))
+        ray.tune.report(metrics, checkpoint=ray.tune.Checkpoint.from_directory(directory))
+
+
+@dataclass(frozen=True)
+class ClosedForm:
+    """A `studies.tune.TrialFactory`. Each predicate gets the trial's resolved config."""
+
+    fails: Callable[[TrainConfig], bool] = never  # raises before its first report, as a data error would
+    diverges: Callable[[TrainConfig], bool] = never  # a labelled stop (stop/reason=diverged) in DIVERGE_EPOCH
+    interrupts: Callable[[TrainConfig], bool] = never  # Ctrl-C to the driver after `interrupt_epoch`, then waits
+    interrupt_epoch: int = 2
+    marker: str = ""  # a file the one Ctrl-C creates, so a resumed study is not interrupted again
+    epoch_s: float = 0.0  # sleep per epoch: lets trials overlap the way trained ones do
+    reuse_process: bool = True  # False: a process per trial, as the Ray Train trial has (~1 s more per trial)
+
+    def __call__(self, study, resolve: Callable[[dict], dict], storage: str):
+        from studies.tune import TrialFn  # here, in the driver: a global would make each trial import Ray Train, torch
+
+        driver = os.getpid()  # the CLI's process: Tune's Ctrl-C handler runs there
+
+        def trial(config: dict[str, Any]) -> None:
+            cfg = apply_overrides(TrainConfig(), resolve(config))
+            if self.fails(cfg):
+                raise RuntimeError(FAILURE)
+            state = _restore() or {"epoch": 0, "history": [], "stop": None}
+            for epoch in range(state["epoch"] + 1, cfg.epochs + 1):  # none left: the tracker reads the checkpoint
+                time.sleep(self.epoch_s)
+                report = epoch_report(cfg, epoch)
+                if epoch == DIVERGE_EPOCH and self.diverges(cfg):
+                    nan = {"train/loss": math.nan, f"{epoch_split(cfg)}/acc": math.nan}
+                    _report({**report, **nan, STOP_REASON: "diverged",
+                             STOP_DETAIL: f"non-finite loss (nan) at step {report['step'] - 3}"}, None)
+                    return
+                state = {"epoch": epoch, "history": [*state["history"], report], "stop": None}
+                _report(report, state)
+                if epoch == self.interrupt_epoch and self.interrupts(cfg) and self._first_interrupt():
+                    os.kill(driver, signal.SIGINT)
+                    time.sleep(120)  # Tune stops this trial long before; a resume continues it from `state`
+
+        return TrialFn(trial, resources={"cpu": study.cpus_per_trial}, checkpointed=partial(checkpointed, storage),
+                       reuse_process=self.reuse_process)
+
+    def _first_interrupt(self) -> bool:
+        try:
+            with open(self.marker, "x"):
+                return True
+        except FileExistsError:
+            return False

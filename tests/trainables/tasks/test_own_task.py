@@ -1,0 +1,73 @@
+"""A task of one's own, named by `task.module`: imported by module path, validated, trained and scored by the loop."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from trainables.config import TrainConfig
+from trainables.loop import run
+from trainables.overrides import ConfigError, apply_overrides
+from trainables.tasks import build_task
+from trainables.validate import validate
+
+EXAMPLE = Path(__file__).parents[3] / "examples" / "tasks" / "focal.py"
+
+
+@pytest.fixture
+def user_module(tmp_path, monkeypatch):
+    """The README's example task, copied outside the package under another name, as a user's module would be."""
+    shutil.copy(EXAMPLE, tmp_path / "my_focal_task.py")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield "my_focal_task:FocalClassification"
+    sys.modules.pop("my_focal_task", None)
+
+
+class _Reports:
+    def __init__(self):
+        self.reports = []
+
+    def restore(self):
+        return None
+
+    def report(self, metrics, state):
+        self.reports.append(metrics)
+
+
+def test_a_users_task_trains_and_reports_its_own_metrics(user_module):
+    cfg = apply_overrides(TrainConfig(), {"task.module": user_module, "epochs": 2, "data.limit_train": 256,
+                                          "num_threads": 1})
+    validate(cfg, check_data=False)
+    sink = _Reports()
+    run(cfg, sink)
+    last = sink.reports[-1]
+    for key in ("train/p_true", "val/p_true", "test/p_true", "train/loss_ce", "val/acc_best", "gap/train_val_acc"):
+        assert key in last, key
+    assert 0.0 <= last["val/p_true"] <= 1.0
+    assert build_task(cfg.task).name == "focal_classification"
+
+
+def test_validation_uses_the_tasks_declared_features(user_module):
+    cfg = apply_overrides(TrainConfig(), {"task.module": user_module})
+    with pytest.raises(ConfigError, match="focal_classification task does not support mixing"):
+        validate(apply_overrides(cfg, {"recipe.mixup_alpha": 0.2}), check_data=False)
+    with pytest.raises(ConfigError, match="leave task.name at its default"):
+        validate(apply_overrides(cfg, {"task.name": "segmentation"}), check_data=False)
+
+
+@pytest.mark.parametrize("module, message", [
+    ("no_such_module_xyz:Task", "cannot import 'no_such_module_xyz:Task'"),
+    ("trainables.config:TrainConfig", "is not a trainables.tasks.Task subclass"),
+    ("trainables.config", "expected 'package.module:Class'"),
+])
+def test_a_task_module_that_cannot_be_used_is_one_line(module, message):
+    with pytest.raises(ConfigError, match=message):
+        build_task(apply_overrides(TrainConfig(), {"task.module": module}).task)
+
+
+def test_an_unknown_task_name_lists_the_registered_ones():
+    with pytest.raises(ConfigError, match="not one of classification, segmentation"):
+        build_task(apply_overrides(TrainConfig(), {"task.name": "detection"}).task)

@@ -1,0 +1,77 @@
+"""The `Task` protocol: what is trained and how it is scored (timm's `timm/task/classification.py` is the model).
+
+A task owns its model, its training loss (with the targets it trains on), its metrics and which datasets it reads;
+the loop, SES, EMA, monitors, checkpoints and the tuner know nothing else about it.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, ClassVar, NamedTuple, Protocol
+
+import torch
+from torch import Tensor, nn
+
+from schema.metrics import MetricSpec
+from trainables.config import ModelConfig, TaskConfig, TrainConfig
+
+LossOut = dict[str, Tensor]  # "loss" (what backward sees) plus components worth logging, named "loss_<part>"
+FEATURES = ("mixing", "label_smoothing", "randaugment", "robustness")  # loop features a task may support
+
+
+class TrainTargets(NamedTuple):
+    """What training pairs a batch with: `x, target = mix_fn(x, y)` when set, then `criterion(output, target)`."""
+
+    mix_fn: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]] | None
+    criterion: Callable[[Tensor, Tensor], LossOut]
+
+
+class Meter(Protocol):
+    """Accumulates one split's metrics over its batches; `result()` is one read-back (keys without the split)."""
+
+    def update(self, output: Tensor, y: Tensor, loss: Tensor | None = None) -> None: ...  # loss None: eval
+    def result(self) -> dict[str, float]: ...  # {"loss": ..., "<metric name>": ...}
+    def count(self) -> int: ...  # samples seen (images)
+
+
+class DataShape(Protocol):
+    """What a task needs to know of its data to build a model (a `DataBundle` is one)."""
+
+    num_classes: int
+    in_chans: int
+    image_size: int
+
+
+class Task:
+    """Base of every task; a subclass sets the class attributes and implements the four methods."""
+
+    name: ClassVar[str]
+    data_kind: ClassVar[str]  # "labels" (one class per image) | "masks" (one class per pixel): datasets it reads
+    metrics: ClassVar[tuple[MetricSpec, ...]]  # the lead metric first: what a study selects on by default
+    supports: ClassVar[frozenset[str]] = frozenset()  # of FEATURES; validation refuses the others
+
+    def __init__(self, cfg: TaskConfig) -> None:
+        self.cfg = cfg
+
+    @property
+    def lead(self) -> MetricSpec:
+        return self.metrics[0]
+
+    def check(self, cfg: TrainConfig) -> None:
+        """Raise ConfigError (one line) for a config this task cannot train (e.g. an unknown model name)."""
+
+    def build_model(self, cfg: ModelConfig, data: DataShape, *, grad_checkpointing: bool) -> nn.Module:
+        raise NotImplementedError
+
+    def train_targets(self, cfg: TrainConfig, data: DataShape, *, batch_size: int) -> TrainTargets:
+        raise NotImplementedError
+
+    def meter(self, device: torch.device, data: DataShape) -> Meter:
+        raise NotImplementedError
+
+    def forward(self, model: nn.Module, x: Tensor) -> Tensor:
+        """The model's output for a batch (train and eval alike)."""
+        return model(x)
+
+    def chance(self, data: DataShape) -> float | None:
+        """The lead metric of a model that learned nothing (the collapse monitor's floor); None: no such floor."""
+        return None
