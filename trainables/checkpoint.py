@@ -59,7 +59,7 @@ def save(state: dict[str, Any], directory: str | Path) -> Path:
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
     tmp.replace(path)  # atomic: an interrupted save never leaves a truncated checkpoint behind
-    history = {"epoch": state["epoch"], "history": state["history"], "stop": state.get("stop")}
+    history = {"epoch": state.get("epoch", 0), "history": state.get("history", []), "stop": state.get("stop")}
     tmp = path.with_name(HISTORY_FILE + ".tmp")
     tmp.write_text(json.dumps(history, default=float))  # NaN stays NaN: Python's json reads it back
     tmp.replace(path.with_name(HISTORY_FILE))

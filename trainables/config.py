@@ -28,7 +28,7 @@ class DataConfig:
     augment: bool = True  # random crop with padding (+ horizontal flip where labels allow it)
     num_workers: int = 0  # DataLoader processes; 0 keeps loading in the training process
     limit_train: int = 0  # use only the first N training images (0 = all); for smoke runs
-    image_size: int = 0  # imagefolder: resize every image to this square size (0 = 32); others have their own size
+    image_size: int = 0  # imagefolder, segfolder: resize every image (masks: nearest) to this square size (0: imagefolder 32, segfolder as stored); others keep their own size
 
 
 @dataclass(frozen=True)

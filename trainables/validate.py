@@ -94,7 +94,7 @@ def _check_together(cfg: TrainConfig) -> None:
     if cfg.data.image_size < 0 or 0 < cfg.data.image_size < 8:
         raise ConfigError(f"data.image_size: expected 0 (the dataset's own) or >= 8 pixels, "
                           f"got {cfg.data.image_size!r}")
-    if cfg.data.image_size and cfg.data.name != "imagefolder":
+    if cfg.data.image_size and cfg.data.name not in ("imagefolder", "segfolder"):
         raise ConfigError(f"data.image_size: only imagefolder images are resized; {cfg.data.name} keeps its own "
                           f"size, so leave it at 0 (got {cfg.data.image_size!r})")
     if cfg.sched.eta_min > cfg.optim.lr:
