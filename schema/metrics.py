@@ -85,6 +85,18 @@ PLATFORM = (
     MetricKey("loss_log_var/<loss>", "1", None, "uncertainty weighting: the learned log-variance s of one loss"),
 )
 
+# eval.jacobian (trainables.jacobian): κ(J) over each evaluated split's inputs, for the weights of every evaluation
+# that runs (the EMA's; the last epoch's with checkpoint.keep=both). Only val/test: training never measures it.
+_WHOSE = {"": "", "_ema": " (the EMA's weights)", "_last": " (the last epoch's weights)"}
+JACOBIAN = tuple(
+    MetricKey(f"{split}/jacobian_kappa{stat}{weights}", "1", "min",
+              f"{how} over the {split} split's inputs of kappa(J) = sigma_max/sigma_min of the input->logit Jacobian"
+              f"{_WHOSE[weights]}")
+    for split, weights_of in (("val", ("", "_ema")), ("test", ("", "_ema", "_last")))
+    for weights in weights_of
+    for stat, how in (("", "mean"), ("_median", "median"))
+)
+
 # Per-trial figures the analysis computes (analysis.load): reductions over the epochs, or from the run itself.
 DERIVED = (
     MetricKey("sys/epoch_s/mean", "s", "min", "mean sys/epoch_s over the trial's epochs: the last alone is noisy",
@@ -153,7 +165,7 @@ class MetricTable:
         return self[key].direction
 
 
-METRICS = MetricTable((*split_metrics((LOSS, ACC)), *PLATFORM, *DERIVED, *SUMMARY))
+METRICS = MetricTable((*split_metrics((LOSS, ACC)), *PLATFORM, *JACOBIAN, *DERIVED, *SUMMARY))
 
 
 def direction(key: str, specs: Iterable[MetricSpec] = ()) -> str | None:

@@ -59,6 +59,8 @@ class StudyTracker:
     """Holds only strings, so it pickles into Ray Tune's experiment state; the client is made on first use."""
 
     def __init__(self, tracking_uri: str, study: str, artifact_root: Path | None = None) -> None:
+        if not study:  # a Study from get_study() directly: build_study names it after its file
+            raise ValueError("StudyTracker needs the study's name (studies.build.build_study sets it)")
         self.tracking_uri, self.study = tracking_uri, study
         self.artifact_root = str(artifact_root.resolve()) if artifact_root else None
         self.parent_run_id: str | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import socket
 import sys
 import time
 from dataclasses import dataclass
@@ -91,10 +92,22 @@ def connect(address: str | None) -> Cluster:
             raise SurroundingsError(f"--address {address}: {first}; start a cluster (ray start --head) or drop "
                                     "--address to run on this machine") from None
     else:
+        # Train's workers find the State API by scanning this machine for Ray instances; with a second one running
+        # (another study, a notebook's Ray) that fails ("Found multiple active Ray instances") and the trial's
+        # worker group never starts. So the dashboard gets a port chosen here and every process is told it.
+        port = free_port()
+        env = {**kwargs["runtime_env"]["env_vars"], "RAY_API_SERVER_ADDRESS": f"http://127.0.0.1:{port}"}
         ray.init(num_cpus=os.cpu_count(), resources={DRIVER_RESOURCE: 10_000}, include_dashboard=True,
-                 dashboard_host="127.0.0.1", **kwargs)
+                 dashboard_host="127.0.0.1", dashboard_port=port, **{**kwargs, "runtime_env": {"env_vars": env}})
     res = ray.cluster_resources()
     return Cluster(cpus=res.get("CPU", 0.0), gpus=res.get("GPU", 0.0), has_driver_resource=DRIVER_RESOURCE in res)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (the OS's pick)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _quiet() -> None:

@@ -33,11 +33,17 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    name: str = "small_cnn"  # classification: small_cnn or a timm model name (resnet18, vit_small_patch16_224,
-    # ...); segmentation: small_unet or a segmentation-models-pytorch architecture (Unet, FPN, DeepLabV3Plus, ...)
+    name: str = "small_cnn"  # classification: small_cnn, wrn28_10 or a timm model name (resnet18,
+    # vit_small_patch16_224, ...); segmentation: small_unet or a segmentation-models-pytorch architecture
+    # (Unet, FPN, DeepLabV3Plus, ...)
     encoder: str = "resnet18"  # segmentation-models-pytorch architectures only: the encoder (smp or 'tu-<timm>')
-    drop_rate: float = 0.0  # dropout before the classifier (timm's drop_rate)
+    drop_rate: float = 0.0  # dropout before the classifier (timm's drop_rate); wrn28_10: inside every residual
+    # block, between its two convs (Zagoruyko & Komodakis; 0.3 in their CIFAR runs)
     small_input: bool = True  # adapt to 32x32-class images: 3x3 stride-1 ResNet stem, no max-pool; ViT patch 4
+    # (wrn28_10 is a 32x32 network already and requires it)
+    spectral_norm: bool = False  # torch's spectral_norm parametrization on the weight of every conv and linear
+    # module, the classifier head included (seed 001 Exp 8: every weight layer bounded, as in Miyato et al. 2018;
+    # BN's free scales keep the logit scale learnable); classification models only, not with grad_checkpointing
 
 
 @dataclass(frozen=True)
@@ -46,19 +52,22 @@ class OptimConfig:
     lr: float = 0.1  # peak learning rate, reached after warmup
     momentum: float = 0.9  # SGD only
     nesterov: bool = False  # SGD only
-    weight_decay: float = 5e-4  # never applied to normalization or bias parameters
+    weight_decay: float = 5e-4  # on conv/linear weights; on norm and bias parameters too only with decay_norm_bias
+    decay_norm_bias: bool = False  # also decay norm scales/shifts and biases (1-D parameters); seed 000's ablation
     grad_clip: float = -1.0  # max global gradient norm; 0 = off; -1 = auto: 1.0 for ViT + AdamW (seed 001 bug 12), else off
 
 
 @dataclass(frozen=True)
 class ScheduleConfig:
-    name: str = "cosine"  # cosine | multistep | poly | constant (after warmup)
+    name: str = "cosine"  # cosine | cosine_restarts | multistep | poly | constant (after warmup)
     warmup_epochs: float = 0.0  # linear warmup length; fractions of an epoch allowed
     warmup_start_factor: float = 0.0  # warmup starts at lr * this factor
-    eta_min: float = 0.0  # cosine floor, absolute LR
+    eta_min: float = 0.0  # cosine, cosine_restarts and poly floor, absolute LR
     milestones: tuple[int, ...] = (20, 35, 45)  # multistep: epochs at which LR is multiplied by gamma
     gamma: float = 0.1  # multistep decay factor
     power: float = 1.0  # poly: eta_min + (lr - eta_min) * (1 - progress) ** power
+    t0: int = 30  # cosine_restarts: epochs of the first cycle after warmup (seed 003's T_0)
+    t_mult: int = 2  # cosine_restarts: each cycle is this many times longer than the last (seed 003's T_mult)
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,8 @@ class EvalConfig:
 
     test: str = "auto"  # auto | end | every_epoch | off; auto: every_epoch without a validation split, else end
     # end: once, after the last epoch, on the weights `checkpoint.keep` names (test/*, test/epoch)
+    jacobian: bool = False  # κ(J) of the input->logit Jacobian per evaluated input, mean and median
+    # (<split>/jacobian_kappa, <split>/jacobian_kappa_median); vector inputs only (data.name=toy2d)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import math
 import time
+from functools import partial
 from typing import Any, Protocol
 
 import torch
@@ -16,6 +17,7 @@ from torch import nn
 from trainables import checkpoint
 from trainables.config import TrainConfig
 from trainables.init import apply_init
+from trainables.jacobian import build_kappa
 from trainables.meters import peak_memory_mb, reset_peak_memory
 from trainables.parts import Parts, build_parts
 from trainables.step import train_one_epoch
@@ -35,11 +37,13 @@ def evaluate(p: Parts, model: nn.Module, split: str = "val", suffix: str = "") -
     """The task's metrics of `model` on `split` ("val" | "test"); the EMA's weights carry the suffix '_ema'."""
     model.eval()  # SES hooks capture nothing in eval mode
     meter = p.task.meter(p.device, p.data)
+    kappa = build_kappa(p.cfg.eval.jacobian)  # κ(J) per input (eval.jacobian), or a meter of nothing
     for x, y in p.data.val_batches() if split == "val" else p.data.test_batches():
         with p.precision.autocast():
             output = p.task.forward(model, x)
         meter.update(output, y)
-    return {f"{split}/{k}{suffix}": v for k, v in meter.result().items()}
+        kappa.update(partial(p.task.forward, model), x)  # float32: outside autocast
+    return {f"{split}/{k}{suffix}": v for k, v in {**meter.result(), **kappa.result()}.items()}
 
 
 def _evaluate_epoch(p: Parts, epoch: int | None = None) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""Models by name: timm architectures adapted to small images as the seed experiments did, plus `small_cnn`.
+"""Models by name: timm architectures adapted to small images as the seed experiments did, `small_cnn`, `wrn28_10`.
 
 `small_cnn` trains in a few seconds per epoch on 2 CPU cores (the local profile); timm covers the rest.
 """
@@ -8,8 +8,11 @@ from __future__ import annotations
 import timm
 from timm.models.resnet import ResNet
 from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
 
 from trainables.config import ModelConfig
+from trainables.toy import TOY_MLP, build_toy_mlp
+from trainables.wrn import WRN28_10, wrn28_10
 
 
 def _conv_bn_relu(cin: int, cout: int, stride: int) -> nn.Sequential:
@@ -48,22 +51,54 @@ def _cifar_stem(model: ResNet, in_chans: int) -> None:
 
 
 def is_known(name: str) -> bool:
-    return name == "small_cnn" or timm.is_model(name)
+    return name in ("small_cnn", TOY_MLP, WRN28_10) or timm.is_model(name)
 
 
 def is_vit(name: str) -> bool:
     return name.startswith(("vit_", "deit_"))
 
 
+# Every conv and linear layer; transposed convs too (torch normalizes them along dim 1, their output channels).
+SPECTRAL_NORM_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d,
+                        nn.Linear)
+
+
+def apply_spectral_norm(model: nn.Module) -> nn.Module:
+    """Spectral normalization on the weight of every conv and linear module, the classifier head included.
+
+    torch's parametrization on each module itself (seed 001 bug 5); the weight becomes
+    `<module>.parametrizations.weight.original`, so state-dict keys differ from those of the same model without it.
+    """
+    for module in list(model.modules()):  # listed first: registering adds modules under `parametrizations`
+        if isinstance(module, SPECTRAL_NORM_LAYERS):
+            spectral_norm(module)
+    return model
+
+
 def build_model(cfg: ModelConfig, *, num_classes: int, in_chans: int, image_size: int,
                 grad_checkpointing: bool = False) -> nn.Module:
     """`cfg.name` with `num_classes` outputs for `in_chans`-channel `image_size` images; never downloads weights."""
+    model = _build(cfg, num_classes=num_classes, in_chans=in_chans, image_size=image_size,
+                   grad_checkpointing=grad_checkpointing)
+    return apply_spectral_norm(model) if cfg.spectral_norm else model
+
+
+def _build(cfg: ModelConfig, *, num_classes: int, in_chans: int, image_size: int,
+           grad_checkpointing: bool) -> nn.Module:
+    if cfg.name == TOY_MLP:  # 2-D points (data.name=toy2d): in_chans is the vector's length
+        return build_toy_mlp(cfg, num_classes=num_classes, in_features=in_chans, image_size=image_size,
+                             grad_checkpointing=grad_checkpointing)
+    if cfg.name == WRN28_10:  # already a 32x32 network: no stem to adapt
+        model = wrn28_10(num_classes=num_classes, in_chans=in_chans, drop_rate=cfg.drop_rate)
+        model.set_grad_checkpointing(grad_checkpointing)
+        return model
     if cfg.name == "small_cnn":
         if grad_checkpointing:
             raise ValueError("grad_checkpointing: small_cnn does not support it; use a timm model")
         return SmallCNN(num_classes, in_chans, cfg.drop_rate)
     if not timm.is_model(cfg.name):
-        raise ValueError(f"unknown model.name {cfg.name!r}: expected 'small_cnn' or a timm model name (timm.list_models())")
+        raise ValueError(f"unknown model.name {cfg.name!r}: expected 'small_cnn', 'wrn28_10' or a timm model name "
+                         f"(timm.list_models())")
     kwargs = dict(pretrained=False, num_classes=num_classes, in_chans=in_chans, drop_rate=cfg.drop_rate)
     if is_vit(cfg.name):
         # Patch 4 at 32x32 gives 64 tokens, as in seed 001's ViT-Tiny/Small/4; otherwise keep timm's patch size.

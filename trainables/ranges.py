@@ -68,6 +68,8 @@ RANGES: dict[str, Range] = {
     "sched.milestones": at_least(1, "epochs"),
     "sched.gamma": Range(0, 1, low_open=True),
     "sched.power": above(0),
+    "sched.t0": at_least(1, "epochs of the first cycle"),
+    "sched.t_mult": at_least(1, "1 = cycles of equal length"),
     "ses.lam": at_least(0),
     "ses.beta": BETA,
     "ses.beta_start": BETA,

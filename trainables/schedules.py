@@ -1,4 +1,4 @@
-"""Learning-rate schedules as pure functions of the optimizer step: linear warmup, then cosine/multistep/poly/constant.
+"""Learning-rate schedules as pure functions of the optimizer step: linear warmup, then one decay of DECAYS.
 
 `lr_at(step, ...)` holds no state, so a resumed run only needs its step count to continue the schedule exactly.
 """
@@ -27,11 +27,32 @@ def poly(progress: float, base_lr: float, eta_min: float, power: float) -> float
     return eta_min + (base_lr - eta_min) * (1.0 - progress) ** power
 
 
+def restart_cycle(epoch: float, t0: int, t_mult: int) -> tuple[float, int]:
+    """(epochs into the current cycle, that cycle's length) at `epoch` epochs since the first cycle began.
+
+    Cycle lengths t0, t0*t_mult, t0*t_mult**2, ...; summed in integers, so a boundary is never missed by a
+    rounding error (torch's fractional-epoch path takes a float log for the same).
+    """
+    if t_mult == 1:
+        cycles = math.floor(epoch / t0)
+        return epoch - cycles * t0, t0
+    start, length = 0, t0
+    while epoch >= start + length:
+        start, length = start + length, length * t_mult
+    return epoch - start, length
+
+
+def cosine_restarts(epoch: float, base_lr: float, eta_min: float, t0: int, t_mult: int) -> float:
+    """SGDR (Loshchilov & Hutter 2017), torch's CosineAnnealingWarmRestarts: cosine to eta_min, then back to base."""
+    into, length = restart_cycle(epoch, t0, t_mult)
+    return cosine(into / length, base_lr, eta_min)
+
+
 def multistep(step: int, base_lr: float, milestone_steps: tuple[int, ...], gamma: float) -> float:
     return base_lr * gamma ** sum(step >= m for m in milestone_steps)
 
 
-DECAYS = ("cosine", "multistep", "poly", "constant")
+DECAYS = ("cosine", "cosine_restarts", "multistep", "poly", "constant")
 
 
 def lr_at(step: int, *, cfg: ScheduleConfig, base_lr: float, steps_per_epoch: int, epochs: int) -> float:
@@ -43,6 +64,8 @@ def lr_at(step: int, *, cfg: ScheduleConfig, base_lr: float, steps_per_epoch: in
     progress = min(1.0, (step - warmup) / max(1, total - 1 - warmup))  # reaches 1 at the last step
     if cfg.name == "cosine":
         return cosine(progress, base_lr, cfg.eta_min)
+    if cfg.name == "cosine_restarts":  # cycles in epochs from the end of warmup; the run may end mid-cycle
+        return cosine_restarts((step - warmup) / steps_per_epoch, base_lr, cfg.eta_min, cfg.t0, cfg.t_mult)
     if cfg.name == "poly":
         return poly(progress, base_lr, cfg.eta_min, cfg.power)
     if cfg.name == "multistep":

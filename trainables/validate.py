@@ -5,7 +5,7 @@ that only make sense together, and the data root; bad input fails before any tri
 from __future__ import annotations
 
 from trainables.config import TrainConfig
-from trainables.data import DATASETS, check_root, data_kind
+from trainables.data import DATASETS, check_root, data_inputs, data_kind
 from trainables.init import check as check_init
 from trainables.optim import OPTIMIZERS
 from trainables.overrides import ConfigError, flatten
@@ -19,7 +19,9 @@ from trainables.ses import SCHEDULES
 from trainables.ses.entropy import UNREACHABLE_MODES
 from trainables.ses.targets import TARGETS
 from trainables.tasks import build_task
+from trainables.toy import TOY_MLP
 from trainables.uncertainty import WEIGHTINGS
+from trainables.wrn import WRN28_10
 
 
 def _choice(key: str, value: str, valid) -> None:
@@ -89,6 +91,46 @@ def _check_task(cfg: TrainConfig) -> None:
     task.check(cfg)
 
 
+def _check_inputs(cfg: TrainConfig) -> None:
+    """Vector data (toy2d) takes a vector model and no image-only feature; images take no vector model or κ(J)."""
+    name = cfg.data.name
+    if data_inputs(name) == "images":
+        if cfg.model.name == TOY_MLP:
+            raise ConfigError(f"model.name: {TOY_MLP!r} takes vectors (data.name=toy2d), not {name}'s images")
+        if cfg.eval.jacobian:  # J is classes x C*H*W per image: a backward pass per class at every evaluation
+            raise ConfigError(f"eval.jacobian: kappa(J) is measured on vector inputs (data.name=toy2d), not on "
+                              f"{name}'s images; set eval.jacobian=false (got True)")
+        return
+    vectors = f"data.name={name} gives vectors, not images"
+    if cfg.model.name != TOY_MLP:
+        raise ConfigError(f"model.name: {vectors}; expected {TOY_MLP!r}, got {cfg.model.name!r}")
+    image_only = (  # (turned on, key, its value, what cannot apply, the value that turns it off)
+        (cfg.data.augment, "data.augment", cfg.data.augment, "random crop/flip", "false"),
+        (cfg.recipe.randaugment_n > 0, "recipe.randaugment_n", cfg.recipe.randaugment_n, "RandAugment", "0"),
+        (cfg.recipe.cutmix_alpha > 0, "recipe.cutmix_alpha", cfg.recipe.cutmix_alpha, "CutMix's pasted boxes", "0"),
+        (cfg.rob.enabled, "rob.enabled", cfg.rob.enabled, "image corruptions", "false"),
+    )
+    for on, key, value, what, off in image_only:
+        if on:
+            raise ConfigError(f"{key}: {vectors}, so {what} cannot apply; set {key}={off} (got {value!r})")
+
+
+def _check_model(cfg: TrainConfig) -> None:
+    """Model switches that only some models or runs honour."""
+    model = cfg.model
+    if model.name == WRN28_10 and not model.small_input:
+        raise ConfigError(f"model.small_input: {WRN28_10} has only its 32x32-style stem (one 3x3 stride-1 conv, "
+                          f"no max-pool); leave it true (got {model.small_input!r})")
+    if not model.spectral_norm:
+        return
+    if not cfg.task.module and cfg.task.name != "classification":
+        raise ConfigError(f"model.spectral_norm: only the classification models (trainables.models) apply it, "
+                          f"not the {cfg.task.name} task's; set it to false (got True)")
+    if cfg.grad_checkpointing:  # the recompute would run another power iteration: backward would see another sigma
+        raise ConfigError("model.spectral_norm: not with grad_checkpointing, whose recompute in backward would "
+                          "take another power-iteration step; set one of them to false (got both True)")
+
+
 def _check_together(cfg: TrainConfig) -> None:
     """Settings whose meaning depends on another one."""
     if cfg.data.image_size < 0 or 0 < cfg.data.image_size < 8:
@@ -102,6 +144,7 @@ def _check_together(cfg: TrainConfig) -> None:
     milestones = cfg.sched.milestones
     if list(milestones) != sorted(set(milestones)):
         raise ConfigError(f"sched.milestones: expected strictly increasing epochs, got {milestones!r}")
+    _check_model(cfg)
     if len(cfg.log_var_bounds) != 2 or not cfg.log_var_bounds[0] < cfg.log_var_bounds[1]:
         raise ConfigError(f"log_var_bounds: expected (low, high) with low < high, got {cfg.log_var_bounds!r}")
     check_protocol(cfg)
@@ -111,6 +154,7 @@ def validate(cfg: TrainConfig, *, check_data: bool = True) -> None:
     """Raise ConfigError (one line, naming key and value) for anything the run would only trip over later."""
     _check_choices(cfg)
     _check_task(cfg)
+    _check_inputs(cfg)
     check_ranges(cfg)
     _check_together(cfg)
     try:

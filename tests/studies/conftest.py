@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
@@ -18,8 +19,18 @@ TINY = ["--set", "data.limit_train=512", "--set", "epochs=3"]  # ~1 s per epoch 
 
 
 def cli(args: list[str], cwd: Path, timeout: float = 600, **popen) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "studies.run", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"}, **popen)
+    """The study CLI in its own session; on timeout the whole session goes (the driver and the Ray it started),
+    so a stuck study cannot slow the tests after it."""
+    cmd = [sys.executable, "-m", "studies.run", *args]
+    with subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}, **popen) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            raise subprocess.TimeoutExpired(cmd, timeout, output=out, stderr=err) from None
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def run_main(args: list[str], cwd: Path, trial_factory) -> subprocess.CompletedProcess:

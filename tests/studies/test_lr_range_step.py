@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
 
+from studies.build import build_study
 from studies.catalog import ses_beta_sweep
 from studies.run import lr_range_step
 from studies.tracking import StudyTracker
 from tests.studies.conftest import cli, store, study_runs
-from trainables.overrides import apply_overrides
 
 
 def test_the_step_runs_the_sweep_on_a_trials_resources_and_logs_curve_and_pick(tmp_path):
-    study = ses_beta_sweep.get_study("local")
-    study = replace(study, base=apply_overrides(study.base, {"data.limit_train": 256}))
+    study = build_study(ses_beta_sweep, "local", {"data.limit_train": "256"}, None)  # as the CLI builds it
     calls = []
 
     def run_once(fn, *args, cpus, gpus, **kwargs):  # the Tune adapter's, minus Ray: same call, this process

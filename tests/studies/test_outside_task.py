@@ -8,11 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import store, study_runs
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "tasks" / "focal.py"
 
 
+@pytest.mark.slow  # ~70 s through Ray; the same task without Ray: tests/trainables/tasks/test_own_task.py
 def test_a_study_runs_a_task_from_the_users_own_module(tmp_path):
     own = tmp_path / "own_code"
     own.mkdir()

@@ -11,10 +11,10 @@ from tests.studies.conftest import cli, store, study_runs
 from trainables.overrides import flatten
 
 
-# ses_beta_sweep's rehearsal trains five ResNet-18 trials (minutes on 2 cores): slow. The tuner's side of a grid runs
-# in seconds in test_tuner_grid.py; lr_warmup_dropout's rehearsal stays in the default suite as its real end-to-end.
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "ses_beta_sweep" else n
-                                  for n in registry.study_names()])
+# Each rehearsal trains its study's full-profile model through Ray for minutes on 2 cores: slow (`pytest -m slow`).
+# The default suite's real end-to-end study is test_study_e2e.py; the tuner's side runs in seconds in test_tuner_*.py.
+@pytest.mark.slow
+@pytest.mark.parametrize("name", registry.study_names())
 def test_smoke_runs_the_full_profile_shrunk(tmp_path, name):
     result = cli([name, "--smoke"], tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -1,11 +1,15 @@
-"""LR schedules as pure functions of the optimizer step: warmup, then cosine/multistep/poly/constant."""
+"""LR schedules as pure functions of the optimizer step: warmup, then cosine/restarts/multistep/poly/constant."""
 
 import random
+import warnings
 
 import pytest
+import torch
 
-from trainables.config import ScheduleConfig
-from trainables.schedules import DECAYS, build_lr_schedule, poly
+from trainables.config import ScheduleConfig, TrainConfig
+from trainables.overrides import ConfigError, apply_overrides
+from trainables.schedules import DECAYS, build_lr_schedule, poly, restart_cycle
+from trainables.validate import validate
 
 BASE = 0.1
 SPE = 10  # steps per epoch
@@ -96,3 +100,75 @@ def test_unknown_name_fails_at_build_listing_valid_names():
 def test_unknown_name_fails_at_build_even_with_warmup():
     with pytest.raises(KeyError):
         schedule(name="cosin", warmup_epochs=1)
+
+
+def _torch_restarts(t0, t_mult, eta_min):
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=BASE)
+    return optimizer, torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=t0, T_mult=t_mult,
+                                                                            eta_min=eta_min)
+
+
+@pytest.mark.parametrize(("t0", "t_mult"), [(30, 2), (3, 2), (4, 1), (2, 3)])
+def test_cosine_restarts_matches_torch_stepped_per_epoch(t0, t_mult):
+    epochs = 250 if t0 == 30 else 40  # seed 003's T_0=30, T_mult=2: restarts at 30, 90, 210
+    lr = build_lr_schedule(ScheduleConfig(name="cosine_restarts", t0=t0, t_mult=t_mult, eta_min=1e-4), BASE, 1,
+                           epochs)
+    optimizer, torch_schedule = _torch_restarts(t0, t_mult, 1e-4)
+    for epoch in range(epochs):
+        assert lr(epoch) == pytest.approx(optimizer.param_groups[0]["lr"], abs=1e-9), epoch
+        optimizer.step()
+        torch_schedule.step()
+
+
+@pytest.mark.parametrize(("t0", "t_mult"), [(3, 2), (4, 1)])
+def test_cosine_restarts_matches_torch_stepped_per_step(t0, t_mult):
+    # torch's documented per-iteration use: scheduler.step(epoch + i / iters)
+    lr = build_lr_schedule(ScheduleConfig(name="cosine_restarts", t0=t0, t_mult=t_mult, eta_min=1e-4), BASE, SPE, 25)
+    optimizer, torch_schedule = _torch_restarts(t0, t_mult, 1e-4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch deprecates the epoch argument
+        for epoch in range(25):
+            for i in range(SPE):
+                torch_schedule.step(epoch + i / SPE)
+                assert lr(epoch * SPE + i) == pytest.approx(optimizer.param_groups[0]["lr"], abs=1e-9)
+
+
+def test_cosine_restarts_starts_after_warmup_and_restarts_to_base():
+    cfg = ScheduleConfig(name="cosine_restarts", warmup_epochs=1, warmup_start_factor=0.1, t0=2, t_mult=2, eta_min=0.01)
+    lr = build_lr_schedule(cfg, BASE, SPE, 12)
+    assert lr(0) == pytest.approx(0.1 * BASE)
+    assert lr(SPE) == pytest.approx(BASE)  # the first cycle begins where warmup ends
+    assert lr(SPE + 2 * SPE) == pytest.approx(BASE)  # restart after t0 = 2 epochs
+    assert lr(SPE + 2 * SPE + 4 * SPE) == pytest.approx(BASE)  # then after 2 * 2 = 4 more
+    values = [lr(s) for s in range(SPE, 12 * SPE)]
+    assert min(values) >= 0.01 and min(values) == pytest.approx(0.01, abs=1e-3)  # floors at eta_min
+
+
+def test_cosine_restarts_any_step_is_computed_directly():
+    cfg = ScheduleConfig(name="cosine_restarts", t0=3, t_mult=2, eta_min=1e-3)
+    lr = build_lr_schedule(cfg, BASE, SPE, 100)
+    forward = [lr(s) for s in range(100 * SPE)]
+    order = list(range(100 * SPE))
+    random.Random(1).shuffle(order)
+    assert [v for _, v in sorted((s, lr(s)) for s in order)] == forward
+    far = build_lr_schedule(cfg, BASE, SPE, 100)  # a fresh schedule asked for a late step first
+    assert far(93 * SPE + 7) == forward[93 * SPE + 7]
+
+
+def test_restart_cycle_never_misses_a_boundary():
+    assert restart_cycle(0.0, 30, 2) == (0.0, 30)
+    assert restart_cycle(29.999, 30, 2)[1] == 30
+    assert restart_cycle(30.0, 30, 2) == (0.0, 60)
+    assert restart_cycle(90.0, 30, 2) == (0.0, 120)
+    assert restart_cycle(210.0, 30, 2) == (0.0, 240)
+    assert restart_cycle(25.0, 10, 1) == (5.0, 10)
+
+
+def test_cosine_restarts_keys_are_reachable_from_set_and_checked():
+    cfg = apply_overrides(TrainConfig(), {"sched.name": "cosine_restarts", "sched.t0": "10", "sched.t_mult": "1"})
+    validate(cfg, check_data=False)
+    assert (cfg.sched.t0, cfg.sched.t_mult) == (10, 1)
+    assert (ScheduleConfig().t0, ScheduleConfig().t_mult) == (30, 2)  # seed 003's T_0, T_mult
+    for key in ("sched.t0", "sched.t_mult"):
+        with pytest.raises(ConfigError, match=key):
+            validate(apply_overrides(TrainConfig(), {key: 0}), check_data=False)

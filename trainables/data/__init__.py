@@ -22,8 +22,9 @@ from trainables.data.sources import (
     read_digits, read_mnist5k,
 )
 from trainables.data.tiny_imagenet import read_tiny_imagenet, tiny_imagenet_dir
+from trainables.data.toy2d import build_toy2d
 
-__all__ = ["DATASETS", "DataBundle", "DataError", "build_data", "check_root", "data_kind"]
+__all__ = ["DATASETS", "DataBundle", "DataError", "build_data", "check_root", "data_inputs", "data_kind"]
 
 
 def _embedded(root: str) -> None:
@@ -35,6 +36,8 @@ class _Dataset:
     build: Callable[[DataConfig, int, torch.device], DataBundle]
     check: Callable[[str], object]  # raises DataError when the root lacks the files `build` reads
     kind: str = "labels"  # what a batch's y is: "labels" (a class per image) | "masks" (a class per pixel)
+    inputs: str = "images"  # what a batch's x is: "images" (B, C, H, W) | "vectors" (B, features): no crop,
+    # flip, RandAugment or corruption applies to a vector
 
 
 _TABLE: dict[str, _Dataset] = {
@@ -60,6 +63,8 @@ _TABLE: dict[str, _Dataset] = {
                           kind="masks"),
     "segfolder": _Dataset(partial(build_masks, read=read_segfolder, flip=True, stats=None), segfolder_dir,
                           kind="masks"),
+    # Two moons (scikit-learn), 2-D points: seed 001 Exp 4's toy set for κ of the input-logit Jacobian.
+    "toy2d": _Dataset(build_toy2d, _embedded, inputs="vectors"),
 }
 DATASETS: tuple[str, ...] = tuple(_TABLE)
 
@@ -74,6 +79,11 @@ def _lookup(name: str) -> _Dataset:
 def data_kind(name: str) -> str:
     """'labels' or 'masks': the targets `name` gives, which a task must expect (Task.data_kind)."""
     return _lookup(name).kind
+
+
+def data_inputs(name: str) -> str:
+    """'images' or 'vectors': what `name`'s batches feed the model (image-only features refuse vectors)."""
+    return _lookup(name).inputs
 
 
 def check_root(name: str, root: str) -> None:

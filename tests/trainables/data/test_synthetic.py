@@ -22,5 +22,5 @@ def test_each_writer_makes_what_its_reader_reads(tmp_path, name, classes):
 
 
 def test_every_on_disk_dataset_has_a_writer():
-    assert set(WRITERS) == set(DATASETS) - {"mnist5k", "digits", "mnist_seg"}  # the embedded ones
+    assert set(WRITERS) == set(DATASETS) - {"mnist5k", "digits", "mnist_seg", "toy2d"}  # the embedded ones
     assert write_dataset("mnist5k", "unused") is None  # embedded: nothing to write
