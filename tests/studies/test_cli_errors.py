@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 
+from studies import registry
 from studies.run import main
 from tests.studies.conftest import cli
 
@@ -39,7 +40,7 @@ def test_list_names_every_study_with_a_description(workdir):
     result = cli(["--list"], workdir)
     assert result.returncode == 0
     names = {line.split()[0]: line for line in result.stdout.splitlines()}
-    assert set(names) == {"ses_beta_sweep", "lr_warmup_dropout", "seg_lr_warmup_dropout"}
+    assert set(names) == set(registry.study_names())
     assert all(len(line.split()) > 3 for line in names.values())
 
 
