@@ -12,7 +12,8 @@ from search_spaces import Choice, Grid, IntRange, LogUniform, Uniform, Variants
 from search_spaces.params import NAME_KEY
 from studies import smoke
 from studies.protocol import OWNED_KEYS, apply_protocol
-from studies.study import Study, follows_task
+from studies.seeds import with_seeds
+from studies.study import SEED_KEY, Study, follows_task
 from trainables.config import TrainConfig
 from trainables.overrides import ConfigError, apply_overrides
 from trainables.paths import absolute, absolute_paths, path_keys
@@ -57,19 +58,27 @@ def _absolute_space(space: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_study(module, profile: str, sets: dict[str, str], num_samples: int | None,
-                smoke_data: Path | None = None) -> Study:
-    """The study of `profile` (smoke: the full one, shrunk) with `sets` applied, every path made absolute against
-    this folder (trials run in Ray's), and its metric fitted to its protocol (studies.protocol)."""
+                smoke_data: Path | None = None, *, seeds: tuple[int, ...] | None = None) -> Study:
+    """The study of `profile` (smoke: the full one, shrunk) with `sets` applied, trained once per seed in `seeds`
+    (None: the study's own), every path made absolute against this folder (trials run in Ray's), and its metric
+    fitted to its protocol (studies.protocol)."""
     study = module.get_study("full" if profile == "smoke" else profile)
     name = getattr(module, "__name__", study.name).rsplit(".", 1)[-1]
     if study.name and study.name != name:  # e.g. a file copied from another study: it would log into that one
         raise UsageError(f"studies/catalog/{name}.py names itself {study.name!r}; a study is named by its file, "
                          "so drop name=")
     study = replace(study, name=name)
+    if seeds is not None and SEED_KEY in sets:
+        raise UsageError(f"--set {SEED_KEY}={sets[SEED_KEY]} and --seeds both choose the seed; give only --seeds")
     swept = swept_keys(study) & set(sets)
+    if swept == {SEED_KEY}:
+        raise UsageError(f"--set {SEED_KEY}: this study trains each configuration once per seed; "
+                         "give its seeds with --seeds, e.g. --seeds 0,1,2,3,4")
     if swept:
-        raise UsageError(f"--set {', '.join(sorted(swept))}: this study varies it; "
-                         "choose another study or edit its file")
+        raise UsageError(f"--set {', '.join(sorted(swept))}: this study varies it; choose another study or edit its "
+                         f"file{' (and its seeds with --seeds)' if SEED_KEY in swept else ''}")
+    if seeds is not None:
+        study = with_seeds(study, seeds)
     owned = set(OWNED_KEYS) & set(sets)
     if owned:
         raise UsageError(f"--set {', '.join(sorted(owned))}: follows the study's metric ({study.metric}, "

@@ -11,39 +11,53 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schema import params as P
 from schema import tags as T
 from search_spaces import to_overrides
-from studies import registry, smoke
+from studies import dry_run, registry, smoke
 from studies.build import UsageError, absolute_sets, build_study, swept_keys
 from studies.logged_config import config_dict
 from studies.outcome import EXIT_BAD_INPUT, EXIT_INTERRUPTED, Outcome
 from studies.preflight import SurroundingsError, check_surroundings
-from studies.profiles import gpu_shortfall, missing_data
+from studies.profiles import choose_profile, data_line, missing_data
 from studies.progress import Progress
 from studies.protocol import ProtocolError, describe
+from studies.seeds import SeedsError, parse_seeds
 from studies.state import StudyState, load_state, save_state
 from studies.study import Study
-from studies.tracking import StudyTracker, default_tracking_uri, mlflow_ui_command, runs_url
-from studies.trial_log import TrialLog
-from trainables.config import TrainConfig
 from trainables.data import DataError, check_root
 from trainables.overrides import ConfigError, apply_overrides, flatten, parse_set_args
+
+if TYPE_CHECKING:
+    from studies.tracking import StudyTracker
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m studies.run", description="Run a named hpstudy study.")
     p.add_argument("name", nargs="?", help="study name (see --list)")
-    p.add_argument("--list", action="store_true", help="list the studies, one line each")
+    p.add_argument("--list", action="store_true",
+                   help="list the studies, one line each (name, experiment, description), grouped by seed note")
     p.add_argument("--profile", choices=("auto", "local", "full"), default="auto")
     p.add_argument("--smoke", action="store_true",
                    help="rehearse the full profile on CPU in seconds: generated data in its on-disk layout, "
                         "2 epochs, 1 seed")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a fixed hyperparameter, e.g. --set optim.lr=0.05 (repeatable)")
-    p.add_argument("--num-samples", type=int, help="trials of a search, or repeats of a grid")
+    p.add_argument("--seeds", metavar="S,S,...",
+                   help="the replicates, e.g. --seeds 0,1,2,3,4: every configuration is trained once per seed, in "
+                        "place of the study's own seeds. A grid runs configurations x seeds trials; a random or TPE "
+                        "search trains each configuration it samples once per seed (--num-samples configurations x "
+                        "seeds trials), and TPE learns from the mean over its seeds. With ASHA each seed's trial is "
+                        "stopped or promoted on its own. --smoke keeps the first seed")
+    p.add_argument("--num-samples", type=int,
+                   help="configurations a search samples (each once per seed), or repeats of a grid")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the trials the study would run for the chosen profile (configuration x seed, each "
+                        "with its resolved config; a search's space and trial count, since it samples while it "
+                        "runs) and exit; starts nothing, reads and writes no data")
+    p.add_argument("--json", action="store_true", help="with --dry-run: the trials as JSON")
     p.add_argument("--resume", action="store_true", help="continue the last interrupted run of this study")
     p.add_argument("--lr-range", type=int, metavar="STEPS",
                    help="first run an LR range test of STEPS steps on the base config and train every trial at the "
@@ -54,21 +68,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("-v", "--verbose", action="store_true",
                    help="a line per trial epoch and per trial end (default: one progress line)")
     return p.parse_args(argv)
-
-
-def choose_profile(requested: str, module, sets: dict[str, str], gpus: float) -> tuple[str, str]:
-    """(profile, why) for the banner; raises UsageError when `full` was asked for and cannot run."""
-    if requested == "local":
-        return "local", "asked for with --profile local"
-    if requested == "smoke":
-        return "smoke", "asked for with --smoke: the full profile, shrunk to generated data, on CPU"
-    full = build_study(module, "full", sets, None)
-    why_not = missing_data(full.base) or gpu_shortfall(full.gpus_per_trial, gpus)
-    if why_not is None:
-        return "full", f"its data and {full.gpus_per_trial:g} GPU per trial are present"
-    if requested == "full":
-        raise UsageError(why_not)
-    return "local", f"full is not possible here: {why_not}"
 
 
 def _resolver(base: dict[str, Any]):
@@ -84,13 +83,12 @@ def main(argv: list[str] | None = None, *, trial_factory=None) -> int:
     args = parse_args(argv)
     args.command = "python -m studies.run " + shlex.join(argv)
     args.trial_factory = trial_factory
-    if args.list:
-        for name, description in registry.describe():
-            print(f"{name:22s} {description}")
-        return 0
     try:
+        if args.list:
+            print(registry.listing())
+            return 0
         return _run(args)
-    except (UsageError, ConfigError, DataError, ProtocolError, SurroundingsError, KeyError) as err:
+    except (UsageError, ConfigError, DataError, ProtocolError, SurroundingsError, SeedsError, KeyError) as err:
         print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
@@ -101,6 +99,10 @@ def main(argv: list[str] | None = None, *, trial_factory=None) -> int:
 def _run(args: argparse.Namespace) -> int:
     if not args.name:
         raise UsageError("name a study to run (python -m studies.run --list shows them)")
+    if args.resume and args.dry_run:
+        raise UsageError("--dry-run shows the trials of a new run; drop --resume")
+    if args.json and not args.dry_run:
+        raise UsageError("--json prints a dry run's trials; add --dry-run")
     module = registry.load(args.name)
     runs_dir = args.runs_dir.resolve()
     storage = runs_dir / "ray" / args.name
@@ -108,26 +110,33 @@ def _run(args: argparse.Namespace) -> int:
     if args.resume and (previous is None or previous.finished):
         raise UsageError(f"nothing to resume for {args.name} under {runs_dir}: no interrupted run found")
     if previous and (args.sets or args.num_samples is not None or args.profile != "auto" or args.lr_range
-                     or args.tracking_uri or args.smoke):
+                     or args.tracking_uri or args.smoke or args.seeds is not None):
         raise UsageError("--resume continues a study with its original settings; "
-                         "drop --set/--num-samples/--profile/--smoke/--lr-range/--tracking-uri")
+                         "drop --set/--seeds/--num-samples/--profile/--smoke/--lr-range/--tracking-uri")
     if args.smoke and args.profile != "auto":
         raise UsageError(f"--smoke rehearses the full profile; drop --profile {args.profile}")
     # Paths absolute now, so the saved state resumes the same files from any folder.
     sets = previous.sets if previous else absolute_sets(parse_set_args(args.sets))
     num_samples = previous.num_samples if previous else args.num_samples
+    seeds = _seeds(previous.seeds) if previous else parse_seeds(args.seeds) if args.seeds is not None else None
     # Everything that can be checked without Ray is, so bad input never starts a cluster or writes a file.
     requested = previous.profile if previous else "smoke" if args.smoke else args.profile
-    local = build_study(module, "local", sets, num_samples)  # validated as it is built
-    if requested == "local":
-        check_root(local.base.data.name, local.base.data.root)
+    local = build_study(module, "local", sets, num_samples, seeds=seeds)  # validated as it is built
     if args.lr_range is not None and (args.lr_range < 10 or "optim.lr" in swept_keys(local)):
         raise UsageError(f"--lr-range {args.lr_range}: needs >= 10 steps and a study that does not vary optim.lr")
+    if args.dry_run:  # what it would run, from the built study alone: no Ray, no MLflow, no data
+        print(dry_run.show(args.name, module, requested, sets, num_samples, seeds, runs_dir,
+                           lr_range=args.lr_range, as_json=args.json))
+        return 0
+    if requested == "local":
+        check_root(local.base.data.name, local.base.data.root)
     if requested in ("full", "smoke"):
-        full = build_study(module, "full", sets, None)
+        full = build_study(module, "full", sets, None, seeds=seeds)
         reason = missing_data(full.base) if requested == "full" else None
         if reason:
             raise UsageError(reason)
+    from studies.tracking import default_tracking_uri  # MLflow's imports (seconds) only for a run, not a dry run
+
     tracking_uri = previous.tracking_uri if previous else (args.tracking_uri or default_tracking_uri(runs_dir))
     check_surroundings(runs_dir, tracking_uri, args.address)
     smoke_data = smoke.write_data(full.base, runs_dir) if requested == "smoke" else None
@@ -139,13 +148,10 @@ def _run(args: argparse.Namespace) -> int:
         if previous:
             profile, why = previous.profile, "as in the interrupted run"
         else:
-            profile, why = choose_profile(requested, module, sets, cluster.gpus)
-        study = build_study(module, profile, sets, num_samples, smoke_data)
-        if not study.base.num_threads:  # what each Train worker is given (a torch thread per reserved CPU), set
-            # here so the params a trial logs are the config it trains with
-            study = replace(study, base=replace(study.base, num_threads=max(1, int(study.cpus_per_trial))))
+            profile, why = choose_profile(requested, module, sets, cluster.gpus, seeds)
+        study = dry_run.with_threads(build_study(module, profile, sets, num_samples, smoke_data, seeds=seeds))
         check_root(study.base.data.name, study.base.data.root)  # the config was validated as it was built
-        print(f"hpstudy: {args.name}, profile {profile} ({why}); data: {_data_line(study.base)}", flush=True)
+        print(f"hpstudy: {args.name}, profile {profile} ({why}); data: {data_line(study.base)}", flush=True)
         if smoke.NOTES_TAG in study.tags:
             print(f"note: {study.tags[smoke.NOTES_TAG]}", flush=True)
         return _execute(args, study, previous, sets, runs_dir, storage, cluster, tune, tracking_uri)
@@ -153,12 +159,15 @@ def _run(args: argparse.Namespace) -> int:
         tune.shutdown()
 
 
-def _data_line(cfg: TrainConfig) -> str:
-    return cfg.data.name + (f" at {cfg.data.root}" if cfg.data.root else " (embedded)")
+def _seeds(saved: list[int] | None) -> tuple[int, ...] | None:
+    return tuple(saved) if saved is not None else None
 
 
 def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Path, storage: Path, cluster,
              tune, tracking_uri: str) -> int:
+    from studies.tracking import StudyTracker, mlflow_ui_command, runs_url
+    from studies.trial_log import TrialLog
+
     tracker = StudyTracker(tracking_uri, study.name, runs_dir / "mlartifacts")
     if previous:
         tracker.resume_study(previous.parent_run_id)
@@ -172,7 +181,8 @@ def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Pa
     if not previous:
         tracker.log_base_config(config_dict(study.base))  # after --lr-range: the optim.lr every trial starts from
     state = StudyState(study.name, study.profile, sets, previous.num_samples if previous else args.num_samples,
-                       experiment, tracker.parent_run_id, tracking_uri)
+                       experiment, tracker.parent_run_id, tracking_uri,
+                       seeds=previous.seeds if previous else list(parse_seeds(args.seeds)) if args.seeds is not None else None)
     save_state(storage, state)
     trial = (args.trial_factory or tune.train_trial)(study, _resolver(flatten(study.base)), str(storage))
     log = TrialLog(study, tracker, progress=_progress(study, tracker, previous is not None), verbose=args.verbose,

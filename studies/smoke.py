@@ -13,7 +13,7 @@ from schema import tags
 from search_spaces import Grid
 from studies.study import Study
 from trainables.config import TrainConfig
-from trainables.data.synthetic import write_dataset
+from trainables.data.synthetic import WRITERS, write_dataset
 from trainables.overrides import apply_overrides
 
 EPOCHS = 2
@@ -24,9 +24,17 @@ SEARCH_TRIALS = 2  # a search keeps at most this many trials (a grid keeps every
 NOTES_TAG = tags.NOTES  # what a rehearsal resolved differently from the profile it rehearses
 
 
+def data_root(cfg: TrainConfig, runs_dir: Path) -> Path | None:
+    """Where `write_data` puts the generated copy of `cfg.data.name` (None for the embedded sets): `--dry-run`
+    shows it without writing it."""
+    return runs_dir / "smoke_data" / cfg.data.name if cfg.data.name in WRITERS else None
+
+
 def write_data(cfg: TrainConfig, runs_dir: Path) -> Path | None:
     """Fresh generated data for `cfg.data.name` under runs_dir/smoke_data/ (None for the embedded sets)."""
-    root = runs_dir / "smoke_data" / cfg.data.name
+    root = data_root(cfg, runs_dir)
+    if root is None:
+        return None
     shutil.rmtree(root, ignore_errors=True)
     return write_dataset(cfg.data.name, root)
 

@@ -17,6 +17,7 @@ class StudyState:
     parent_run_id: str
     tracking_uri: str
     finished: bool = False
+    seeds: list[int] | None = None  # --seeds; None: the study's own (and a state saved before --seeds existed)
 
 
 def state_path(storage: Path) -> Path:

@@ -14,6 +14,7 @@ from trainables.overrides import ConfigError
 from trainables.tasks import build_task
 
 SEARCHES = ("grid", "tpe", "random")
+SEED_KEY = "seed"  # the space key whose Grid is the study's replicates (`--seeds`): each configuration once per seed
 
 
 class StudyError(ConfigError):
@@ -40,7 +41,7 @@ class Study:
     search: str = "grid"  # grid | tpe | random
     metric: str = ""  # the one metric ASHA and the searcher optimize; "": the task's lead metric, val/<lead>
     mode: str = ""  # max | min; "": the direction the task's metric table gives it
-    num_samples: int = 1  # grid: repeats of the whole grid; tpe/random: number of trials
+    num_samples: int = 1  # grid: repeats of the whole grid; tpe/random: configurations sampled (each once per seed)
     asha: Asha | None = None  # None: every trial runs all its epochs (needed for seed-paired comparisons)
     baseline: str | None = None  # variant name the table compares against
     gpus_per_trial: float = 0.0
@@ -57,20 +58,27 @@ class Study:
             object.__setattr__(self, "mode", _direction(self.base, self.metric))
         if self.mode not in ("min", "max"):
             raise StudyError(f"study {self.name}: mode {self.mode!r} is not 'min' or 'max'")
-        gridded = sorted(k for k, v in self.space.items() if isinstance(v, (Grid, Variants)))
+        gridded = sorted(k for k, v in self.space.items() if isinstance(v, (Grid, Variants)) and k != SEED_KEY)
         if self.search == "tpe" and gridded:
             raise StudyError(f"study {self.name}: search 'tpe' samples its space, but {', '.join(gridded)} "
-                             "is a Grid/Variants (use Choice, or search='grid')")
+                             "is a Grid/Variants (use Choice, or search='grid'; only a Grid of seeds is replicates)")
         if self.num_samples < 1:
             raise StudyError(f"study {self.name}: num_samples must be >= 1, got {self.num_samples}")
         if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
             raise StudyError(f"study {self.name}: `cpus_per_trial > 0 and gpus_per_trial >= 0` must hold, but got "
                              f"({self.cpus_per_trial=}, {self.gpus_per_trial=}).")
 
+    def replicates(self) -> tuple[int, ...]:
+        """The seeds each configuration is trained with (the space's seed Grid); () when the space has none."""
+        value = self.space.get(SEED_KEY)
+        return tuple(value.values) if isinstance(value, Grid) else ()
+
     def total_trials(self) -> int:
-        """Trials a complete run of this study makes: grid points x num_samples, or num_samples for a search."""
-        if self.search != "grid":
-            return self.num_samples
+        """Trials a complete run of this study makes: grid points x num_samples for a grid, and for a random search
+        (each sample is crossed with the space's grids: once per seed); a TPE search trains each of its
+        num_samples configurations once per seed."""
+        if self.search == "tpe":
+            return self.num_samples * max(1, len(self.replicates()))
         points = 1
         for value in self.space.values():
             if isinstance(value, Variants):

@@ -21,11 +21,13 @@ from ray.exceptions import RayTaskError
 from ray.train import ControllerError, WorkerGroupError
 from ray.tune import result as tune_result
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+from ray.tune.search import BasicVariantGenerator, Repeater
 from ray.tune.search.optuna import OptunaSearch
+from ray.tune.search.repeater import TRIAL_INDEX
 
 from search_spaces import Choice, Grid, IntRange, LogUniform, Uniform, Variants
 from studies.preflight import SurroundingsError
-from studies.study import Study
+from studies.study import SEED_KEY, Study
 from trainables.ray_train import WorkerResources, checkpointed, make_trial
 
 DRIVER_RESOURCE = "hpstudy_driver"  # Tune trial functions only drive Train runs; they must not hold worker CPUs
@@ -155,10 +157,36 @@ def _tune_param(value: Any) -> Any:
     return value
 
 
-def _searcher(study: Study):
+class _Replicates(Repeater):
+    """Each configuration the searcher proposes, trained once per seed; the searcher is told their mean (Ray's
+    Repeater), and each trial's config carries its seed in place of Repeater's index."""
+
+    def __init__(self, searcher, seeds: tuple[int, ...]) -> None:
+        super().__init__(searcher, repeat=len(seeds), set_index=True)
+        self.seeds = seeds
+
+    def suggest(self, trial_id: str):
+        config = super().suggest(trial_id)  # Repeater's own copy
+        if isinstance(config, dict) and TRIAL_INDEX in config:
+            config[SEED_KEY] = self.seeds[config.pop(TRIAL_INDEX)]
+        return config
+
+
+def _space(study: Study) -> dict[str, Any]:
+    """Tune's param space; a TPE search's seeds are not in it (its searcher replicates, _searcher)."""
+    replicated = study.search == "tpe" and study.replicates()
+    return {k: _tune_param(v) for k, v in study.space.items() if not (replicated and k == SEED_KEY)}
+
+
+def _searcher(study: Study, limit: int):
+    """(search algorithm, max_concurrent_trials for TuneConfig): `limit` trials at once either way."""
     if study.search == "tpe":
-        return OptunaSearch(seed=study.search_seed)  # metric/mode come from TuneConfig
-    return None  # grid and random: Tune's basic variant generator
+        tpe = OptunaSearch(seed=study.search_seed)  # metric/mode come from TuneConfig
+        return (_Replicates(tpe, study.replicates()) if study.replicates() else tpe), limit
+    if study.search == "random":
+        # Tune's default samples anew for every grid point; a Grid of seeds must replicate one sample instead.
+        return BasicVariantGenerator(constant_grid_search=True, max_concurrent=limit), None
+    return None, limit  # grid: Tune's basic variant generator
 
 
 def _scheduler(study: Study):
@@ -274,19 +302,21 @@ def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, n
     """Run (or resume) the study's Tune experiment; Ctrl-C makes it return early, with its state saved."""
     driver = {"cpu": 0, DRIVER_RESOURCE: 1} if cluster.has_driver_resource else {"cpu": 0.01}
     trainable = tune.with_resources(trial.fn, driver if trial.resources is None else trial.resources)
-    space = {k: _tune_param(v) for k, v in study.space.items()}
+    space = _space(study)
     path = os.path.join(storage, name)
     if resume:
         tuner = tune.Tuner.restore(path, trainable, resume_unfinished=True, resume_errored=False,
                                    param_space=space)
     else:
+        searcher, limit = _searcher(study, max_concurrent(study, cluster))
         tuner = tune.Tuner(
             trainable,
             param_space=space,
             tune_config=tune.TuneConfig(
-                metric=study.metric, mode=study.mode, search_alg=_searcher(study), scheduler=_scheduler(study),
-                num_samples=study.num_samples, max_concurrent_trials=max_concurrent(study, cluster),
-                reuse_actors=trial.reuse_process,
+                metric=study.metric, mode=study.mode, search_alg=searcher, scheduler=_scheduler(study),
+                # Repeater counts each seed's trial: a TPE search's configurations x seeds
+                num_samples=study.total_trials() if study.search == "tpe" else study.num_samples,
+                max_concurrent_trials=limit, reuse_actors=trial.reuse_process,
             ),
             run_config=tune.RunConfig(name=name, storage_path=storage, callbacks=[events], verbose=0),
         )

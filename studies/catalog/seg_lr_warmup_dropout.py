@@ -12,6 +12,8 @@ from trainables.config import (
 )
 
 DESCRIPTION = "TPE + ASHA over LR, warmup, dropout, weight decay, Dice weight; val F-score (seed 003 segmentation)"
+SEED = "003"
+EXPERIMENT = "recipe search"  # the note's one run: LR, warmup, dropout, Dice weight
 
 # Seed 003: MicroSegFormer, AdamW at 8e-4 with 5 warmup epochs, cosine decay, dropout 0.15, weight decay 1e-4,
 # CE + 1.5 x Dice, GPU (Kornia) augmentation, early-stopping patience 30, best val F-score at epoch 113 of 143.

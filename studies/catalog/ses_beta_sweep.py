@@ -9,6 +9,8 @@ from studies.study import Study
 from trainables.config import DataConfig, ModelConfig, OptimConfig, ScheduleConfig, SESConfig, TrainConfig
 
 DESCRIPTION = "SES beta sweep: baseline vs beta in {0.3,0.5,0.7,0.9}, lambda=0.01, multi-seed (seed 001 Exp 2)"
+SEED = "001"
+EXPERIMENT = "Exp 2"
 
 BETAS = (0.3, 0.5, 0.7, 0.9)
 LAMBDA = 0.01

@@ -39,7 +39,7 @@ def _one_line_error(result) -> str:
 def test_list_names_every_study_with_a_description(workdir):
     result = cli(["--list"], workdir)
     assert result.returncode == 0
-    names = {line.split()[0]: line for line in result.stdout.splitlines()}
+    names = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("  ")}  # not headings
     assert set(names) == set(registry.study_names())
     assert all(len(line.split()) > 3 for line in names.values())
 
