@@ -8,7 +8,7 @@ from search_spaces import lr_warmup_dropout_space
 from studies.study import Asha, Study
 from trainables.config import DataConfig, ModelConfig, OptimConfig, ScheduleConfig, TrainConfig
 
-DESCRIPTION = "TPE + ASHA search over LR (log), warmup epochs, dropout and weight decay (seed 003)"
+DESCRIPTION = "TPE + ASHA over LR (log), warmup epochs, dropout, weight decay: seed 003's search on classification"
 # No SEED: seed 003's search applied to CIFAR-100 classification, which no seed note ran (--list: "other").
 
 FULL = TrainConfig(
