@@ -12,7 +12,7 @@ from tests.studies.conftest import TINY, cli, store, study_runs
 from trainables.data.synthetic import write_dataset
 
 EPOCHS = 3
-SAMPLES = 4
+SAMPLES = 2  # one wave of trials on 2 cores: most of a trial's time here is Ray Train's start-up
 CIFAR = ["--set", "data.name=cifar10", "--set", "data.root=data"]  # relative: resolved in the driver
 
 

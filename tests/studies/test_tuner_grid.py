@@ -16,7 +16,7 @@ from trainables.overrides import apply_overrides
 EPOCHS = 3
 REPEATS = 2  # --num-samples of a grid: repeats of the whole grid
 VARIANTS = ("baseline", "beta=0.3", "beta=0.5", "beta=0.7", "beta=0.9")
-SEEDS = ("0", "1")
+SEEDS = ("3",)  # --seeds 3: the study's own seeds (0, 1) replaced, through Tune
 FAILS, DIVERGES = "beta=0.9", "beta=0.7"  # the variants whose trials raise, and stop themselves as diverged
 TUNE_KEYS = {"time_this_iter_s", "time_total_s", "training_iteration", "timestamp", "pid", "time_since_restore",
              "iterations_since_restore", "epoch"}  # Tune's bookkeeping and the epoch axis: never MLflow metrics
@@ -41,7 +41,8 @@ def _by_config(trials) -> dict[str, list]:
 def grid(run_study, tmp_path_factory):
     cwd = tmp_path_factory.mktemp("grid")
     trial = ClosedForm(fails=ses_beta_is(0.9), diverges=ses_beta_is(0.7))
-    result = run_study(["ses_beta_sweep", "--set", f"epochs={EPOCHS}", "--num-samples", str(REPEATS)], cwd, trial)
+    result = run_study(["ses_beta_sweep", "--set", f"epochs={EPOCHS}", "--num-samples", str(REPEATS),
+                        "--seeds", ",".join(SEEDS)], cwd, trial)
     return cwd, result
 
 
@@ -67,7 +68,7 @@ def test_parent_run_records_the_study(grid):
     tags, params = parent.data.tags, parent.data.params
     # FINISHED and completed: some trials gave a result (tests/studies/test_outcome.py has the rule)
     assert parent.info.status == "FINISHED" and tags["hpstudy.status"] == "completed"
-    assert tags["hpstudy.failed_trials"] == f"{2 * REPEATS} of {len(VARIANTS) * len(SEEDS) * REPEATS}"
+    assert tags["hpstudy.failed_trials"] == f"{len(SEEDS) * REPEATS} of {len(VARIANTS) * len(SEEDS) * REPEATS}"
     assert tags["hpstudy.study"] == "ses_beta_sweep" and tags["hpstudy.profile"] == "local"
     assert tags["hpstudy.command"].startswith("python -m studies.run ses_beta_sweep --set epochs=3")
     assert len(tags["hpstudy.git_sha"]) >= 7 and tags["hpstudy.version.ray"] and tags["hpstudy.baseline"]
@@ -98,7 +99,7 @@ def test_each_epoch_is_logged_at_its_step_with_what_the_trial_reported(grid):
 def test_failed_trials_exit_3_with_one_line_per_distinct_error(grid):
     cwd, result = grid
     assert result.returncode == 3, result.stderr[-3000:]
-    failed, total = 2 * REPEATS, len(VARIANTS) * len(SEEDS) * REPEATS
+    failed, total = len(SEEDS) * REPEATS, len(VARIANTS) * len(SEEDS) * REPEATS
     closing = result.stderr[result.stderr.index(f"{failed} of {total} trials failed:"):].splitlines()
     assert closing == [f"{failed} of {total} trials failed:", f"  RuntimeError: {FAILURE}  ({failed} trials)"]
     for trial in _by_config(study_runs(store(cwd), "ses_beta_sweep")[1])[FAILS]:
@@ -126,13 +127,14 @@ def test_cli_prints_the_table_and_how_to_browse(grid):
 
 
 def test_a_sweep_without_validation_selects_and_reports_on_the_test_split(run_study, tmp_path):
-    result = run_study(["ses_beta_sweep", "--set", "data.val_fraction=0", "--set", "epochs=2"], tmp_path, ClosedForm())
+    result = run_study(["ses_beta_sweep", "--set", "data.val_fraction=0", "--set", "epochs=2", "--seeds", "0"], tmp_path,
+                       ClosedForm())
     assert result.returncode == 0, result.stderr[-3000:]
     assert "| config | n | test/acc (%) |" in result.stdout and "| config | n | val/acc (%) |" not in result.stdout
     assert "No validation split (data.val_fraction=0)" in result.stdout
     client = store(tmp_path)
     parents, trials = study_runs(client, "ses_beta_sweep")
-    assert parents[0].data.params["study.metric"] == "test/acc" and len(trials) == 10
+    assert parents[0].data.params["study.metric"] == "test/acc" and len(trials) == 5  # the 5 variants, 1 seed
     for trial in trials:
         assert [m.step for m in client.get_metric_history(trial.info.run_id, "test/acc")] == [1, 2]
         assert "val/acc" not in trial.data.metrics and trial.data.params["eval.test"] == "every_epoch"

@@ -12,7 +12,7 @@ from tests.studies.closed_form import ClosedForm, ses_beta_is
 from tests.studies.conftest import store, study_runs
 
 EPOCHS = 4  # ses_beta_sweep's local profile
-TRIALS = 10  # 5 variants x 2 seeds
+TRIALS = 5  # 5 variants x 1 seed (--seeds 0)
 INTERRUPTER = ("beta=0.5", "0")  # (config, seed) of the trial that presses Ctrl-C after its epoch 2
 
 
@@ -25,7 +25,7 @@ def study(run_study, tmp_path_factory):
     """The sweep Ctrl-C'd once (by the third variant's seed-0 trial, after it checkpointed epoch 2), then resumed."""
     cwd = tmp_path_factory.mktemp("resume")
     trial = ClosedForm(interrupts=ses_beta_is(0.5, seed=0), interrupt_epoch=2, marker=str(cwd / "ctrl-c"), epoch_s=0.1)
-    first = run_study(["ses_beta_sweep"], cwd, trial)
+    first = run_study(["ses_beta_sweep", "--seeds", "0"], cwd, trial)  # resume keeps them
     parents, trials = study_runs(store(cwd), "ses_beta_sweep")
     resumed_at_ms = int(time.time() * 1000)
     resumed = run_study(["ses_beta_sweep", "--resume"], cwd, trial)
@@ -56,7 +56,7 @@ def test_resume_finishes_every_trial_once_with_every_epoch_once(study):
     for trial in trials:  # a trial restarted from scratch would log epoch 1 twice
         steps = [m.step for m in client.get_metric_history(trial.info.run_id, "val/acc")]
         assert steps == list(range(1, EPOCHS + 1)), (trial.data.tags["hpstudy.trial_id"], steps)
-    assert "| baseline | 2 |" in study.resumed.stdout
+    assert "| baseline | 1 |" in study.resumed.stdout
 
 
 def test_resume_reruns_no_finished_trial_and_continues_the_interrupted_one(study):

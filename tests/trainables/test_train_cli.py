@@ -22,29 +22,16 @@ BAD = {  # --set arguments -> what the one-line error must name
 
 
 @pytest.fixture(scope="module")
-def launched(tmp_path_factory):
-    """Every CLI call of this module, started at once: most of each one's time is importing torch and timm."""
-    cases = {"good": [*TINY, "--set", "epochs=1"], **{name: args for name, (args, _) in BAD.items()}}
-    procs = {}
-    for name, args in cases.items():
-        out = tmp_path_factory.mktemp(name.replace(".", "_"))
-        procs[name] = out, subprocess.Popen([sys.executable, "-m", "trainables.train", *args, "--out", str(out)],
-                                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    yield procs
-    for _, proc in procs.values():
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+def good_run(tmp_path_factory):
+    """One real CLI process (its time is mostly importing torch and timm): one epoch on digits."""
+    out = tmp_path_factory.mktemp("good")
+    proc = subprocess.run([sys.executable, "-m", "trainables.train", *TINY, "--set", "epochs=1", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    return out, proc.returncode, proc.stdout, proc.stderr
 
 
-def finish(launched, name):
-    out, proc = launched[name]
-    stdout, stderr = proc.communicate(timeout=120)
-    return out, proc.returncode, stdout, stderr
-
-
-def test_one_epoch_prints_json_lines_and_saves_a_checkpoint(launched):
-    out, code, stdout, stderr = finish(launched, "good")
+def test_one_epoch_prints_json_lines_and_saves_a_checkpoint(good_run):
+    out, code, stdout, stderr = good_run
     assert code == 0, stderr
     lines = stdout.splitlines()
     assert len(lines) == 1
@@ -55,13 +42,16 @@ def test_one_epoch_prints_json_lines_and_saves_a_checkpoint(launched):
 
 
 @pytest.mark.parametrize("name", BAD)
-def test_bad_config_exits_2_with_one_line_error(launched, name):
-    out, code, stdout, stderr = finish(launched, name)
+def test_bad_config_exits_2_with_one_line_error(tmp_path, capsys, name):
+    """In this process (`main` is what `python -m trainables.train` runs): the exit code and what it prints."""
+    args, named = BAD[name]
+    code = main([*args, "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
     assert code == 2
-    assert stdout == ""
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and BAD[name][1] in lines[0]
-    assert not (out / checkpoint.STATE_FILE).exists()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and named in lines[0]
+    assert not (tmp_path / "out" / checkpoint.STATE_FILE).exists()
 
 
 def test_set_without_equals_exits_2(tmp_path, capsys):
