@@ -168,6 +168,16 @@ def _tabular(head: list[str], rows: list[list[str]], bold: list[list[bool]] | No
             r"\midrule", *body, r"\bottomrule", r"\end{tabular}"]
 
 
+def markdown_table(head: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table of Unicode text cells, numbers right-aligned (`|` in a cell escaped)."""
+    return "\n".join(_markdown(head, rows)) + "\n"
+
+
+def latex_tabular(head: list[str], rows: list[list[str]]) -> str:
+    """The same cells as a booktabs tabular (needs \\usepackage{booktabs})."""
+    return "\n".join(_tabular(head, rows)) + "\n"
+
+
 def format_latex(tables: dict[str, pd.DataFrame], title: str = "") -> str:
     """booktabs tables: all metrics side by side (best bold), then one comparison table per metric."""
     caption = f"{title}: " if title else ""

@@ -41,6 +41,8 @@ class MetricKey:
 # because it reads MLflow only (trainables.tasks.classification declares the same spec).
 LOSS = MetricSpec("loss", "min", "1", "the task's loss (cross-entropy in nats for classification)")
 ACC = MetricSpec("acc", "max", "fraction", "top-1 accuracy")
+# Binary classification only (2 classes): area under the ROC curve of P(class 1); absent for other tasks
+AUC = MetricSpec("auc", "max", "fraction", "ROC AUC of P(class 1), binary classification only")
 
 
 def split_metrics(specs: Iterable[MetricSpec]) -> tuple[MetricKey, ...]:
@@ -165,7 +167,7 @@ class MetricTable:
         return self[key].direction
 
 
-METRICS = MetricTable((*split_metrics((LOSS, ACC)), *PLATFORM, *JACOBIAN, *DERIVED, *SUMMARY))
+METRICS = MetricTable((*split_metrics((LOSS, ACC, AUC)), *PLATFORM, *JACOBIAN, *DERIVED, *SUMMARY))
 
 
 def direction(key: str, specs: Iterable[MetricSpec] = ()) -> str | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from search_spaces import Grid, Variants, to_overrides
-from studies import smoke
+from studies import pretrain, smoke
 from studies.build import build_study
 from studies.profiles import choose_profile, data_line, gpu_shortfall, missing_data
 from studies.protocol import describe
@@ -91,9 +91,10 @@ def text(study: Study, header: str) -> str:
                      "each is trained once per seed. The space it samples:")
         lines += [f"  {k} ~ {v!r}" for k, v in sorted(study.space.items()) if k != SEED_KEY]
         lines += ["every trial's config is this base with its sampled values and its seed applied:"]
-        return "\n".join(lines + [f"  {k}={_fmt(v)}" for k, v in base.items()])
+        return "\n".join(lines + [f"  {k}={_fmt(v)}" for k, v in base.items()] + _pretrain_lines(study, base))
     lines += ["every trial's config is this base with its own lines below (what its space sets) applied:"]
     lines += [f"  {k}={_fmt(v)}" for k, v in base.items()]
+    lines += _pretrain_lines(study, base)
     for t in grid_trials(study):
         label = f"variant {t.variant}, " if t.variant else ""
         lines.append(f"trial {t.number}: {label}seed {t.seed}")
@@ -102,18 +103,35 @@ def text(study: Study, header: str) -> str:
     return "\n".join(lines)
 
 
+def _pretrain_lines(study: Study, base: dict[str, Any]) -> list[str]:
+    """The pretraining's config, as the lines where it differs from the trials' base (init.* aside)."""
+    if study.pretrain is None:
+        return []
+    own = flatten(resolve(study.pretrain))
+    lines = ["pretraining (once, before the trials, on one trial's resources; every trial starts from its final "
+             "checkpoint): the base above with these lines applied:"]
+    return lines + [f"  {k}={_fmt(v)}" for k, v in own.items() if base.get(k) != v and not k.startswith("init.")]
+
+
+def _pretrain_json(study: Study) -> dict[str, Any]:
+    if study.pretrain is None:
+        return {}
+    return {"pretrain": flatten(resolve(study.pretrain))}
+
+
 def to_json(study: Study) -> str:
     """A grid: a list of {trial, variant, params, seed, config}. A search, whose configurations are sampled while it
     runs: an object with its space, seeds and trial count, and `"sampled": true`."""
     if study.search == "grid":
-        out: Any = [{"trial": t.number, "variant": t.variant, "params": t.params, "seed": t.seed, "config": t.config}
-                    for t in grid_trials(study)]
+        # A study with a pretraining: each trial carries it (the same config), so the list keeps its shape.
+        out: Any = [{"trial": t.number, "variant": t.variant, "params": t.params, "seed": t.seed, "config": t.config,
+                     **_pretrain_json(study)} for t in grid_trials(study)]
     else:
         out = {"study": study.name, "profile": study.profile, "search": study.search, "sampled": True,
                "configurations": _configurations(study), "seeds": list(_seeds(study)),
                "trials": study.total_trials(), "metric": study.metric, "mode": study.mode,
                "space": {k: repr(v) for k, v in sorted(study.space.items()) if k != SEED_KEY},
-               "base": flatten(resolve(study.base))}
+               "base": flatten(resolve(study.base)), **_pretrain_json(study)}
     return json.dumps(out, indent=2, default=str)
 
 
@@ -125,6 +143,7 @@ def show(name: str, module, requested: str, sets: dict[str, str], num_samples: i
     if requested == "smoke":
         full = build_study(module, "full", sets, None, seeds=seeds)
         study = build_study(module, "smoke", sets, num_samples, smoke.data_root(full.base, runs_dir), seeds=seeds)
+        study = pretrain.fit(study, sets)
         profile, why = choose_profile("smoke", module, sets, 0)
         if study.base.data.root:
             notes.append(f"data.root: generated when the study runs, under {study.base.data.root}")
@@ -135,13 +154,24 @@ def show(name: str, module, requested: str, sets: dict[str, str], num_samples: i
             profile, why = "full", "asked for with --profile full"
         else:
             profile, why = choose_profile(requested, module, sets, gpus, seeds)  # as a run on this machine would
-        study = build_study(module, profile, sets, num_samples, seeds=seeds)
+        study = pretrain.fit(build_study(module, profile, sets, num_samples, seeds=seeds), sets)
         cannot = missing_data(study.base) or (gpu_shortfall(study.gpus_per_trial, gpus) if profile == "full" else None)
         notes += [f"this machine cannot run it: {cannot}"] if cannot else []
     study = with_threads(study)
-    if lr_range is not None:
-        notes.append(f"--lr-range {lr_range}: every trial trains at the optim.lr the range test picks when the study "
-                     f"runs (shown: the study's own, {study.base.optim.lr:g})")
+    notes += pretrain.replaced_steps(study, sets, lr_range)
+    steps = pretrain.lr_range_steps(study, sets, lr_range)
+    if pretrain.replaced_by(study) is not None:
+        study = replace(study, pretrain=None)  # not run: the trials start from the user's checkpoint
+    elif study.pretrain is not None:
+        planned = runs_dir / "pretrain" / "<parent run id>" / "state.pt"
+        notes.append(f"pretraining: {study.pretrain.epochs} epochs, once, before the trials; every trial starts "
+                     f"from its checkpoint, {planned} (init.mode={study.base.init.mode}"
+                     + (f", init.keep={','.join(study.base.init.keep)})" if study.base.init.mode == "continue" else ")"))
+        study = pretrain.start_from(study, str(planned))  # shown as the trials will have it
+    if steps:
+        where = "--lr-range" if lr_range is not None else "the study's own LR range test,"
+        notes.append(f"{where} {steps} steps{' from the pretraining' if study.pretrain else ''}: every trial trains "
+                     f"at the optim.lr it picks when the study runs (shown: the study's own, {study.base.optim.lr:g})")
     if as_json:
         return to_json(study)
     header = [f"hpstudy: {name}, profile {profile} ({why}); data: {data_line(study.base)}",
@@ -152,9 +182,12 @@ def show(name: str, module, requested: str, sets: dict[str, str], num_samples: i
 def with_threads(study: Study) -> Study:
     """What each Train worker is given (a torch thread per reserved CPU) unless the config says, set on the base
     so the params a trial logs, and a dry run shows, are the config it trains with."""
+    threads = max(1, int(study.cpus_per_trial))
+    if study.pretrain is not None and not study.pretrain.num_threads:  # it runs on one trial's resources
+        study = replace(study, pretrain=replace(study.pretrain, num_threads=threads))
     if study.base.num_threads:
         return study
-    return replace(study, base=replace(study.base, num_threads=max(1, int(study.cpus_per_trial))))
+    return replace(study, base=replace(study.base, num_threads=threads))
 
 
 def _local_gpus() -> int:

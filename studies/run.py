@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 from schema import params as P
 from schema import tags as T
 from search_spaces import to_overrides
-from studies import dry_run, registry, smoke
+from studies import dry_run, pretrain, registry, smoke
 from studies.build import UsageError, absolute_sets, build_study, swept_keys
 from studies.logged_config import config_dict
-from studies.outcome import EXIT_BAD_INPUT, EXIT_INTERRUPTED, Outcome
+from studies.outcome import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TRIALS_FAILED, Outcome
 from studies.preflight import SurroundingsError, check_surroundings
 from studies.profiles import choose_profile, data_line, missing_data
 from studies.progress import Progress
@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None, *, trial_factory=None) -> int:
     except (UsageError, ConfigError, DataError, ProtocolError, SurroundingsError, SeedsError, KeyError) as err:
         print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except pretrain.PretrainFailed as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_TRIALS_FAILED
     except KeyboardInterrupt:
         print("interrupted before the study started; nothing to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -121,7 +124,7 @@ def _run(args: argparse.Namespace) -> int:
     seeds = _seeds(previous.seeds) if previous else parse_seeds(args.seeds) if args.seeds is not None else None
     # Everything that can be checked without Ray is, so bad input never starts a cluster or writes a file.
     requested = previous.profile if previous else "smoke" if args.smoke else args.profile
-    local = build_study(module, "local", sets, num_samples, seeds=seeds)  # validated as it is built
+    local = pretrain.fit(build_study(module, "local", sets, num_samples, seeds=seeds), sets)  # validated as built
     if args.lr_range is not None and (args.lr_range < 10 or "optim.lr" in swept_keys(local)):
         raise UsageError(f"--lr-range {args.lr_range}: needs >= 10 steps and a study that does not vary optim.lr")
     if args.dry_run:  # what it would run, from the built study alone: no Ray, no MLflow, no data
@@ -129,10 +132,10 @@ def _run(args: argparse.Namespace) -> int:
                            lr_range=args.lr_range, as_json=args.json))
         return 0
     if requested == "local":
-        check_root(local.base.data.name, local.base.data.root)
+        _check_roots(local)
     if requested in ("full", "smoke"):
-        full = build_study(module, "full", sets, None, seeds=seeds)
-        reason = missing_data(full.base) if requested == "full" else None
+        full = pretrain.fit(build_study(module, "full", sets, None, seeds=seeds), sets)
+        reason = _missing_data(full) if requested == "full" else None
         if reason:
             raise UsageError(reason)
     from studies.tracking import default_tracking_uri  # MLflow's imports (seconds) only for a run, not a dry run
@@ -140,6 +143,8 @@ def _run(args: argparse.Namespace) -> int:
     tracking_uri = previous.tracking_uri if previous else (args.tracking_uri or default_tracking_uri(runs_dir))
     check_surroundings(runs_dir, tracking_uri, args.address)
     smoke_data = smoke.write_data(full.base, runs_dir) if requested == "smoke" else None
+    if requested == "smoke":
+        smoke.write_pretrain_data(full.pretrain, full.base, runs_dir)
 
     from studies import tune  # Ray starts only for a run that passed the checks above
 
@@ -149,14 +154,32 @@ def _run(args: argparse.Namespace) -> int:
             profile, why = previous.profile, "as in the interrupted run"
         else:
             profile, why = choose_profile(requested, module, sets, cluster.gpus, seeds)
-        study = dry_run.with_threads(build_study(module, profile, sets, num_samples, smoke_data, seeds=seeds))
-        check_root(study.base.data.name, study.base.data.root)  # the config was validated as it was built
+        study = pretrain.fit(build_study(module, profile, sets, num_samples, smoke_data, seeds=seeds), sets)
+        study = dry_run.with_threads(study)
+        _check_roots(study)  # the config was validated as it was built
         print(f"hpstudy: {args.name}, profile {profile} ({why}); data: {data_line(study.base)}", flush=True)
         if smoke.NOTES_TAG in study.tags:
             print(f"note: {study.tags[smoke.NOTES_TAG]}", flush=True)
+        for note in [] if previous else pretrain.replaced_steps(study, sets, args.lr_range):
+            print(f"note: {note}", flush=True)
         return _execute(args, study, previous, sets, runs_dir, storage, cluster, tune, tracking_uri)
     finally:
         tune.shutdown()
+
+
+def _check_roots(study: Study) -> None:
+    """The trials' data, and the pretraining's when it runs."""
+    check_root(study.base.data.name, study.base.data.root)
+    if study.pretrain is not None and pretrain.replaced_by(study) is None:
+        check_root(study.pretrain.data.name, study.pretrain.data.root)
+
+
+def _missing_data(study: Study) -> str | None:
+    reason = missing_data(study.base)
+    if reason is None and study.pretrain is not None and pretrain.replaced_by(study) is None:
+        reason = missing_data(study.pretrain)
+        reason = f"pretraining: {reason}" if reason else None
+    return reason
 
 
 def _seeds(saved: list[int] | None) -> tuple[int, ...] | None:
@@ -175,14 +198,27 @@ def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Pa
     else:
         experiment = f"{study.profile}-{time.strftime('%Y%m%d-%H%M%S')}"
         tracker.start_study(f"{study.name}-{experiment}", study_tags(study, args), study_params(study))
-    if args.lr_range and not previous:
-        sets = {**sets, "optim.lr": lr_range_step(study, args.lr_range, tracker, runs_dir, tune)}
+    checkpoint = previous.pretrain_checkpoint if previous else None
+    if study.pretrain is not None and pretrain.replaced_by(study) is None:
+        if previous and not checkpoint:
+            raise UsageError(f"--resume: the interrupted run of {study.name} saved no pretraining checkpoint; "
+                             "start it anew (without --resume)")
+        if not previous:
+            checkpoint = _before_trials(tracker, lambda: pretrain.step(study, tracker, runs_dir, tune))
+        else:
+            print(f"pretraining: reusing the interrupted run's, {checkpoint}", flush=True)
+        study = pretrain.start_from(study, checkpoint)
+    steps = pretrain.lr_range_steps(study, sets, args.lr_range)
+    if steps and not previous:  # after the pretraining: the range test starts from its checkpoint
+        sets = {**sets, "optim.lr": _before_trials(tracker, lambda: lr_range_step(study, steps, tracker, runs_dir,
+                                                                                  tune))}
         study = replace(study, base=apply_overrides(study.base, {"optim.lr": sets["optim.lr"]}))
     if not previous:
         tracker.log_base_config(config_dict(study.base))  # after --lr-range: the optim.lr every trial starts from
     state = StudyState(study.name, study.profile, sets, previous.num_samples if previous else args.num_samples,
                        experiment, tracker.parent_run_id, tracking_uri,
-                       seeds=previous.seeds if previous else list(parse_seeds(args.seeds)) if args.seeds is not None else None)
+                       seeds=previous.seeds if previous else list(parse_seeds(args.seeds)) if args.seeds is not None else None,
+                       pretrain_checkpoint=checkpoint)
     save_state(storage, state)
     trial = (args.trial_factory or tune.train_trial)(study, _resolver(flatten(study.base)), str(storage))
     log = TrialLog(study, tracker, progress=_progress(study, tracker, previous is not None), verbose=args.verbose,
@@ -217,6 +253,16 @@ def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Pa
     if outcome.lines():
         print("\n" + "\n".join(outcome.lines()), file=sys.stderr, flush=True)
     return outcome.exit_code
+
+
+def _before_trials(tracker: StudyTracker, work):
+    """`work()`, a step the study runs before its trials; if it fails or is interrupted the parent run is marked
+    failed (nothing is resumable yet: the state is saved once the steps are done)."""
+    try:
+        return work()
+    except BaseException:
+        tracker.end_study("failed")
+        raise
 
 
 def lr_range_step(study: Study, steps: int, tracker: StudyTracker, runs_dir: Path, tune) -> str:

@@ -1,4 +1,5 @@
-"""What `--resume` needs to continue a study: its Tune experiment, MLflow parent run and the original arguments."""
+"""What `--resume` needs to continue a study: its Tune experiment, MLflow parent run, the original arguments and
+what its steps before the trials produced (the pretraining's checkpoint; the LR range test's pick is in `sets`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class StudyState:
     tracking_uri: str
     finished: bool = False
     seeds: list[int] | None = None  # --seeds; None: the study's own (and a state saved before --seeds existed)
+    pretrain_checkpoint: str | None = None  # the finished pretraining's state.pt (Study.pretrain): a resume reuses it
 
 
 def state_path(storage: Path) -> Path:

@@ -14,6 +14,7 @@ from trainables.overrides import ConfigError
 from trainables.tasks import build_task
 
 SEARCHES = ("grid", "tpe", "random")
+MIN_LR_RANGE_STEPS = 10  # fewer steps cannot show where the loss falls fastest
 SEED_KEY = "seed"  # the space key whose Grid is the study's replicates (`--seeds`): each configuration once per seed
 
 
@@ -48,6 +49,12 @@ class Study:
     cpus_per_trial: float = 1.0
     search_seed: int = 0  # seeds the sampler, so a search is reproducible
     tags: dict[str, str] = field(default_factory=dict)
+    # Trained once before the trials (studies.pretrain), on one trial's resources; every trial's init.checkpoint is
+    # its final checkpoint, and the base's init.mode/init.keep say what a trial takes from it. An init.checkpoint
+    # in the base (a user's --set) replaces it.
+    pretrain: TrainConfig | None = None
+    lr_range_steps: int = 0  # > 0: an LR range test of this many steps on the base (after the pretraining, from its
+    # checkpoint) picks every trial's optim.lr, as --lr-range does; 0: none; --lr-range N replaces it
 
     def __post_init__(self) -> None:
         if self.search not in SEARCHES:
@@ -64,6 +71,11 @@ class Study:
                              "is a Grid/Variants (use Choice, or search='grid'; only a Grid of seeds is replicates)")
         if self.num_samples < 1:
             raise StudyError(f"study {self.name}: num_samples must be >= 1, got {self.num_samples}")
+        if self.lr_range_steps and (self.lr_range_steps < MIN_LR_RANGE_STEPS or "optim.lr" in _varied(self.space)):
+            raise StudyError(f"study {self.name}: lr_range_steps={self.lr_range_steps} needs >= {MIN_LR_RANGE_STEPS} "
+                             "steps and a space that does not vary optim.lr (the range test picks it)")
+        if self.pretrain is not None:
+            _check_pretrain(self.name, self.pretrain)
         if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
             raise StudyError(f"study {self.name}: `cpus_per_trial > 0 and gpus_per_trial >= 0` must hold, but got "
                              f"({self.cpus_per_trial=}, {self.gpus_per_trial=}).")
@@ -86,6 +98,22 @@ class Study:
             elif isinstance(value, Grid):
                 points *= len(value.values)
         return points * self.num_samples
+
+
+def _varied(space: dict[str, Any]) -> set[str]:
+    """The config keys a space sets: its own keys and every key of its variants."""
+    keys = {k for k in space if not isinstance(space[k], Variants)}
+    return keys | {k for v in space.values() if isinstance(v, Variants) for c in v.configs for k in c}
+
+
+def _check_pretrain(name: str, cfg: TrainConfig) -> None:
+    """The pretraining config, checked when the study is built (its data when it runs), in one line."""
+    from trainables.validate import validate  # the config checks import the trainer's pieces (torch, timm)
+
+    try:
+        validate(cfg, check_data=False)
+    except ConfigError as err:
+        raise StudyError(f"study {name}, pretrain: {err}") from None
 
 
 def lead_metric(base: TrainConfig) -> str:

@@ -19,7 +19,7 @@ def path(default: str = "") -> Any:
 @dataclass(frozen=True)
 class DataConfig:
     name: str = "mnist5k"  # mnist5k | digits | cifar10 | cifar100 | tiny_imagenet | imagefolder (labels);
-    # mnist_seg | segfolder (masks): the task's data_kind decides which
+    # mnist_seg | segfolder (masks): the task's data_kind decides which; toy2d | breast_cancer (vectors)
     root: str = path()  # on-disk root for cifar10/cifar100/tiny_imagenet/imagefolder; nothing is ever downloaded
     val_fraction: float = 0.1  # share of the training set held out for validation; 0 = none (test every epoch)
     split_seed: int = 0  # fixes the train/val split independently of the run seed
@@ -33,17 +33,21 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    name: str = "small_cnn"  # classification: small_cnn, wrn28_10 or a timm model name (resnet18,
-    # vit_small_patch16_224, ...); segmentation: small_unet or a segmentation-models-pytorch architecture
-    # (Unet, FPN, DeepLabV3Plus, ...)
+    name: str = "small_cnn"  # classification: small_cnn, wrn28_10, toy_mlp / tabular_mlp (vectors) or a timm
+    # model name (resnet18, vit_small_patch16_224, ...); segmentation: small_unet or a segmentation-models-pytorch
+    # architecture (Unet, FPN, DeepLabV3Plus, ...)
     encoder: str = "resnet18"  # segmentation-models-pytorch architectures only: the encoder (smp or 'tu-<timm>')
     drop_rate: float = 0.0  # dropout before the classifier (timm's drop_rate); wrn28_10: inside every residual
-    # block, between its two convs (Zagoruyko & Komodakis; 0.3 in their CIFAR runs)
+    # block, between its two convs (Zagoruyko & Komodakis; 0.3 in their CIFAR runs); tabular_mlp: after every
+    # hidden layer
     small_input: bool = True  # adapt to 32x32-class images: 3x3 stride-1 ResNet stem, no max-pool; ViT patch 4
     # (wrn28_10 is a 32x32 network already and requires it)
     spectral_norm: bool = False  # torch's spectral_norm parametrization on the weight of every conv and linear
     # module, the classifier head included (seed 001 Exp 8: every weight layer bounded, as in Miyato et al. 2018;
     # BN's free scales keep the logit scale learnable); classification models only, not with grad_checkpointing
+    fake_quant: bool = False  # quantization-aware training of every linear layer (quant_bits): weights per output
+    # channel, symmetric; input activations per row, asymmetric, dynamic (trainables.quant); vector MLPs only
+    quant_bits: int = 8  # fake_quant: bits of weights and activations, 2..8 (seed 004's QKeras model: 4)
 
 
 @dataclass(frozen=True)
@@ -89,8 +93,10 @@ class SESConfig:
 class RecipeConfig:
     """ResNet-Strikes-Back parts (seed 000): mixing, soft targets, label smoothing, RandAugment."""
 
-    mixup_alpha: float = 0.0  # 0 = off; mixing always trains against soft targets
+    mixup_alpha: float = 0.0  # 0 = off; mixing trains against soft targets (unless mix_target=hard)
     cutmix_alpha: float = 0.0  # 0 = off
+    mix_target: str = "soft"  # soft: lam-weighted targets + soft-target CE | hard: seed 000's bug, kept to
+    # measure it: mixed images trained against their own unmixed labels with plain CE (needs mixing on)
     mix_prob: float = 1.0  # share of batches that get mixed when either alpha > 0
     switch_prob: float = 0.5  # mixup vs cutmix when both are on
     label_smoothing: float = 0.0  # folded into the soft targets when mixing, else plain CE smoothing

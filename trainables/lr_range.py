@@ -81,7 +81,10 @@ def run_range_test(cfg: TrainConfig, *, steps: int = 200, start_lr: float = 1e-5
     when the loss explodes.
     """
     check_sweep(steps, start_lr, end_lr)
-    p = build_parts(cfg)
+    # Unmixed batches need the unmixed loss: built from a config with mixing on, the criterion would be soft-target
+    # CE, which cannot take class labels (a crash with recipe.mixup_alpha > 0 before this).
+    p = build_parts(apply_overrides(cfg, {"recipe.mixup_alpha": 0.0, "recipe.cutmix_alpha": 0.0,
+                                          "recipe.mix_target": "soft"}))
     apply_init(cfg.init, p.model, p.optimizer)
     p.ses.close()
     batches = itertools.chain.from_iterable(p.data.train_batches(epoch) for epoch in itertools.count())

@@ -11,6 +11,8 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from trainables.config import ModelConfig
+from trainables.quant import fake_quantize
+from trainables.tabular import TABULAR_MLP, build_tabular_mlp
 from trainables.toy import TOY_MLP, build_toy_mlp
 from trainables.wrn import WRN28_10, wrn28_10
 
@@ -50,8 +52,11 @@ def _cifar_stem(model: ResNet, in_chans: int) -> None:
     model.maxpool = nn.Identity()
 
 
+VECTOR_MODELS = (TOY_MLP, TABULAR_MLP)  # the models of vector data (data_inputs "vectors"); the rest take images
+
+
 def is_known(name: str) -> bool:
-    return name in ("small_cnn", TOY_MLP, WRN28_10) or timm.is_model(name)
+    return name in ("small_cnn", WRN28_10, *VECTOR_MODELS) or timm.is_model(name)
 
 
 def is_vit(name: str) -> bool:
@@ -80,6 +85,8 @@ def build_model(cfg: ModelConfig, *, num_classes: int, in_chans: int, image_size
     """`cfg.name` with `num_classes` outputs for `in_chans`-channel `image_size` images; never downloads weights."""
     model = _build(cfg, num_classes=num_classes, in_chans=in_chans, image_size=image_size,
                    grad_checkpointing=grad_checkpointing)
+    if cfg.fake_quant:  # after the float model is built: the same weights, the same random draws
+        model = fake_quantize(model, cfg.quant_bits)
     return apply_spectral_norm(model) if cfg.spectral_norm else model
 
 
@@ -88,6 +95,9 @@ def _build(cfg: ModelConfig, *, num_classes: int, in_chans: int, image_size: int
     if cfg.name == TOY_MLP:  # 2-D points (data.name=toy2d): in_chans is the vector's length
         return build_toy_mlp(cfg, num_classes=num_classes, in_features=in_chans, image_size=image_size,
                              grad_checkpointing=grad_checkpointing)
+    if cfg.name == TABULAR_MLP:  # feature vectors (data.name=breast_cancer): in_chans is the vector's length
+        return build_tabular_mlp(cfg, num_classes=num_classes, in_features=in_chans, image_size=image_size,
+                                 grad_checkpointing=grad_checkpointing)
     if cfg.name == WRN28_10:  # already a 32x32 network: no stem to adapt
         model = wrn28_10(num_classes=num_classes, in_chans=in_chans, drop_rate=cfg.drop_rate)
         model.set_grad_checkpointing(grad_checkpointing)

@@ -6,7 +6,7 @@ Optional features arrive as null objects or None (no mixing, no EMA, fixed loss 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import torch
 from torch import Tensor, nn
@@ -25,13 +25,13 @@ from trainables.schedules import build_lr_schedule
 from trainables.ses import build_ses
 from trainables.tasks import Task, build_task
 from trainables.tasks.base import LossOut
-from trainables.uncertainty import UncertaintyWeighting
+from trainables.uncertainty import TaskLossWeighting
 from trainables.validate import validate
 
 
-def fixed_weighting(losses: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
-    """Task loss plus the SES penalty as they are (the penalty carries its own lambda)."""
-    return sum(losses.values()), {}
+def fixed_weighting(losses: LossOut, penalty: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    """The task's loss plus the SES penalty as they are (the penalty carries its own lambda)."""
+    return losses["loss"] + penalty, {}
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Parts:
     ses: Any  # SESRegularizer | NoSES
     mix_fn: Callable | None  # timm Mixup; when set, criterion takes soft targets (built together, never apart)
     criterion: Callable[[Tensor, Tensor], LossOut]  # (output, target) -> {"loss": ..., "loss_<part>": ...}
-    weighting: Callable[[Mapping[str, Tensor]], tuple[Tensor, dict[str, Tensor]]]
+    weighting: Callable[[LossOut, Tensor], tuple[Tensor, dict[str, Tensor]]]  # (task losses, SES penalty) -> total
     ema: Any  # timm ModelEmaV3 | None
     monitors: Monitors
     rob: Any  # RobustnessEval | None: rob/acc on corrupted validation images, every N epochs and at the end
@@ -67,7 +67,8 @@ def _weighting(cfg: TrainConfig, optimizer: torch.optim.Optimizer, device: torch
     if cfg.loss_weighting == "fixed":
         return fixed_weighting
     low, high = cfg.log_var_bounds
-    weighting = UncertaintyWeighting(["task", "ses"], min_log_var=low, max_log_var=high).to(device)
+    # Every term the task returns, plus the penalty when SES is on; the names come with the first step's losses.
+    weighting = TaskLossWeighting(ses=cfg.ses.enabled, min_log_var=low, max_log_var=high).to(device)
     weighting.attach(optimizer)  # its log-variances train with the model, without weight decay
     return weighting
 

@@ -58,6 +58,7 @@ RANGES: dict[str, Range] = {
     "data.num_workers": at_least(0),
     "data.limit_train": at_least(0, "0 = all"),
     "model.drop_rate": UNIT_OPEN_HIGH,
+    "model.quant_bits": Range(2, 8, why="bits of model.fake_quant's grids: 1 has no symmetric one, 8 is int8"),
     "optim.lr": above(0),
     "optim.momentum": UNIT_OPEN_HIGH,
     "optim.weight_decay": at_least(0),

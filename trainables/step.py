@@ -48,7 +48,7 @@ def train_one_epoch(p: Parts, epoch: int, first_step: int) -> tuple[dict[str, fl
                 losses = p.criterion(output, target)
             loss = losses["loss"]
             penalty, ses_metrics = p.ses.penalty(step)  # float32 inside, autocast off
-            total, weight_metrics = p.weighting({"task": loss, "ses": penalty})
+            total, weight_metrics = p.weighting(losses, penalty)  # fixed: loss + penalty; or every term weighted
             p.monitors.check_step(step, total)
             p.precision.scaler.scale(total / len(micro_batches)).backward()
             meter.update(output.detach(), y, loss)

@@ -7,11 +7,13 @@ from __future__ import annotations
 from trainables.config import TrainConfig
 from trainables.data import DATASETS, check_root, data_inputs, data_kind
 from trainables.init import check as check_init
+from trainables.models import VECTOR_MODELS
 from trainables.optim import OPTIMIZERS
 from trainables.overrides import ConfigError, flatten
 from trainables.precision import PRECISIONS
 from trainables.protocol import CHECKPOINT_KEEPS, TEST_WHEN, check_protocol
 from trainables.ranges import RANGES
+from trainables.recipe.mixing import MIX_TARGETS
 from trainables.recipe.mixing import check as _check_recipe
 from trainables.robustness.evaluate import resolve_corruptions
 from trainables.schedules import DECAYS
@@ -19,7 +21,6 @@ from trainables.ses import SCHEDULES
 from trainables.ses.entropy import UNREACHABLE_MODES
 from trainables.ses.targets import TARGETS
 from trainables.tasks import build_task
-from trainables.toy import TOY_MLP
 from trainables.uncertainty import WEIGHTINGS
 from trainables.wrn import WRN28_10
 
@@ -54,6 +55,7 @@ def _check_choices(cfg: TrainConfig) -> None:
     _choice("eval.test", cfg.eval.test, TEST_WHEN)
     _choice("checkpoint.keep", cfg.checkpoint.keep, CHECKPOINT_KEEPS)
     _choice("checkpoint.mode", cfg.checkpoint.mode, ("auto", "max", "min"))
+    _choice("recipe.mix_target", cfg.recipe.mix_target, MIX_TARGETS)
     if not cfg.ses.targets:
         raise ConfigError(f"ses.targets: expected one or more of {', '.join(TARGETS)}, got none")
     for target in cfg.ses.targets:
@@ -92,18 +94,21 @@ def _check_task(cfg: TrainConfig) -> None:
 
 
 def _check_inputs(cfg: TrainConfig) -> None:
-    """Vector data (toy2d) takes a vector model and no image-only feature; images take no vector model or κ(J)."""
+    """Vector data (toy2d, breast_cancer) takes a vector model and no image-only feature; images take no vector
+    model or κ(J)."""
     name = cfg.data.name
     if data_inputs(name) == "images":
-        if cfg.model.name == TOY_MLP:
-            raise ConfigError(f"model.name: {TOY_MLP!r} takes vectors (data.name=toy2d), not {name}'s images")
+        if cfg.model.name in VECTOR_MODELS:
+            raise ConfigError(f"model.name: {cfg.model.name!r} takes vectors (data.name=toy2d or breast_cancer), "
+                              f"not {name}'s images")
         if cfg.eval.jacobian:  # J is classes x C*H*W per image: a backward pass per class at every evaluation
-            raise ConfigError(f"eval.jacobian: kappa(J) is measured on vector inputs (data.name=toy2d), not on "
-                              f"{name}'s images; set eval.jacobian=false (got True)")
+            raise ConfigError(f"eval.jacobian: kappa(J) is measured on vector inputs (data.name=toy2d or "
+                              f"breast_cancer), not on {name}'s images; set eval.jacobian=false (got True)")
         return
     vectors = f"data.name={name} gives vectors, not images"
-    if cfg.model.name != TOY_MLP:
-        raise ConfigError(f"model.name: {vectors}; expected {TOY_MLP!r}, got {cfg.model.name!r}")
+    if cfg.model.name not in VECTOR_MODELS:
+        raise ConfigError(f"model.name: {vectors}; expected one of {', '.join(map(repr, VECTOR_MODELS))}, "
+                          f"got {cfg.model.name!r}")
     image_only = (  # (turned on, key, its value, what cannot apply, the value that turns it off)
         (cfg.data.augment, "data.augment", cfg.data.augment, "random crop/flip", "false"),
         (cfg.recipe.randaugment_n > 0, "recipe.randaugment_n", cfg.recipe.randaugment_n, "RandAugment", "0"),
@@ -121,6 +126,11 @@ def _check_model(cfg: TrainConfig) -> None:
     if model.name == WRN28_10 and not model.small_input:
         raise ConfigError(f"model.small_input: {WRN28_10} has only its 32x32-style stem (one 3x3 stride-1 conv, "
                           f"no max-pool); leave it true (got {model.small_input!r})")
+    if model.fake_quant and model.name not in VECTOR_MODELS:  # a CNN's convs would stay float: half a QAT
+        raise ConfigError(f"model.fake_quant: only the vector MLPs ({', '.join(VECTOR_MODELS)}) are fake-quantized "
+                          f"(every layer linear), not {model.name!r}; set it to false (got True)")
+    if model.fake_quant and model.spectral_norm:  # spectral_norm would re-parametrize the quantized weight
+        raise ConfigError("model.fake_quant: not with model.spectral_norm; set one of them to false (got both True)")
     if not model.spectral_norm:
         return
     if not cfg.task.module and cfg.task.name != "classification":
@@ -129,6 +139,17 @@ def _check_model(cfg: TrainConfig) -> None:
     if cfg.grad_checkpointing:  # the recompute would run another power iteration: backward would see another sigma
         raise ConfigError("model.spectral_norm: not with grad_checkpointing, whose recompute in backward would "
                           "take another power-iteration step; set one of them to false (got both True)")
+
+
+def _check_ema_selection(cfg: TrainConfig) -> None:
+    """checkpoint.keep=best|both keeps the model's weights at its best epoch: chosen by an EMA metric, they would
+    be the raw weights of the EMA's best epoch, tested as if they were the EMA's. keep=last tests the EMA itself."""
+    metric = cfg.checkpoint.metric
+    if cfg.checkpoint.keep == "last" or not metric.endswith("_ema"):
+        return
+    raise ConfigError(f"checkpoint.keep: {cfg.checkpoint.keep!r} keeps the model's own weights, so choosing them by "
+                      f"{metric} would test the raw weights of the EMA's best epoch; use checkpoint.keep=last (its "
+                      f"final test measures the EMA's weights, test/*_ema)")
 
 
 def _check_together(cfg: TrainConfig) -> None:
@@ -148,6 +169,7 @@ def _check_together(cfg: TrainConfig) -> None:
     if len(cfg.log_var_bounds) != 2 or not cfg.log_var_bounds[0] < cfg.log_var_bounds[1]:
         raise ConfigError(f"log_var_bounds: expected (low, high) with low < high, got {cfg.log_var_bounds!r}")
     check_protocol(cfg)
+    _check_ema_selection(cfg)
 
 
 def validate(cfg: TrainConfig, *, check_data: bool = True) -> None:

@@ -157,3 +157,25 @@ def local(study: Study, base: TrainConfig) -> Study:
     """`study` on `base` (a local_* config), LOCAL_SEEDS, on CPU: 2 trials at a time on 2 cores."""
     return replace(study, base=base, space={**study.space, "seed": Grid(LOCAL_SEEDS)}, gpus_per_trial=0.0,
                    cpus_per_trial=1.0)
+
+
+def toy_2d() -> TrainConfig:
+    """Exp 4 (toy 2-D, κ of the input-output Jacobian): the setup table has no toy column, so the "CIFAR (Exp 1-10)"
+    column's values that can apply to a toy are kept (SGD lr 0.1 mom 0.9 wd 5e-4, batch 256, 50 epochs, MultiStep
+    [20, 35, 45], FP32, λ 0.01, β 0.7, every hidden layer hooked as "all blocks"), on scikit-learn's two moons
+    (toy2d) with toy_mlp (3 x 64 ReLU); points take no crop/flip or corruptions. κ(J) on every evaluated split."""
+    base = cifar_resnet18("cifar10", rob=False)
+    return replace(
+        base,
+        data=DataConfig(name="toy2d", batch_size=256, augment=False),  # 1,440 training points: 5 steps an epoch
+        model=ModelConfig(name="toy_mlp"),
+        eval=replace(base.eval, jacobian=True),  # val/jacobian_kappa(_median), test/jacobian_kappa(_median)
+    )
+
+
+def wrn28_10_batch512(dataset: str = "cifar100") -> TrainConfig:
+    """Column "Dual-GPU (Exp 12-13)", its WRN-28-10: the R18 values ("idem": SGD lr 0.1 mom 0.9 wd 5e-4, 50 epochs,
+    MultiStep [20, 35, 45]) at batch 512, FP16 on a T4 (auto), 13 hooks (12 blocks + pool: ses.layers=all).
+    Dropout is not in the seed: 0.0, as the seed names none (the WRN paper's CIFAR value is 0.3:
+    `--set model.drop_rate=0.3`)."""
+    return replace(resnet18_batch512(dataset), model=ModelConfig(name="wrn28_10", small_input=True, drop_rate=0.0))

@@ -43,7 +43,8 @@ def test_every_study_is_listed_once_under_its_seed(capsys):
     names = [line.split()[0] for line in out.splitlines() if line.startswith("  ")]
     assert sorted(names) == registry.study_names()
     groups = out.split("\n", 1)[1]
-    assert out.startswith("seed 001 (SES):") and out.rstrip().split("\n")[-2] == "other:"
+    assert out.startswith("seed 000 (ResNet Strikes Back fixes):") and out.rstrip().split("\n")[-2] == "other:"
+    assert out.index("seed 000") < out.index("seed 001 (SES):") < out.index("seed 003")
     seed_001 = groups.split("seed 003")[0]
     assert "ses_beta_sweep" in seed_001 and "Exp 2" in seed_001.split("ses_beta_sweep")[1].splitlines()[0]
     assert "seg_lr_warmup_dropout" in out.split("seed 003 (segmentation recipe):")[1].split("other:")[0]

@@ -73,6 +73,16 @@ def test_sweep_on_digits_stops_at_the_explosion_and_suggests_below_it():
     assert 1e-4 < result.min_loss_over_10 < result.lrs[-1]
 
 
+@pytest.mark.parametrize("mixing", [{"recipe.mixup_alpha": 0.2}, {"recipe.cutmix_alpha": 1.0},
+                                    {"recipe.mixup_alpha": 0.2, "recipe.mix_target": "hard"}])
+def test_a_config_that_mixes_is_swept_on_its_unmixed_loss(mixing):
+    """It crashed before: the criterion built for mixing takes soft targets, the sweep feeds class labels."""
+    cfg = apply_overrides(TrainConfig(), {"data.name": "digits", "num_threads": 1, **mixing})
+    plain = apply_overrides(TrainConfig(), {"data.name": "digits", "num_threads": 1})
+    mixed, unmixed = run_range_test(cfg, steps=12), run_range_test(plain, steps=12)
+    assert len(mixed.losses) == 12 and mixed.losses == pytest.approx(unmixed.losses)  # the same sweep, unmixed
+
+
 def test_sweep_starts_from_the_init_checkpoint(tmp_path):
     cfg = apply_overrides(TrainConfig(), {"data.name": "digits", "num_threads": 1})
     model = loop.build_parts(cfg).model

@@ -79,3 +79,81 @@ def test_bad_names_and_bounds_are_refused():
         UncertaintyWeighting(["a"], min_log_var=1.0, max_log_var=-1.0)
     with pytest.raises(KeyError, match="expected losses for a, b"):
         UncertaintyWeighting(["a", "b"])({"a": torch.tensor(1.0)})
+
+
+# --- every term a task returns (seed 002 weighted three), plus the SES penalty only when SES is on ---
+
+from trainables import loop  # noqa: E402  (the loop-level checks below)
+from trainables.config import TrainConfig  # noqa: E402
+from trainables.overrides import apply_overrides  # noqa: E402
+from trainables.uncertainty import TaskLossWeighting, loss_terms  # noqa: E402
+
+
+def test_loss_terms_are_the_tasks_parts_else_its_loss_and_the_penalty_when_given():
+    ce, dice, pen = torch.tensor(0.7), torch.tensor(0.2), torch.tensor(0.05)
+    seg = {"loss": ce + 1.5 * dice, "loss_ce": ce, "loss_dice": dice}
+    assert loss_terms(seg, pen) == {"ce": ce, "dice": dice, "ses": pen}  # "loss" is their sum, not a third term
+    assert loss_terms({"loss": ce}) == {"task": ce}
+    with pytest.raises(ValueError, match="loss_ses"):
+        loss_terms({"loss": ce, "loss_ses": dice}, pen)
+
+
+def test_names_come_from_the_first_call_and_the_optimizer_trains_them():
+    uw = TaskLossWeighting(ses=False, min_log_var=-2.0, max_log_var=2.0)
+    opt = _sgd(uw)  # attached before the names are known, as build_parts does
+    losses = {"loss": torch.tensor(3.0), "loss_a": torch.tensor(2.0), "loss_b": torch.tensor(1.0)}
+    total, metrics = uw(losses, torch.tensor(0.5))  # SES off: its (zero) penalty is no term
+    assert uw.names == ("a", "b") and set(metrics) == {"loss_weight/a", "loss_weight/b", "loss_log_var/a",
+                                                       "loss_log_var/b"}
+    assert total.item() == pytest.approx(3.0)  # weights 1, s 0: a + b, not the task's own "loss"
+    opt.zero_grad()
+    total.backward()
+    opt.step()
+    assert uw.log_vars.tolist() == pytest.approx([0.5, 0.0])  # d/ds = 1 - L: -1 and 0, one SGD step of lr 0.5
+
+
+def test_a_lazy_weighting_resumes_from_its_state_dict():
+    uw = TaskLossWeighting(ses=True)
+    uw({"loss": torch.tensor(1.0)}, torch.tensor(0.1))
+    with torch.no_grad():
+        uw.log_vars.copy_(torch.tensor([0.5, -1.5]))
+    resumed = TaskLossWeighting(ses=True)
+    resumed.load_state_dict({k: v.clone() for k, v in uw.state_dict().items()})
+    _, metrics = resumed({"loss": torch.tensor(1.0)}, torch.tensor(0.1))
+    assert resumed.names == ("task", "ses") and metrics["loss_log_var/ses"].item() == -1.5
+    with pytest.raises(KeyError, match="2 log-variances were loaded"):
+        other = TaskLossWeighting(ses=False)
+        other.load_state_dict(uw.state_dict())
+        other({"loss": torch.tensor(1.0), **{f"loss_{n}": torch.tensor(1.0) for n in "abc"}}, torch.tensor(0.0))
+
+
+class _Keep:
+    def __init__(self):
+        self.reports, self.states = [], []
+
+    def restore(self):
+        return None
+
+    def report(self, metrics, state):
+        self.reports.append(metrics)
+        self.states.append(state)
+
+
+def _last_report(**overrides) -> dict:
+    sink = _Keep()
+    tiny = {"num_threads": 1, "epochs": 1, "loss_weighting": "uncertainty", "data.limit_train": 256}
+    loop.run(apply_overrides(TrainConfig(), {**tiny, **overrides}), sink)
+    return sink.reports[-1]
+
+
+def test_the_training_step_weights_each_segmentation_term_and_ses():
+    last = _last_report(**{"task.name": "segmentation", "data.name": "mnist_seg", "model.name": "small_unet",
+                           "ses.enabled": True, "ses.layers": "last:1"})
+    weighted = {k.split("/", 1)[1] for k in last if k.startswith("loss_weight/")}
+    assert weighted == {"ce", "dice", "ses"}  # not one "task" term for CE + dice_weight * Dice
+
+
+def test_without_ses_the_penalty_is_not_weighted():
+    last = _last_report(**{"data.name": "digits"})
+    assert {k for k in last if k.startswith(("loss_weight/", "loss_log_var/"))} == {"loss_weight/task",
+                                                                                  "loss_log_var/task"}

@@ -13,6 +13,7 @@ import torch
 
 from trainables.config import DataConfig
 from trainables.data.batching import DataBundle
+from trainables.data.breast_cancer import build_breast_cancer
 from trainables.data.imagefolder import build_imagefolder, imagefolder_dir
 from trainables.data.in_memory import build_in_memory
 from trainables.data.segfolder import read_segfolder, segfolder_dir
@@ -65,6 +66,8 @@ _TABLE: dict[str, _Dataset] = {
                           kind="masks"),
     # Two moons (scikit-learn), 2-D points: seed 001 Exp 4's toy set for κ of the input-logit Jacobian.
     "toy2d": _Dataset(build_toy2d, _embedded, inputs="vectors"),
+    # Wisconsin breast cancer (scikit-learn), 30 features, binary: seed 004's tabular task (accuracy and AUC).
+    "breast_cancer": _Dataset(build_breast_cancer, _embedded, inputs="vectors"),
 }
 DATASETS: tuple[str, ...] = tuple(_TABLE)
 

@@ -1,12 +1,14 @@
-"""Image classification: one class per image, cross-entropy, accuracy; mixing, RandAugment and robustness apply."""
+"""Classification: one class per image (or vector), cross-entropy, accuracy, and ROC AUC where there are two classes;
+mixing, RandAugment and robustness apply."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torchmetrics.classification import BinaryAUROC
 
-from schema.metrics import MetricSpec
+from schema.metrics import AUC, MetricSpec
 from trainables.config import ModelConfig, TrainConfig
 from trainables.meters import Means
 from trainables.models import build_model, is_known
@@ -45,15 +47,41 @@ class AccuracyMeter:
         return self.means.count("acc")
 
 
+class BinaryMeter(AccuracyMeter):
+    """AccuracyMeter plus `auc`: torchmetrics' BinaryAUROC of P(class 1), exact (every score of the split kept).
+
+    NaN when the split's labels hold one class only: torchmetrics would return 0 there, which reads as a score.
+    """
+
+    def __init__(self, device: torch.device) -> None:
+        super().__init__(device)
+        self.auroc = BinaryAUROC(thresholds=None).to(device)
+        self.positives = torch.zeros((), dtype=torch.int64, device=device)  # no host sync per step
+
+    def update(self, logits: Tensor, y: Tensor, loss: Tensor | None = None) -> None:
+        super().update(logits, y, loss)
+        self.auroc.update(logits.detach().float().softmax(1)[:, 1], y)
+        self.positives += y.sum()
+
+    def result(self) -> dict[str, float]:
+        out = super().result()
+        n = self.count()
+        if n:
+            both = 0 < self.positives.item() < n
+            out["auc"] = self.auroc.compute().item() if both else float("nan")
+        return out
+
+
 class Classification(Task):
     name = "classification"
     data_kind = "labels"
-    metrics = (MetricSpec("acc", "max", "fraction", "top-1 accuracy"),)
+    metrics = (MetricSpec("acc", "max", "fraction", "top-1 accuracy"), AUC)  # auc: 2 classes only (BinaryMeter)
     supports = frozenset({"mixing", "label_smoothing", "randaugment", "robustness"})
 
     def check(self, cfg: TrainConfig) -> None:
         if not is_known(cfg.model.name):
-            raise ConfigError(f"model.name: {cfg.model.name!r} is neither 'small_cnn' nor a timm model name")
+            raise ConfigError(f"model.name: {cfg.model.name!r} is neither 'small_cnn', 'wrn28_10', 'toy_mlp', "
+                              f"'tabular_mlp' nor a timm model name")
 
     def build_model(self, cfg: ModelConfig, data: DataShape, *, grad_checkpointing: bool) -> nn.Module:
         return build_model(cfg, num_classes=data.num_classes, in_chans=data.in_chans, image_size=data.image_size,
@@ -64,7 +92,7 @@ class Classification(Task):
         return TrainTargets(mix_fn, _Loss(loss_fn))
 
     def meter(self, device: torch.device, data: DataShape) -> AccuracyMeter:
-        return AccuracyMeter(device)
+        return BinaryMeter(device) if data.num_classes == 2 else AccuracyMeter(device)
 
     def chance(self, data: DataShape) -> float:
         return 1.0 / data.num_classes

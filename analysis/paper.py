@@ -1,0 +1,131 @@
+"""`python -m analysis.paper`: the latest finished run of every SES catalogue study (seed 001) as one document.
+
+Writes paper.md, paper.tex and paper.csv (every table's numbers) with the figures under figures/, named as the seed
+names them; bad input (no store, no finished run at all) is one `error: ...` line on stderr, exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.load import AnalysisError
+from analysis.paper_doc import (
+    FIGURE_DIR,
+    Figure,
+    Section,
+    document_latex,
+    document_markdown,
+)
+from analysis.paper_figures import NotDrawn, draw, figures_of
+from analysis.paper_runs import SMOKE, StudyRun, collect
+from analysis.report import EXIT_BAD_INPUT
+from analysis.seed_table import seed_table
+from studies.tracking import default_tracking_uri
+
+RUNS_DIR = Path("hpstudy_runs")  # `python -m studies.run`'s --runs-dir default
+PROFILES = ("full", "local", SMOKE)
+
+
+def default_out(tracking_uri: str) -> Path:
+    """`paper/` next to a SQLite store (in hpstudy_runs/), else ./hpstudy_runs/paper."""
+    root = (Path(tracking_uri[len("sqlite:///"):]).parent if tracking_uri.startswith("sqlite:///")
+            else RUNS_DIR.resolve())
+    return root / "paper"
+
+
+def _figures(run: StudyRun, table, out: Path, tracking_uri: str) -> list[Figure]:
+    """Each of the study's figures, drawn or with the reason it is not; a figure never costs the tables."""
+    figures, folder = [], out / FIGURE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    n = ", ".join(map(str, table.n))
+    title = f"{run.entry.experiment}: {run.entry.name} (profile {run.profile}, n = {n} seeds)"
+    for name, kind, only in figures_of(run.entry.name, run.entry.experiment):
+        try:
+            draw(kind, only, run.trials, table, folder / name, title, tracking_uri)
+            figures.append(Figure(name, drawn=True))
+        except NotDrawn as why:
+            figures.append(Figure(name, drawn=False, why=str(why)))
+        except Exception as err:  # noqa: BLE001 -- said in the document and on stderr, the tables still stand
+            print(f"warning: {name} ({run.entry.name}) not drawn: {type(err).__name__}: {err}", file=sys.stderr)
+            figures.append(Figure(name, drawn=False, why=f"{type(err).__name__}: {err}"))
+    return figures
+
+
+def build(runs: list[StudyRun], out: Path, tracking_uri: str) -> list[Section]:
+    sections = []
+    for run in runs:
+        if run.parent is None:
+            continue
+        table = seed_table(run.trials, run.lead, run.trials.attrs.get("baseline"))
+        sections.append(Section(run, table, _figures(run, table, out, tracking_uri)))
+    return sections
+
+
+def numbers(sections: list[Section]) -> pd.DataFrame:
+    """Every table's rows in one frame (study, profile, parent run, config, ...): what paper.csv holds."""
+    parts = [s.table.rows.reset_index().assign(study=s.run.entry.name, experiment=s.run.entry.experiment,
+                                               profile=s.run.profile, parent_run_id=s.run.parent.info.run_id)
+             for s in sections]
+    frame = pd.concat(parts, ignore_index=True)
+    first = ["study", "experiment", "profile", "parent_run_id", "config"]
+    return frame[first + [c for c in frame.columns if c not in first]]
+
+
+def check_store(tracking_uri: str) -> None:
+    # MLflow would create an empty database at a mistyped path and then find no runs in it.
+    path = Path(tracking_uri[len("sqlite:///"):]) if tracking_uri.startswith("sqlite:///") else None
+    if path is not None and not path.is_file():
+        raise AnalysisError(f"no MLflow store at {path}; give --runs-dir (the folder `python -m studies.run` "
+                            "wrote, default hpstudy_runs) or --tracking-uri")
+
+
+def make_paper(tracking_uri: str, out: Path | None = None, profile: str | None = None) -> tuple[Path, list[Section],
+                                                                                                 list[StudyRun]]:
+    check_store(tracking_uri)
+    runs = collect(tracking_uri, profile)
+    if not any(r.parent is not None for r in runs):
+        kind = f" of profile {profile}" if profile else ""
+        raise AnalysisError(f"no finished run{kind} of any SES study in {tracking_uri}; studies: "
+                            + "; ".join(f"{r.entry.name} ({r.missing})" for r in runs))
+    out = out or default_out(tracking_uri)
+    out.mkdir(parents=True, exist_ok=True)
+    sections = build(runs, out, tracking_uri)
+    (out / "paper.md").write_text(document_markdown(sections, runs, tracking_uri), encoding="utf-8")
+    (out / "paper.tex").write_text(document_latex(sections, runs, tracking_uri), encoding="utf-8")
+    numbers(sections).to_csv(out / "paper.csv", index=False)
+    return out, sections, runs
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m analysis.paper", description=__doc__.splitlines()[0])
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--tracking-uri", help="MLflow store (default: the study runner's, under --runs-dir)")
+    where.add_argument("--runs-dir", type=Path, default=RUNS_DIR,
+                       help="the runs folder `python -m studies.run` used (default: hpstudy_runs)")
+    p.add_argument("--out", type=Path, help="output folder (default: paper/ next to the store)")
+    p.add_argument("--profile", choices=PROFILES,
+                   help="only runs of this profile (default: any but smoke, the newest finished one)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    uri = args.tracking_uri or default_tracking_uri(args.runs_dir)
+    try:
+        out, sections, runs = make_paper(uri, args.out, args.profile)
+    except AnalysisError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    drawn = sum(f.drawn for s in sections for f in s.figures)
+    print(f"paper: {out / 'paper.md'}, {out / 'paper.tex'}, {out / 'paper.csv'}: {len(sections)} of {len(runs)} "
+          f"SES studies, {drawn} figures in {out / FIGURE_DIR}; not run: "
+          + (", ".join(r.entry.name for r in runs if r.parent is None) or "none"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""The paper document as text: each study's seed table with its notes and figures, in Markdown and in LaTeX.
+
+Cells are Unicode text built once (as `analysis.formats` does) and translated for LaTeX, so both documents agree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analysis.formats import latex_tabular, markdown_table, metric_unit, tex
+from analysis.paper_runs import StudyRun
+from analysis.seed_table import COUNTED, MEASURED, PAIRED, SeedTable
+from analysis.stats import LEVEL, MIN_PAIRS, N_RESAMPLES
+from schema import tags as T
+
+FIGURE_DIR = "figures"  # next to paper.md / paper.tex
+
+
+@dataclass
+class Figure:
+    name: str  # the seed's file name
+    drawn: bool
+    why: str = ""  # why it was not drawn
+
+
+@dataclass
+class Section:
+    run: StudyRun
+    table: SeedTable
+    figures: list[Figure] = field(default_factory=list)
+
+
+def _missing(x) -> bool:
+    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
+
+
+def _num(x, scale: float, dec: int, sign: bool = False) -> str:
+    return "—" if _missing(x) else f"{float(x) * scale:+.{dec}f}" if sign else f"{float(x) * scale:.{dec}f}"
+
+
+def _scale(key: str) -> tuple[float, int, str, str]:
+    """(scale, decimals, unit, unit of a difference) of a key: accuracies in % and pp with 2 decimals."""
+    scale, unit, dunit = metric_unit(key)
+    return scale, 2, unit, dunit
+
+
+def _name(table: SeedTable, column: str) -> str:
+    leaf = table.keys.acc.split("/", 1)[-1]
+    return column if leaf == "acc" else column.replace("Acc", leaf)
+
+
+def head(table: SeedTable, with_vs: bool) -> list[str]:
+    cols = ["configuration", "n"] + (["Δ vs"] if with_vs else [])
+    for column, attr in (*MEASURED[:3], *PAIRED, MEASURED[3]):
+        _, _, unit, dunit = _scale(getattr(table.keys, attr))
+        unit = dunit if column.startswith("Δ") or column == "Gap" else unit
+        cols.append(f"{_name(table, column)} ({unit})" if unit else _name(table, column))
+    return cols
+
+
+def _measured(row: pd.Series, attr: str, key: str, n: int) -> str:
+    if attr not in row or _missing(row[attr]):
+        return "—"
+    scale, dec, _, _ = _scale(key)
+    k = int(row[f"{attr}/n"])
+    cell = _num(row[attr], scale, dec) + (f" ± {_num(row[f'{attr}/std'], scale, dec)}" if k >= 2 else "")
+    return cell + (f" (n={k})" if k != n else "")
+
+
+def _paired(row: pd.Series, attr: str, key: str) -> str:
+    if _missing(row["vs"]) or f"d_{attr}" not in row or _missing(row[f"d_{attr}"]):
+        flag = row.get(f"d_{attr}/flag")
+        return "—" if _missing(row["vs"]) or _missing(flag) or not flag else f"— ({flag})"
+    scale, dec, _, _ = _scale(key)
+    cell = _num(row[f"d_{attr}"], scale, dec, sign=True)
+    if row[f"d_{attr}/flag"]:
+        return f"{cell} ({row[f'd_{attr}/flag']})"
+    p = row[f"d_{attr}/p"]
+    p = "p<0.001" if p < 0.001 else f"p={p:.3f}"
+    return (f"{cell} [{_num(row[f'd_{attr}/low'], scale, dec, True)}, {_num(row[f'd_{attr}/high'], scale, dec, True)}]"
+            f" {p}")
+
+
+def _time(row: pd.Series, key: str, n: int) -> str:
+    cell = _measured(row, "time", key, n)
+    rel = row.get("time/rel")
+    return cell if cell == "—" or _missing(rel) else cell + (" (±0%)" if abs(rel) < 0.005 else f" ({rel:+.0%})")
+
+
+def rows(table: SeedTable, with_vs: bool) -> list[list[str]]:
+    out = []
+    for config, row in table.rows.iterrows():
+        n = int(row["acc/n"]) if "acc/n" in row and not _missing(row["acc/n"]) else 0
+        other = int(row["acc/other"]) if "acc/other" in row and not _missing(row["acc/other"]) else 0
+        cells = [str(config), f"{n} (+{other})" if other else str(n)]
+        cells += [str(row["vs"]) if not _missing(row["vs"]) else "—"] if with_vs else []
+        cells += [_measured(row, attr, getattr(table.keys, attr), n) for _, attr in MEASURED[:3]]
+        cells += [_paired(row, attr, getattr(table.keys, attr)) for _, attr in PAIRED]
+        out.append(cells + [_time(row, table.keys.time, n)])
+    return out
+
+
+def _needs_vs(table: SeedTable) -> bool:
+    return any(not _missing(v) and v != table.baseline for v in table.rows["vs"])
+
+
+def notes(section: Section) -> list[str]:
+    """What the table is: where it came from, what each column measures, why a column is empty."""
+    run, table, k = section.run, section.table, section.table.keys
+    tags = run.parent.data.tags
+    n = ", ".join(map(str, table.n)) or "0"
+    out = [(f"Profile `{run.profile}`, parent run `{run.parent.info.run_id}` (git {tags.get(T.GIT_SHA, '?')}); "
+            f"n = {n} seeds per configuration (trials with status {', '.join(COUNTED)}; (+k): that configuration's "
+            f"other trials, not counted).")]
+    if table.baseline is None:
+        out.append("No baseline: this study declares none, so no Δ.")
+    else:
+        vs = ("against `vs`: the configuration's SES-off twin where it has one, else " if _needs_vs(table)
+              else "against ")
+        out.append(f"Δ: paired by seed {vs}the baseline `{table.baseline}`: mean of the per-seed differences, "
+                   f"[{LEVEL:.0%} CI] (bootstrap BCa, {N_RESAMPLES:,} resamples) and p (paired t-test); neither "
+                   f"below {MIN_PAIRS} pairs nor with unpaired seeds, whose flag stands in their place.")
+    out.append(f"{_name(table, 'Acc')}: {k.acc}, the test split, measured once per trial on the weights of the "
+               f"epoch test/epoch names (nothing was selected on it; the study's metric is {k.lead}). Gap: {k.train} "
+               f"of that epoch (the running figure on the augmented, mixed where mixing is on, training batches, as "
+               f"the trainer logs it) - {k.acc}. "
+               f"Rob: {k.rob}, mean over corruptions and severities, measured after the last epoch on its weights. "
+               f"Time/ep: mean sys/epoch_s over the trial's epochs (training + evaluation, robustness excluded), "
+               f"(±k%) relative to the Δ reference.")
+    out += [f"{column} —: {why}." for column, why in table.missing.items() if not column.startswith("Δ")]
+    if run.trials is not None and run.trials.attrs.get("protocol"):
+        out.append(f"Protocol: {run.trials.attrs['protocol']}")
+    if run.skipped:
+        out.append(f"Newer runs not used (unfinished): {', '.join(run.skipped)}.")
+    return out
+
+
+def _title(run: StudyRun) -> str:
+    return f"{run.entry.experiment or 'no experiment'}: {run.entry.name}"
+
+
+def section_markdown(section: Section) -> str:
+    with_vs = _needs_vs(section.table)
+    parts = [f"## {_title(section.run)}", "", section.run.entry.description, "",
+             *[f"{line}\n" for line in notes(section)], markdown_table(head(section.table, with_vs),
+                                                                       rows(section.table, with_vs))]
+    for fig in section.figures:
+        parts += [f"![{fig.name}]({FIGURE_DIR}/{fig.name})", ""] if fig.drawn else [
+            f"_{fig.name} not drawn: {fig.why}._", ""]
+    return "\n".join(parts)
+
+
+def section_latex(section: Section) -> str:
+    table, run = section.table, section.run
+    with_vs = _needs_vs(table)
+    lines = [rf"\section{{{tex(_title(run))}}}", tex(run.entry.description), ""]
+    lines += [r"\begin{table}[ht]", r"\centering", r"\resizebox{\linewidth}{!}{%",
+              latex_tabular(head(table, with_vs), rows(table, with_vs)).rstrip() + "}",
+              rf"\caption{{{tex(' '.join(notes(section)).replace('`', ''))}}}", r"\end{table}", ""]
+    for fig in section.figures:
+        if fig.drawn:
+            lines += [r"\begin{figure}[ht]", r"\centering",
+                      rf"\includegraphics[width=\linewidth]{{{FIGURE_DIR}/{fig.name}}}",
+                      rf"\caption{{{tex(_title(run) + ': ' + fig.name)}}}", r"\end{figure}", ""]
+        else:
+            lines += [tex(f"{fig.name} not drawn: {fig.why}."), ""]
+    return "\n".join(lines)
+
+
+def _not_run(runs: list[StudyRun]) -> list[str]:
+    return [f"{r.entry.experiment or '-'}: {r.entry.name} — {r.missing}" for r in runs if r.parent is None]
+
+
+def document_markdown(sections: list[Section], runs: list[StudyRun], source: str) -> str:
+    summary = (f"From {source}: the latest finished run of each of the {len(runs)} SES catalogue studies "
+               f"(seed 001); {len(sections)} run, {len(runs) - len(sections)} not.")
+    parts = ["# SES: the paper's tables", "", summary, "", *[section_markdown(s) for s in sections],
+             "## Not run yet", ""]
+    return "\n".join(parts + [f"- {line}" for line in _not_run(runs) or ["(every SES study has a run)"]]) + "\n"
+
+
+def document_latex(sections: list[Section], runs: list[StudyRun], source: str) -> str:
+    lines = [r"\documentclass{article}", r"\usepackage[margin=2cm]{geometry}", r"\usepackage{booktabs}",
+             r"\usepackage{graphicx}", r"\begin{document}", r"\section*{SES: the paper's tables}",
+             tex(f"From {source}: the latest finished run of each of the {len(runs)} SES catalogue studies "
+                 f"(seed 001); {len(sections)} run, {len(runs) - len(sections)} not."), ""]
+    lines += [section_latex(s) for s in sections]
+    missing = _not_run(runs)
+    lines += [rf"\section*{{{tex('Not run yet')}}}"]
+    lines += ([r"\begin{itemize}", *[rf"\item {tex(m)}" for m in missing], r"\end{itemize}"] if missing
+              else [tex("(every SES study has a run)")])
+    return "\n".join(lines + [r"\end{document}", ""])

@@ -1,0 +1,217 @@
+"""`python -m analysis.paper` on a store of known SES runs: which run each table comes from, its numbers, the
+figures under the seed's names, the studies not run yet, and bad input."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from mlflow.entities import Param
+from mlflow.tracking import MlflowClient
+from scipy import stats
+
+from analysis.paper import main
+from analysis.paper_runs import ses_entries
+from tests.analysis.conftest import T0, _trial
+
+SEEDS = (0, 1, 2)
+BETA_SWEEP = {"baseline": 0.80, "beta=0.5": 0.82, "beta=0.9": 0.81}  # test/acc of seed 0 (see test_acc)
+MIXUP = {"none": 0.60, "none+ses": 0.63, "mixup": 0.61, "mixup+ses": 0.66}
+TRAIN = [0.70, 0.90, 0.99]  # train/acc per epoch; the test split measures epoch 2's weights (checkpoint.keep=best)
+TEST_EPOCH = 2
+
+
+def final_acc(config: str, seed: int, table: dict) -> float:
+    """Seeds differ (0.01 * seed^2); an SES config's gain does too (+0.4 pp per seed), so Δ has a spread."""
+    return table[config] + 0.01 * seed ** 2 + (0.004 * seed if "ses" in config or "beta" in config else 0.0)
+
+
+def rob(config: str, seed: int) -> float:
+    return 0.5 + (0.03 if config != "baseline" else 0.0) + 0.005 * seed
+
+
+def _study(client, exp, start, *, study, profile, status, configs, params, with_rob, table) -> str:
+    tags = {"hpstudy.role": "study", "hpstudy.study": study, "hpstudy.profile": profile, "hpstudy.status": status,
+            "hpstudy.baseline": configs[0], "hpstudy.git_sha": "abc123"}
+    parent = client.create_run(exp, start_time=start, tags=tags).info.run_id
+    client.log_batch(parent, params=[Param("study.metric", "val/acc")])
+    t = start + 1
+    for config in configs:
+        for seed in SEEDS:
+            extra = [{"train/acc": a, "sys/epoch_s": 1.0 + 0.2 * ("ses" in config or "beta" in config)}
+                     for a in TRAIN]
+            extra[-1].update({"test/acc": final_acc(config, seed, table), "test/epoch": TEST_EPOCH})
+            if with_rob:
+                extra[-1].update({"rob/acc": rob(config, seed), "rob/acc/fog": rob(config, seed) - 0.1,
+                                  "rob/acc/gaussian_noise": rob(config, seed) + 0.1})
+            _trial(client, exp, parent, t, params={"seed": seed, **params(config)}, accs=[0.5, 0.8, 0.7],
+                   extra=extra, tags={"hpstudy.trial_id": f"{config}_{seed}", "hpstudy.seed": str(seed),
+                                      "hpstudy.config_name": config, "hpstudy.status": "completed"})
+            t += 1
+    client.set_terminated(parent, "FINISHED" if status == "completed" else "KILLED")
+    return parent
+
+
+def _beta(config: str) -> dict:
+    return ({"ses.enabled": False} if config == "baseline" else
+            {"ses.enabled": True, "ses.beta": float(config.split("=")[1])}) | {"rob.enabled": True, "epochs": 3}
+
+
+def _mix(config: str) -> dict:
+    return {"ses.enabled": config.endswith("+ses"), "rob.enabled": False, "epochs": 3,
+            **({"recipe.mixup_alpha": 1.0} if config.startswith("mixup") else {})}
+
+
+@pytest.fixture(scope="module")
+def paper_store(tmp_path_factory):
+    runs_dir = tmp_path_factory.mktemp("paper") / "hpstudy_runs"
+    runs_dir.mkdir()
+    uri = f"sqlite:///{runs_dir}/mlflow.db"
+    client = MlflowClient(tracking_uri=uri)
+    beta = client.create_experiment("ses_beta_sweep", artifact_location=(runs_dir / "a").as_uri())
+    kw = {"study": "ses_beta_sweep", "configs": list(BETA_SWEEP), "params": _beta, "with_rob": True,
+          "table": BETA_SWEEP}
+    older = _study(client, beta, T0, profile="local", status="completed", **kw)
+    used = _study(client, beta, T0 + 100_000, profile="local", status="completed", **kw)
+    newest = _study(client, beta, T0 + 200_000, profile="local", status="interrupted", **kw)
+    mix = client.create_experiment("ses_mixup_cutmix", artifact_location=(runs_dir / "b").as_uri())
+    mix_run = _study(client, mix, T0, study="ses_mixup_cutmix", profile="full", status="completed",
+                     configs=list(MIXUP), params=_mix, with_rob=False, table=MIXUP)
+    periodic = client.create_experiment("ses_periodic", artifact_location=(runs_dir / "c").as_uri())
+    smoke = _study(client, periodic, T0, study="ses_periodic", profile="smoke", status="completed",
+                   configs=["baseline", "beta=0.5"], params=_beta, with_rob=True, table=BETA_SWEEP)
+    return SimpleNamespace(uri=uri, runs_dir=runs_dir, older=older, used=used, newest=newest, mix=mix_run,
+                           smoke=smoke)
+
+
+def run_main(argv: list[str]) -> SimpleNamespace:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(argv)
+    return SimpleNamespace(rc=rc, out=out.getvalue(), err=err.getvalue())
+
+
+@pytest.fixture(scope="module")
+def paper(paper_store):
+    """The default paper (--runs-dir, default --out), built once."""
+    result = run_main(["--runs-dir", str(paper_store.runs_dir)])
+    assert result.rc == 0, result.err
+    out = paper_store.runs_dir / "paper"
+    return SimpleNamespace(dir=out, md=(out / "paper.md").read_text(), tex=(out / "paper.tex").read_text(),
+                           stdout=result.out)
+
+
+def section(md: str, study: str) -> str:
+    start = md.index(f": {study}\n")
+    end = md.find("\n## ", start)
+    return md[start:end if end > 0 else None]
+
+
+def row(text: str, config: str) -> list[str]:
+    line = next(line for line in text.splitlines() if line.startswith(f"| {config} |"))
+    return [c.strip() for c in line.strip("|").split("|")]
+
+
+def test_each_table_is_the_latest_finished_run_and_says_its_profile_and_n(paper, paper_store):
+    beta = section(paper.md, "ses_beta_sweep")
+    assert paper_store.used in beta and paper_store.older not in beta
+    assert f"Newer runs not used (unfinished): {paper_store.newest} (interrupted)" in beta
+    assert "Profile `local`" in beta and "n = 3 seeds per configuration" in beta
+    assert "Profile `full`" in section(paper.md, "ses_mixup_cutmix")
+
+
+def test_acc_is_the_test_figure_and_delta_is_paired_by_seed(paper):
+    beta = section(paper.md, "ses_beta_sweep")
+    acc = [final_acc("beta=0.5", s, BETA_SWEEP) * 100 for s in SEEDS]
+    base = [final_acc("baseline", s, BETA_SWEEP) * 100 for s in SEEDS]
+    cells = row(beta, "beta=0.5")
+    assert cells[1] == "3"
+    assert cells[2] == f"{np.mean(acc):.2f} ± {np.std(acc, ddof=1):.2f}"
+    d = np.subtract(acc, base)
+    ci = stats.bootstrap((d,), np.mean, n_resamples=10_000, rng=np.random.default_rng(0)).confidence_interval
+    p = stats.ttest_rel(acc, base).pvalue
+    assert cells[5] == f"{d.mean():+.2f} [{ci.low:+.2f}, {ci.high:+.2f}] p={p:.3f}"
+    rob_d = np.mean([(rob("beta=0.5", s) - rob("baseline", s)) * 100 for s in SEEDS])
+    assert cells[6].startswith(f"{rob_d:+.2f} [")
+    assert row(beta, "baseline")[5] == "—" and row(beta, "baseline")[2] == f"{np.mean(base):.2f} ± " \
+        f"{np.std(base, ddof=1):.2f}"
+
+
+def test_gap_is_train_acc_of_the_tested_epoch_minus_test_acc(paper):
+    beta = section(paper.md, "ses_beta_sweep")
+    gaps = [(TRAIN[TEST_EPOCH - 1] - final_acc("baseline", s, BETA_SWEEP)) * 100 for s in SEEDS]
+    assert row(beta, "baseline")[3] == f"{np.mean(gaps):.2f} ± {np.std(gaps, ddof=1):.2f}"
+
+
+def test_an_ses_arm_is_paired_with_its_ses_off_twin_and_unmeasured_robustness_says_why(paper):
+    mix = section(paper.md, "ses_mixup_cutmix")
+    assert row(mix, "mixup+ses")[2] == "mixup" and row(mix, "none+ses")[2] == "none"
+    assert row(mix, "mixup")[2] == "none"  # not an SES arm: the study's baseline
+    acc = [final_acc("mixup+ses", s, MIXUP) for s in SEEDS]
+    ref = [final_acc("mixup", s, MIXUP) for s in SEEDS]
+    cell = row(mix, "mixup+ses")[6]
+    assert cell.startswith(f"{np.mean(np.subtract(acc, ref)) * 100:+.2f} [")
+    assert cell.endswith(f"p={stats.ttest_rel(acc, ref).pvalue:.3f}")
+    assert row(mix, "mixup+ses")[5] == "—"  # Rob
+    assert "Rob —: robustness not measured: rob.enabled is off in this study." in mix
+    assert row(mix, "mixup+ses")[8] == "1.20 ± 0.00 (+20%)"  # Time/ep against its twin
+
+
+def test_figures_carry_the_seeds_names_and_undrawable_ones_say_why(paper):
+    figures = {p.name for p in (paper.dir / "figures").iterdir()}
+    assert {"02_beta_sweep.png", "17_augmentation.png"} <= figures
+    assert "![02_beta_sweep.png](figures/02_beta_sweep.png)" in paper.md
+    assert ("_17c_augmentation_percorruption.png not drawn: no per-corruption robustness "
+            "(rob/acc/<corruption>) was logged._") in paper.md
+    assert r"\includegraphics[width=\linewidth]{figures/02_beta_sweep.png}" in paper.tex
+
+
+def test_every_ses_study_without_a_finished_run_is_listed(paper):
+    listed = paper.md[paper.md.index("## Not run yet"):]
+    others = {e.name for e in ses_entries()} - {"ses_beta_sweep", "ses_mixup_cutmix"}
+    assert others and all(f": {name} — " in listed for name in others)
+    assert "ses_periodic — only --smoke rehearsals (give --profile smoke to report them)" in listed
+    assert "ses_beta_sweep" not in listed
+
+
+def test_latex_holds_the_same_numbers(paper):
+    cells = row(section(paper.md, "ses_beta_sweep"), "beta=0.5")
+    assert cells[2].replace(" ± ", r" $\pm$ ") in paper.tex
+    assert paper.tex.startswith(r"\documentclass{article}") and paper.tex.rstrip().endswith(r"\end{document}")
+
+
+def test_profile_smoke_reports_the_rehearsal(paper_store, tmp_path):
+    result = run_main(["--tracking-uri", paper_store.uri, "--out", str(tmp_path), "--profile", "smoke"])
+    assert result.rc == 0, result.err
+    md = (tmp_path / "paper.md").read_text()
+    assert paper_store.smoke in section(md, "ses_periodic") and "ses_beta_sweep — no finished run" in md
+    assert (tmp_path / "figures" / "14_periodic_ses.png").is_file()  # Exp 10's Pareto plot of Acc vs Time/ep
+
+
+@pytest.fixture(scope="module")
+def empty_uri(tmp_path_factory):
+    """A real MLflow store that holds no study."""
+    uri = f"sqlite:///{tmp_path_factory.mktemp('empty')}/mlflow.db"
+    MlflowClient(tracking_uri=uri).search_experiments()
+    return uri
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--runs-dir", "{tmp}/nowhere"], "error: no MLflow store at {tmp}/nowhere/mlflow.db"),
+    (["--tracking-uri", "nosuchscheme://x"], "error: cannot read the MLflow store nosuchscheme://x"),
+    (["--tracking-uri", "{empty}"], "error: no finished run of any SES study in {empty}; studies: ses_"),
+    (["--runs-dir", "{runs}", "--tracking-uri", "{empty}"], "usage:"),
+])
+def test_bad_input_is_one_line_and_exit_2(paper_store, empty_uri, tmp_path, argv, message):
+    names = {"tmp": tmp_path, "empty": empty_uri, "runs": paper_store.runs_dir}
+    if message == "usage:":  # argparse: the two ways to name the store exclude each other
+        with pytest.raises(SystemExit) as stop, contextlib.redirect_stderr(io.StringIO()):
+            main([a.format(**names) for a in argv])
+        assert stop.value.code == 2
+        return
+    result = run_main([a.format(**names) for a in argv])
+    assert result.rc == 2
+    assert result.err.count("\n") == 1 and result.err.startswith(message.format(**names)), result.err
