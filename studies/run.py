@@ -162,7 +162,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"note: {study.tags[smoke.NOTES_TAG]}", flush=True)
         for note in [] if previous else pretrain.replaced_steps(study, sets, args.lr_range):
             print(f"note: {note}", flush=True)
-        return _execute(args, study, previous, sets, runs_dir, storage, cluster, tune, tracking_uri)
+        return _execute(args, study, previous, sets, seeds, runs_dir, storage, cluster, tune, tracking_uri)
     finally:
         tune.shutdown()
 
@@ -186,8 +186,8 @@ def _seeds(saved: list[int] | None) -> tuple[int, ...] | None:
     return tuple(saved) if saved is not None else None
 
 
-def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Path, storage: Path, cluster,
-             tune, tracking_uri: str) -> int:
+def _execute(args, study: Study, previous: StudyState | None, sets, seeds: tuple[int, ...] | None, runs_dir: Path,
+             storage: Path, cluster, tune, tracking_uri: str) -> int:
     from studies.tracking import StudyTracker, mlflow_ui_command, runs_url
     from studies.trial_log import TrialLog
 
@@ -217,7 +217,7 @@ def _execute(args, study: Study, previous: StudyState | None, sets, runs_dir: Pa
         tracker.log_base_config(config_dict(study.base))  # after --lr-range: the optim.lr every trial starts from
     state = StudyState(study.name, study.profile, sets, previous.num_samples if previous else args.num_samples,
                        experiment, tracker.parent_run_id, tracking_uri,
-                       seeds=previous.seeds if previous else list(parse_seeds(args.seeds)) if args.seeds is not None else None,
+                       seeds=list(seeds) if seeds is not None else None,  # parsed once, in _run (or resumed)
                        pretrain_checkpoint=checkpoint)
     save_state(storage, state)
     trial = (args.trial_factory or tune.train_trial)(study, _resolver(flatten(study.base)), str(storage))

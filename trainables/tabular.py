@@ -9,6 +9,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from trainables.config import ModelConfig
+from trainables.toy import check_vector_model, hidden_layer
 
 TABULAR_MLP = "tabular_mlp"  # model.name
 WIDTHS = (64, 32)  # hidden units: 30 features -> 64 -> 32 -> classes, ~4.1k weights (569 rows: small on purpose)
@@ -23,8 +24,7 @@ class TabularMLP(nn.Module):
         super().__init__()
         widths = (in_features, *WIDTHS)
         for i, name in enumerate(self.hook_points):
-            # Not in place: torch.func (the κ(J) metric) and the SES hook both read the activation after the ReLU.
-            self.add_module(name, nn.Sequential(nn.Linear(widths[i], widths[i + 1]), nn.ReLU()))
+            self.add_module(name, hidden_layer(widths[i], widths[i + 1]))
         self.drop = nn.Dropout(drop_rate)  # stateless: one module serves every hidden layer
         self.fc = nn.Linear(WIDTHS[-1], num_classes)
 
@@ -37,9 +37,5 @@ class TabularMLP(nn.Module):
 def build_tabular_mlp(cfg: ModelConfig, *, num_classes: int, in_features: int, image_size: int,
                       grad_checkpointing: bool = False) -> TabularMLP:
     """A TabularMLP for vector data (`image_size` 0); ValueError for images or checkpointing."""
-    if image_size:
-        raise ValueError(f"model.name={TABULAR_MLP}: takes feature vectors (data.name=breast_cancer), not "
-                         f"{image_size}x{image_size} images")
-    if grad_checkpointing:
-        raise ValueError(f"grad_checkpointing: {TABULAR_MLP} does not support it (nothing to save); use a timm model")
+    check_vector_model(TABULAR_MLP, "feature vectors (data.name=breast_cancer)", image_size, grad_checkpointing)
     return TabularMLP(num_classes, in_features, cfg.drop_rate)

@@ -14,7 +14,7 @@ WIDTH = 64  # units per hidden layer: log 64 = 4.16 nats of room for SES's targe
 DEPTH = 3  # hidden layers: 2 -> 64 -> 64 -> 64 -> classes
 
 
-def _hidden(cin: int, cout: int) -> nn.Sequential:
+def hidden_layer(cin: int, cout: int) -> nn.Sequential:
     # Not in place: torch.func (the κ(J) metric) and the SES hook both read the activation after the ReLU.
     return nn.Sequential(nn.Linear(cin, cout), nn.ReLU())
 
@@ -28,7 +28,7 @@ class ToyMLP(nn.Module):
         super().__init__()
         widths = [in_features] + [WIDTH] * DEPTH
         for i in range(DEPTH):
-            self.add_module(f"hidden{i + 1}", _hidden(widths[i], widths[i + 1]))
+            self.add_module(f"hidden{i + 1}", hidden_layer(widths[i], widths[i + 1]))
         self.drop = nn.Dropout(drop_rate)
         self.fc = nn.Linear(WIDTH, num_classes)
 
@@ -41,9 +41,13 @@ class ToyMLP(nn.Module):
 def build_toy_mlp(cfg: ModelConfig, *, num_classes: int, in_features: int, image_size: int,
                   grad_checkpointing: bool = False) -> ToyMLP:
     """A ToyMLP for vector data (`image_size` 0, e.g. data.name=toy2d); ValueError for images or checkpointing."""
-    if image_size:
-        raise ValueError(f"model.name={TOY_MLP}: takes 2-D points (data.name=toy2d), not {image_size}x{image_size} "
-                         f"images")
-    if grad_checkpointing:
-        raise ValueError(f"grad_checkpointing: {TOY_MLP} does not support it (nothing to save); use a timm model")
+    check_vector_model(TOY_MLP, "2-D points (data.name=toy2d)", image_size, grad_checkpointing)
     return ToyMLP(num_classes, in_features, cfg.drop_rate)
+
+
+def check_vector_model(name: str, takes: str, image_size: int, grad_checkpointing: bool) -> None:
+    """ValueError when an MLP over vectors (`takes` them) is given images, or asked to checkpoint activations."""
+    if image_size:
+        raise ValueError(f"model.name={name}: takes {takes}, not {image_size}x{image_size} images")
+    if grad_checkpointing:
+        raise ValueError(f"grad_checkpointing: {name} does not support it (nothing to save); use a timm model")

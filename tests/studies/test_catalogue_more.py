@@ -4,21 +4,17 @@ down to their training parts (data, model, hooks, weighting), not trained."""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import pytest
 
-from search_spaces import Grid, Variants
-from search_spaces.params import NAME_KEY
+from search_spaces import Grid
 from studies import registry
-from studies.build import build_study
-from trainables.config import ModelConfig, TrainConfig
 from trainables.defaults import resolve
 from trainables.models import build_model
 from trainables.overrides import apply_overrides, flatten
 from trainables.parts import build_parts
-from trainables.ses import hook_points, hook_specs, select_layers
+from tests.studies.catalogue import built as _built, captured as _captured, config as _config, variants as _variants
 
 # Seed 001, "Setup tecnico di riferimento", as it states them.
 SES_DEFAULT = {"ses.lam": 0.01, "ses.beta": 0.7, "ses.beta_schedule": "fixed", "ses.every_k": 1}  # "λ=0.01, β=0.7"
@@ -73,32 +69,6 @@ STUDIES: dict[str, dict[str, Any]] = {
         hooks={}),
 }
 LOCAL_DATA = {"mnist5k", "digits", "toy2d"}  # embedded: nothing to download
-
-
-def _built(name: str, profile: str):
-    return build_study(registry.load(name), profile, {}, None)
-
-
-def _variants(study) -> dict[str, dict[str, Any]]:
-    space = study.space["variant"]
-    assert isinstance(space, Variants)
-    return {c[NAME_KEY]: {k: v for k, v in c.items() if k != NAME_KEY} for c in space.configs}
-
-
-def _config(study, overrides: dict[str, Any]) -> dict[str, Any]:
-    return flatten(resolve(apply_overrides(study.base, overrides)))
-
-
-@cache
-def _model(name: str, in_chans: int, image_size: int):
-    return build_model(ModelConfig(name=name, small_input=True), num_classes=10, in_chans=in_chans,
-                       image_size=image_size)
-
-
-def _captured(cfg: TrainConfig, in_chans: int, image_size: int) -> list[str]:
-    model = _model(cfg.model.name, in_chans, image_size)
-    layers = select_layers(hook_points(model), cfg.ses.layers, model)
-    return [spec.label for spec in hook_specs(model, layers, cfg.ses.targets)]
 
 
 def test_the_four_studies_are_registered():

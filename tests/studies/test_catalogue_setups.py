@@ -4,20 +4,15 @@ here column by column), their configurations x seeds, and local profiles that st
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import pytest
 
-from search_spaces import Grid, Variants
-from search_spaces.params import NAME_KEY
+from search_spaces import Grid
 from studies import registry
-from studies.build import build_study
-from trainables.config import ModelConfig, TrainConfig
 from trainables.defaults import resolve
-from trainables.models import build_model
 from trainables.overrides import apply_overrides, flatten
-from trainables.ses import hook_points, hook_specs, select_layers
+from tests.studies.catalogue import built as _built, captured as _captured, config as _config, variants as _variants
 
 VIT_S, VIT_T = "vit_small_patch16_224", "vit_tiny_patch16_224"
 
@@ -148,33 +143,6 @@ STUDIES = {
 
 LOCAL_DATA = {"mnist5k", "digits"}  # embedded: nothing to download
 LOCAL_TRIALS = 14  # ses_vit_attention: 7 configurations x 2 seeds; the others 12 or fewer
-
-
-def _built(name: str, profile: str):
-    return build_study(registry.load(name), profile, {}, None)
-
-
-def _variants(study) -> dict[str, dict[str, Any]]:
-    space = study.space["variant"]
-    assert isinstance(space, Variants)
-    return {c[NAME_KEY]: {k: v for k, v in c.items() if k != NAME_KEY} for c in space.configs}
-
-
-def _config(study, overrides: dict[str, Any]) -> dict[str, Any]:
-    return flatten(resolve(apply_overrides(study.base, overrides)))
-
-
-@cache
-def _model(name: str, in_chans: int, image_size: int):
-    return build_model(ModelConfig(name=name, small_input=True), num_classes=10, in_chans=in_chans,
-                       image_size=image_size)
-
-
-def _captured(cfg: TrainConfig, in_chans: int, image_size: int) -> list[str]:
-    """The tensors SES captures for `cfg`, by label, as build_ses resolves them."""
-    model = _model(cfg.model.name, in_chans, image_size)
-    layers = select_layers(hook_points(model), cfg.ses.layers, model)
-    return [spec.label for spec in hook_specs(model, layers, cfg.ses.targets)]
 
 
 def test_every_seed_001_study_of_this_table_is_registered():
