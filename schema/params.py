@@ -13,3 +13,4 @@ SUMMARY = "summary.md"  # parent: best trial, per-config mean of the study's met
 TRIAL_CONFIG = "config.yaml"  # trial: the resolved config it trained with
 TRIAL_HISTORY = "history.csv"  # trial: one row per epoch, a column per metric logged
 INIT_REPORT = "init_report.txt"  # trial: the warm-start coverage report
+TRIAL_RETRIES = "retries.txt"  # trial: one line per retry after its process died or it raised

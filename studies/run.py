@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from schema import params as P
 from schema import tags as T
 from search_spaces import to_overrides
-from studies import dry_run, pretrain, registry, smoke
+from studies import dry_run, pretrain, registry, signals, smoke
 from studies.build import UsageError, absolute_sets, build_study, swept_keys
 from studies.logged_config import config_dict
 from studies.outcome import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TRIALS_FAILED, Outcome
@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None, *, trial_factory=None) -> int:
         if args.list:
             print(registry.listing())
             return 0
-        return _run(args)
+        with signals.terminate_as_interrupt():  # a scheduler's SIGTERM does what Ctrl-C does
+            return _run(args)
     except (UsageError, ConfigError, DataError, ProtocolError, SurroundingsError, SeedsError, KeyError) as err:
         print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -148,7 +149,9 @@ def _run(args: argparse.Namespace) -> int:
 
     from studies import tune  # Ray starts only for a run that passed the checks above
 
-    cluster = tune.connect(args.address)
+    # A worker group per trial (workers_per_trial > 1, DDP) needs the dashboard; one-worker trials do not.
+    workers = max(local.workers_per_trial, module.get_study("full").workers_per_trial)
+    cluster = tune.connect(args.address, worker_groups=workers > 1)
     try:
         if previous:
             profile, why = previous.profile, "as in the interrupted run"
@@ -223,7 +226,7 @@ def _execute(args, study: Study, previous: StudyState | None, sets, seeds: tuple
     trial = (args.trial_factory or tune.train_trial)(study, _resolver(flatten(study.base)), str(storage))
     log = TrialLog(study, tracker, progress=_progress(study, tracker, previous is not None), verbose=args.verbose,
                    checkpointed=trial.checkpointed)
-    events = tune.TrialEvents(log.started, log.result, log.ended)
+    events = tune.TrialEvents(log.started, log.result, log.ended, log.retried)
     try:
         tune.run_tuner(study, trial, cluster=cluster, storage=str(storage), name=experiment, events=events,
                        resume=previous is not None)

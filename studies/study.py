@@ -45,8 +45,9 @@ class Study:
     num_samples: int = 1  # grid: repeats of the whole grid; tpe/random: configurations sampled (each once per seed)
     asha: Asha | None = None  # None: every trial runs all its epochs (needed for seed-paired comparisons)
     baseline: str | None = None  # variant name the table compares against
-    gpus_per_trial: float = 0.0
-    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0  # per Train worker
+    cpus_per_trial: float = 1.0  # per Train worker; also its torch thread count
+    workers_per_trial: int = 1  # Train workers of one trial: 1 runs in the trial's process, N > 1 is DDP
     search_seed: int = 0  # seeds the sampler, so a search is reproducible
     tags: dict[str, str] = field(default_factory=dict)
     # Trained once before the trials (studies.pretrain), on one trial's resources; every trial's init.checkpoint is
@@ -76,6 +77,9 @@ class Study:
                              "steps and a space that does not vary optim.lr (the range test picks it)")
         if self.pretrain is not None:
             _check_pretrain(self.name, self.pretrain)
+        if not isinstance(self.workers_per_trial, int) or self.workers_per_trial < 1:
+            raise StudyError(f"study {self.name}: workers_per_trial must be an integer >= 1, got "
+                             f"{self.workers_per_trial!r}")
         if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
             raise StudyError(f"study {self.name}: `cpus_per_trial > 0 and gpus_per_trial >= 0` must hold, but got "
                              f"({self.cpus_per_trial=}, {self.gpus_per_trial=}).")

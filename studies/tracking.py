@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,7 @@ class StudyTracker:
         self.parent_run_id: str | None = None
         self._runs: dict[str, str] = {}  # trial id -> run id
         self._epochs: dict[str, set[int]] = {}  # trial id -> epochs its run holds (read from the store once)
+        self._retries: dict[str, list[str]] = {}  # trial id -> its retries.txt lines
         self._client: MlflowClient | None = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -180,6 +182,25 @@ class StudyTracker:
     def trial_text(self, trial_id: str, text: str, name: str) -> None:
         """A text artifact of the trial's run (e.g. the warm-start coverage report)."""
         self.client.log_text(self._runs[trial_id], text, name)
+
+    def trial_retried(self, trial_id: str, line: str) -> None:
+        """A retry of the trial (its process died, or it raised): counted in a tag, and a line in retries.txt."""
+        run_id = self._runs.get(trial_id)
+        if run_id is None:
+            return
+        if trial_id not in self._retries:  # first in this driver: a resumed study continues the run's own list
+            self._retries[trial_id] = self._logged_retries(run_id)
+        lines = self._retries[trial_id]
+        lines.append(line)
+        self.client.set_tag(run_id, T.RETRIES, str(len(lines)))
+        self.client.log_text(run_id, "\n".join(lines) + "\n", P.TRIAL_RETRIES)
+
+    def _logged_retries(self, run_id: str) -> list[str]:
+        if T.RETRIES not in self.client.get_run(run_id).data.tags:
+            return []
+        with tempfile.TemporaryDirectory() as directory:
+            path = self.client.download_artifacts(run_id, P.TRIAL_RETRIES, directory)
+            return Path(path).read_text().splitlines()
 
     def _logged_epochs(self, trial_id: str) -> set[int]:
         # train/loss: the one metric every epoch reports, whatever the task, with a validation split or without

@@ -117,6 +117,13 @@ class TrialLog:
         if self.progress is not None:
             self.progress.ended(trial_id)
 
+    def retried(self, trial_id: str, last: dict[str, Any], reason: str) -> None:
+        """The trial's process died (or it raised) and Tune restarts it from its last checkpoint."""
+        epoch = last.get("epoch")
+        line = f"retried after epoch {epoch}: {reason}" if epoch is not None else f"retried before its first epoch: {reason}"
+        self.tracker.trial_retried(trial_id, line)
+        self._print(f"  [{trial_id}] {self.names.get(trial_id, '')}: {line}")
+
     def interrupt_open(self) -> None:
         for trial_id in self.tracker.open_trials():
             self.tracker.trial_ended(trial_id, statuses.INTERRUPTED, "study interrupted; --resume continues it")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import signal
 import socket
 import sys
 import time
@@ -26,6 +27,7 @@ from ray.tune.search.optuna import OptunaSearch
 from ray.tune.search.repeater import TRIAL_INDEX
 
 from search_spaces import Choice, Grid, IntRange, LogUniform, Uniform, Variants
+from studies import signals
 from studies.preflight import SurroundingsError
 from studies.study import SEED_KEY, Study
 from trainables.ray_train import WorkerResources, checkpointed, make_trial
@@ -39,6 +41,9 @@ _ENV = {
     # Tune's legacy output engine prints nothing at verbose=0; the new one still prints its experiment box, the
     # results folder and a TensorBoard hint. Progress is ours (studies.progress), results are in MLflow.
     "RAY_AIR_NEW_OUTPUT": "0",
+    # Keeping one checkpoint per trial (CheckpointConfig(num_to_keep=1)) makes Tune snapshot the experiment state
+    # at each checkpoint, and warn about it at every epoch of a short local trial: a small JSON file, no bottleneck.
+    "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
 }
 # Only for a Ray this process starts (a cluster joined with --address keeps its own settings):
 _LOCAL_ENV = {
@@ -77,8 +82,10 @@ class Cluster:
     has_driver_resource: bool
 
 
-def connect(address: str | None) -> Cluster:
-    """Start a local Ray (all cores, the dashboard for Train's State-API cleanup) or join `address`."""
+def connect(address: str | None, worker_groups: bool = True) -> Cluster:
+    """Start a local Ray (all cores; with `worker_groups`, the dashboard for Train's State-API cleanup of a worker
+    group's placement group) or join `address`. One-worker trials run in Train's local mode and need no dashboard:
+    leaving it out saves a second of start-up and the CPU of its processes."""
     os.environ.update(_ENV)
     if not address:
         for key, value in _LOCAL_ENV.items():
@@ -93,6 +100,8 @@ def connect(address: str | None) -> Cluster:
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise SurroundingsError(f"--address {address}: {first}; start a cluster (ray start --head) or drop "
                                     "--address to run on this machine") from None
+    elif not worker_groups:
+        ray.init(num_cpus=os.cpu_count(), resources={DRIVER_RESOURCE: 10_000}, include_dashboard=False, **kwargs)
     else:
         # Train's workers find the State API by scanning this machine for Ray instances; with a second one running
         # (another study, a notebook's Ray) that fails ("Found multiple active Ray instances") and the trial's
@@ -199,8 +208,8 @@ def _scheduler(study: Study):
 
 def max_concurrent(study: Study, cluster: Cluster) -> int:
     """As many trials as the cluster's CPUs (and GPUs) can hold at once; more would only queue Train workers."""
-    by_cpu = cluster.cpus // study.cpus_per_trial
-    by_gpu = cluster.gpus // study.gpus_per_trial if study.gpus_per_trial else math.inf
+    by_cpu = cluster.cpus // (study.cpus_per_trial * study.workers_per_trial)
+    by_gpu = cluster.gpus // (study.gpus_per_trial * study.workers_per_trial) if study.gpus_per_trial else math.inf
     return max(1, int(min(by_cpu, by_gpu)))
 
 
@@ -257,8 +266,9 @@ def run_once(fn: Callable, *args: Any, cpus: float, gpus: float, **kwargs: Any) 
 class TrialEvents(tune.Callback):
     """Forwards Tune's trial events to plain-Python handlers (MLflow tracking, progress lines)."""
 
-    def __init__(self, on_start: Callable, on_result: Callable, on_end: Callable) -> None:
-        self.on_start, self.on_result, self.on_end = on_start, on_result, on_end
+    def __init__(self, on_start: Callable, on_result: Callable, on_end: Callable,
+                 on_retry: Callable | None = None) -> None:
+        self.on_start, self.on_result, self.on_end, self.on_retry = on_start, on_result, on_end, on_retry
 
     def on_trial_start(self, iteration, trials, trial, **info):
         self.on_start(trial.trial_id, trial.config)
@@ -268,6 +278,10 @@ class TrialEvents(tune.Callback):
 
     def on_trial_complete(self, iteration, trials, trial, **info):
         self.on_end(trial.trial_id, "complete", trainer_result(trial.last_result or {}), "")
+
+    def on_trial_recover(self, iteration, trials, trial, **info):  # FailureConfig restarts it from its checkpoint
+        if self.on_retry is not None:
+            self.on_retry(trial.trial_id, trainer_result(trial.last_result or {}), error_reason(_trial_error(trial)))
 
     def on_trial_error(self, iteration, trials, trial, **info):
         self.on_end(trial.trial_id, "error", trainer_result(trial.last_result or {}), error_reason(_trial_error(trial)))
@@ -284,6 +298,8 @@ class TrialFn:
     # True: one process may run trial after trial (Tune's reuse_actors), for a `fn` that leaves nothing behind in it;
     # a process start is ~1 s on 2 cores, a lot for a closed-form trial and nothing beside a Train run's start-up.
     reuse_process: bool = False
+    # Tune retries a trial whose process died (or whose `fn` raised) this many times, from its last checkpoint.
+    max_failures: int = 0
 
 
 # (study, resolve, storage) -> TrialFn; `train_trial` is the real one, tests pass a closed-form objective.
@@ -292,9 +308,13 @@ TrialFactory = Callable[[Study, Callable[[dict[str, Any]], dict[str, Any]], str]
 
 def train_trial(study: Study, resolve: Callable[[dict[str, Any]], dict[str, Any]], storage: str) -> TrialFn:
     """Each trial one Ray Train run of the training loop on the study's per-trial CPUs/GPUs; `resolve` turns the
-    sampled config into the full override dict, `storage` keeps the Train runs' checkpoints for a resume."""
-    resources = WorkerResources(cpus=study.cpus_per_trial, gpus=study.gpus_per_trial)
-    return TrialFn(make_trial(resolve, storage, resources), checkpointed=partial(checkpointed, storage))
+    sampled config into the full override dict, `storage` keeps the trials' checkpoints for a resume."""
+    resources = WorkerResources(cpus=study.cpus_per_trial, gpus=study.gpus_per_trial, workers=study.workers_per_trial)
+    # A local-mode trial leaves nothing behind in its process (the loop builds all it uses, seeds and sets its
+    # threads itself), so the next trial reuses the process and its imports of torch, timm and the trainer.
+    return TrialFn(make_trial(resolve, storage, resources), resources=resources.trial(),
+                   checkpointed=partial(checkpointed, storage), max_failures=resources.max_failures,
+                   reuse_process=resources.workers == 1)
 
 
 def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, name: str, events: TrialEvents,
@@ -318,6 +338,9 @@ def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, n
                 num_samples=study.total_trials() if study.search == "tpe" else study.num_samples,
                 max_concurrent_trials=limit, reuse_actors=trial.reuse_process,
             ),
-            run_config=tune.RunConfig(name=name, storage_path=storage, callbacks=[events], verbose=0),
+            run_config=tune.RunConfig(name=name, storage_path=storage, callbacks=[events], verbose=0,
+                                      failure_config=tune.FailureConfig(max_failures=trial.max_failures),
+                                      checkpoint_config=tune.CheckpointConfig(num_to_keep=1)),
         )
-    tuner.fit()
+    with signals.forward_sigterm(signal.SIGUSR1):  # Tune stops on SIGUSR1 as on Ctrl-C (ray.tune.tune)
+        tuner.fit()

@@ -1,6 +1,15 @@
 """The Ray Train adapter: one trial = one `TorchTrainer` run of `trainables.loop.run`, reporting to Ray Tune.
 
 The only module of `trainables` that imports Ray; the loop sees a `Sink` and nothing else.
+
+A one-worker trial runs in Ray Train's local mode (`ScalingConfig(num_workers=0)`): the loop runs in the Tune
+trial's own process, which holds the trial's CPUs and GPUs. A worker group (a controller and a worker process,
+each importing torch, with Train's placement group, health checks and storage sync) cost a trial ~20 s of start-up
+and ~26 CPU-s on 2 cores, several times what a local profile's training takes (issue 12). In local mode Ray Train
+2.60's `ray.train.report` keeps only the last metrics and persists no checkpoint, and `ray.train.get_checkpoint()`
+sees none of an earlier attempt, so this sink reports and restores through the Tune trial's session
+(`ray.tune.report` / `ray.tune.get_checkpoint`): each epoch reaches Tune (and ASHA) as it ends, checkpoints live in
+the trial's folder in the study's storage, and Tune's `FailureConfig` retries a trial whose process died from them.
 """
 
 from __future__ import annotations
@@ -25,19 +34,27 @@ from trainables.overrides import apply_overrides
 class WorkerResources:
     cpus: float = 1.0  # per Train worker; also its torch thread count
     gpus: float = 0.0
-    max_failures: int = 2  # worker crashes Ray Train retries from the last checkpoint
+    workers: int = 1  # 1: the loop runs in the trial's own process (Train's local mode); N > 1: a worker group
+    max_failures: int = 2  # worker crashes Ray Train retries from the last checkpoint (worker groups only)
+
+    def trial(self) -> dict[str, float] | None:
+        """What the Tune trial itself holds: everything in local mode; None (a driver slot) for a worker group."""
+        if self.workers > 1:
+            return None
+        return {"cpu": self.cpus, **({"gpu": self.gpus} if self.gpus else {})}
 
 
-class _RayTrainSink:
-    """Checkpoints through Ray Train's storage, so a retried or resumed trial continues from its last epoch."""
+class _Sink:
+    """Checkpoints through Ray's storage, so a retried or resumed trial continues from its last epoch."""
 
-    def __init__(self) -> None:
+    def __init__(self, api) -> None:  # api: ray.train (a worker group) or ray.tune (local mode)
+        self._api = api
         self._last: dict[str, Any] | None = None  # what an in-process retry (out of memory) continues from
 
     def restore(self) -> dict[str, Any] | None:
         if self._last is not None:
             return self._last
-        ckpt = ray.train.get_checkpoint()
+        ckpt = self._api.get_checkpoint()
         if ckpt is None:
             return None
         with ckpt.as_directory() as directory:
@@ -45,17 +62,17 @@ class _RayTrainSink:
 
     def report(self, metrics: dict[str, Any], state: dict[str, Any] | None) -> None:
         if state is None:  # a stopped run's last words: nothing worth resuming from
-            ray.train.report(metrics)
+            self._api.report(metrics)
             return
         self._last = state
         with tempfile.TemporaryDirectory() as directory:
             checkpoint.save(state, directory)
-            ray.train.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(directory))
+            self._api.report(metrics, checkpoint=self._api.Checkpoint.from_directory(directory))
 
 
 def _worker_loop(loop_config: dict[str, Any]) -> None:
     cfg = apply_overrides(TrainConfig(), loop_config["overrides"])
-    run(cfg, _RayTrainSink())
+    run(cfg, _Sink(ray.tune if loop_config["local"] else ray.train))
 
 
 def run_name(trial_id: str) -> str:
@@ -64,9 +81,12 @@ def run_name(trial_id: str) -> str:
 
 
 def checkpointed(storage_path: str, trial_id: str) -> dict[str, Any] | None:
-    """{'epoch', 'history', 'stop'} of the trial's latest checkpoint (read in the driver, weights left on disk)."""
-    saved = [checkpoint.load_history(d) for d in (Path(storage_path) / run_name(trial_id)).glob("checkpoint_*")]
-    saved = [s for s in saved if s is not None]
+    """{'epoch', 'history', 'stop'} of the trial's latest checkpoint (read in the driver, weights left on disk):
+    a worker group's under storage_path/run_name(trial_id)/, a local-mode trial's in its Tune trial folder
+    (storage_path/EXPERIMENT/TRIAL_DIR/, whose name holds the trial id)."""
+    root = Path(storage_path)
+    dirs = [*(root / run_name(trial_id)).glob("checkpoint_*"), *root.glob(f"*/*_{trial_id}_*/checkpoint_*")]
+    saved = [s for s in map(checkpoint.load_history, dirs) if s is not None]
     return max(saved, key=lambda s: s["epoch"]) if saved else None
 
 
@@ -76,22 +96,24 @@ def make_trial(resolve: Callable[[dict[str, Any]], dict[str, Any]], storage_path
 
     The Train run is named after the Tune trial, so a resumed trial finds its own checkpoints in `storage_path`.
     """
+    local = resources.workers == 1
 
     def trial(config: dict[str, Any]) -> None:
         overrides = resolve(config)
         if not overrides.get("num_threads"):  # one torch thread per reserved CPU, so trials never oversubscribe
             overrides["num_threads"] = max(1, int(resources.cpus))
+        gpu = {"GPU": resources.gpus} if resources.gpus else {}
         trainer = TorchTrainer(
             _worker_loop,
-            train_loop_config={"overrides": overrides},
-            scaling_config=ray.train.ScalingConfig(
-                num_workers=1, use_gpu=resources.gpus > 0,
-                resources_per_worker={"CPU": resources.cpus, **({"GPU": resources.gpus} if resources.gpus else {})},
+            train_loop_config={"overrides": overrides, "local": local},
+            scaling_config=ray.train.ScalingConfig(num_workers=0) if local else ray.train.ScalingConfig(
+                num_workers=resources.workers, use_gpu=resources.gpus > 0,
+                resources_per_worker={"CPU": resources.cpus, **gpu},
             ),
             run_config=ray.train.RunConfig(
                 name=run_name(ray.tune.get_context().get_trial_id()),
                 storage_path=storage_path,
-                callbacks=[TuneReportCallback()],
+                callbacks=[] if local else [TuneReportCallback()],
                 failure_config=ray.train.FailureConfig(max_failures=resources.max_failures),
                 checkpoint_config=ray.train.CheckpointConfig(num_to_keep=1),
             ),

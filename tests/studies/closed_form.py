@@ -117,7 +117,9 @@ class ClosedForm:
     diverges: Callable[[TrainConfig], bool] = never  # a labelled stop (stop/reason=diverged) in DIVERGE_EPOCH
     interrupts: Callable[[TrainConfig], bool] = never  # Ctrl-C to the driver after `interrupt_epoch`, then waits
     interrupt_epoch: int = 2
-    marker: str = ""  # a file the one Ctrl-C creates, so a resumed study is not interrupted again
+    marker: str = ""  # a file the one Ctrl-C (or crash) creates, so a resumed study is not interrupted again
+    crashes: Callable[[TrainConfig], bool] = never  # its process dies (os._exit) after `interrupt_epoch`, once
+    max_failures: int = 0  # Tune's retries of a trial that died or raised (TrialFn.max_failures)
     epoch_s: float = 0.0  # sleep per epoch: lets trials overlap the way trained ones do
     reuse_process: bool = True  # False: a process per trial, as the Ray Train trial has (~1 s more per trial)
 
@@ -144,9 +146,12 @@ class ClosedForm:
                 if epoch == self.interrupt_epoch and self.interrupts(cfg) and self._first_interrupt():
                     os.kill(driver, signal.SIGINT)
                     time.sleep(120)  # Tune stops this trial long before; a resume continues it from `state`
+                if epoch == self.interrupt_epoch and self.crashes(cfg) and self._first_interrupt():
+                    time.sleep(1.0)  # Tune has the epoch's report and checkpoint; then the process dies with it
+                    os._exit(1)
 
         return TrialFn(trial, resources={"cpu": study.cpus_per_trial}, checkpointed=partial(checkpointed, storage),
-                       reuse_process=self.reuse_process)
+                       reuse_process=self.reuse_process, max_failures=self.max_failures)
 
     def _first_interrupt(self) -> bool:
         try:

@@ -1,5 +1,5 @@
 """Ctrl-C saves the study and exits non-zero; --resume finishes it with no duplicate runs and none left RUNNING
-(slow: ~7 min on 2 cores, a real Ctrl-C to a CLI subprocess training real trials)."""
+(slow: ~7 min on 2 cores, a real Ctrl-C or SIGTERM to a CLI subprocess training real trials)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from tests.studies.conftest import TINY, cli, store, study_runs
 EPOCHS = 3
 
 
-def _interrupt_after_first_epoch(cwd) -> tuple[int, str, str]:
-    """Start the sweep as a terminal would (its own process group) and press Ctrl-C once a trial has reported."""
+def _interrupt_after_first_epoch(cwd, how: str) -> tuple[int, str, str]:
+    """Start the sweep as a terminal would (its own process group) and, once a trial has reported, press Ctrl-C
+    (SIGINT to the whole group) or evict it as Kubernetes does (SIGTERM to the study's process)."""
     out, err = cwd / "out.txt", cwd / "err.txt"
     with open(out, "w") as o, open(err, "w") as e:
         proc = subprocess.Popen([sys.executable, "-m", "studies.run", "ses_beta_sweep", "-v", *TINY], cwd=cwd,
@@ -25,16 +26,20 @@ def _interrupt_after_first_epoch(cwd) -> tuple[int, str, str]:
         deadline = time.time() + 300
         while f"epoch 1/{EPOCHS}" not in out.read_text() and time.time() < deadline and proc.poll() is None:
             time.sleep(0.2)
-        os.killpg(proc.pid, signal.SIGINT)
+        if how == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            os.kill(proc.pid, signal.SIGTERM)
         code = proc.wait(timeout=180)
     return code, out.read_text(), err.read_text()
 
 
 # The tuner's side (Ctrl-C, the saved state, --resume) runs in seconds in test_tuner_resume.py on a closed-form trial;
-# this one adds a terminal's Ctrl-C to the whole process group and Ray Train's checkpoints of real training.
+# this one adds a terminal's Ctrl-C to the whole process group (or a SIGTERM) and the checkpoints of real training.
 @pytest.mark.slow
-def test_interrupt_then_resume(tmp_path):
-    code, _, err = _interrupt_after_first_epoch(tmp_path)
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_interrupt_then_resume(tmp_path, how):
+    code, _, err = _interrupt_after_first_epoch(tmp_path, how)
     assert code == 130, err[-3000:]
     assert "interrupted" in err and "python -m studies.run ses_beta_sweep --resume" in err
 

@@ -4,23 +4,26 @@ are then augmented and normalized on the device exactly like the in-memory datas
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
-from torchvision import datasets, transforms
-
 from trainables.config import DataConfig
 from trainables.data.batching import (
     Batch, BatchTransform, DataBundle, check_sizes, epoch_generator, limit, split_indices, train_batch_size,
 )
 from trainables.data.sources import IMAGENET_STATS, DataError, imagefolder_dir
 
+if TYPE_CHECKING:  # torchvision takes ~1.5 s to import: only a run that reads a folder pays it
+    from torchvision import datasets
+
 IMAGE_SIZE = 32  # pixels, when data.image_size is 0: every image is resized (aspect not kept) to a square
 
 
 def open_folder(root: str, split: str = "train", image_size: int = IMAGE_SIZE) -> datasets.ImageFolder:
     """torchvision's ImageFolder yielding uint8 (3, image_size, image_size) tensors; no randomness in workers."""
+    from torchvision import datasets, transforms
+
     folder = imagefolder_dir(root, split)
     to_uint8 = transforms.Compose([transforms.Resize((image_size, image_size)), transforms.PILToTensor()])
     try:

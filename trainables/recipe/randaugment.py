@@ -29,7 +29,6 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torchvision.transforms.v2 import functional as TF
 
 __all__ = ["OPS", "RandAugmentBatch", "apply_op"]
 
@@ -40,6 +39,13 @@ OPS: tuple[str, ...] = (  # timm's _RAND_TRANSFORMS, in its order
 GEOMETRIC = frozenset({"Rotate", "ShearX", "ShearY", "TranslateXRel", "TranslateYRel"})
 FILL = 128.0  # timm's _FILL grey
 _LEVEL_DENOM = 10.0
+
+
+def _equalize(x: Tensor) -> Tensor:
+    """torchvision's histogram equalization, imported on first use (torchvision takes ~1.5 s to import)."""
+    from torchvision.transforms.v2 import functional as TF
+
+    return TF.equalize(x)
 
 
 def _level(m: float) -> float:
@@ -95,7 +101,7 @@ def _pixel_ops(level: float, increasing: bool) -> dict[str, Callable[[Tensor, Te
     mask = (0xFF << (8 - bits)) & 0xFF
     return {
         "AutoContrast": lambda x, s: _autocontrast(x),
-        "Equalize": lambda x, s: TF.equalize(x),
+        "Equalize": lambda x, s: _equalize(x),
         "Invert": lambda x, s: 255 - x,
         "Posterize": lambda x, s: x if bits >= 8 else x & mask,
         "Solarize": lambda x, s: x if thresh > 255 else torch.where(x >= thresh, 255 - x, x),  # 256 wraps in uint8
