@@ -79,7 +79,7 @@ def shared_ray():
     cluster = tune.connect(None)
     try:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(tune, "connect", lambda address: cluster)
+            patch.setattr(tune, "connect", lambda address, worker_groups=True: cluster)
             patch.setattr(tune, "shutdown", lambda: None)
             yield cluster
     finally:
