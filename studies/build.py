@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from search_spaces import Choice, Grid, IntRange, LogUniform, Uniform, Variants
+from search_spaces import Choice, Conditional, Grid, IntRange, LogUniform, Uniform, Variants, walk
 from search_spaces.params import NAME_KEY
 from studies import smoke
 from studies.protocol import OWNED_KEYS, apply_protocol
@@ -29,7 +29,7 @@ class UsageError(Exception):
 
 def swept_keys(study: Study) -> set[str]:
     keys = set()
-    for key, value in study.space.items():
+    for key, value, _ in walk(study.space):  # a conditional's sub-spaces too
         if isinstance(value, Variants):
             keys |= {k for c in value.configs for k in c if k != "name"}
         else:
@@ -107,6 +107,12 @@ def _candidates(key: str, value: Any) -> list[dict[str, Any]]:
         return [{key: v} for v in value.values]
     if isinstance(value, (LogUniform, Uniform, IntRange)):
         return [{key: value.low}, {key: value.high}]
+    if isinstance(value, Conditional):  # each option, alone and with every candidate of its own sub-space
+        out = []
+        for option, sub in value.options.items():
+            out.append({key: option})
+            out += [{key: option, **c} for k, v in sub.items() for c in _candidates(k, v)]
+        return out
     return [{key: value}]
 
 

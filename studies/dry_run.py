@@ -77,9 +77,16 @@ def _summary(study: Study) -> str:
         asha = "no ASHA: every trial runs all its epochs"
     else:
         g, r = study.asha.grace_period, study.asha.reduction_factor
-        asha = f"ASHA (grace {g} epoch{'s' * (g != 1)}, keeps 1/{r} per rung; each seed's trial is stopped on its own)"
-    return (f"{study.search} search: {configs} x {replicas} = {study.total_trials()} trials; "
-            f"selects on {study.metric} ({study.mode}); {asha}")
+        kind = "multi-objective ASHA" if study.objectives else "ASHA"
+        asha = (f"{kind} (grace {g} epoch{'s' * (g != 1)}, keeps 1/{r} per rung; each seed's trial is stopped on "
+                "its own)")
+    if study.objectives:
+        goal = ", ".join(f"{m} ({d})" for m, d in study.objectives)
+        sampler = {"tpe": "multi-objective TPE", "nsga2": "NSGA-II"}[study.sampler]
+        selects = f"searches the front of {goal} ({sampler})"
+    else:
+        selects = f"selects on {study.metric} ({study.mode})"
+    return f"{study.search} search: {configs} x {replicas} = {study.total_trials()} trials; {selects}; {asha}"
 
 
 def text(study: Study, header: str) -> str:

@@ -15,7 +15,7 @@ def print_summary(study: Study, tracking_uri: str, parent_run_id: str) -> None:
         trials = load_trials(parent_run_id=parent_run_id, tracking_uri=tracking_uri)
         # A search (no baseline) comes back best first in the study's own mode.
         report = build_report(trials, baseline=study.baseline, metrics=default_metrics(trials, study.metric),
-                              mode=study.mode)
+                              mode=study.mode, objectives=study.objectives or None)
     except AnalysisError as err:  # e.g. every trial failed before logging the study metric
         print(f"\n{study.name} ({study.profile}): no table: {err}")
         return

@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from search_spaces import Grid, Variants
+from search_spaces import Grid, Variants, walk
 from trainables.config import TrainConfig
 from trainables.overrides import ConfigError
 from trainables.tasks import build_task
 
 SEARCHES = ("grid", "tpe", "random")
+SAMPLERS = ("tpe", "nsga2")  # Optuna's samplers of a multi-objective search
 MIN_LR_RANGE_STEPS = 10  # fewer steps cannot show where the loss falls fastest
 SEED_KEY = "seed"  # the space key whose Grid is the study's replicates (`--seeds`): each configuration once per seed
 
@@ -54,12 +55,27 @@ class Study:
     # its final checkpoint, and the base's init.mode/init.keep say what a trial takes from it. An init.checkpoint
     # in the base (a user's --set) replaces it.
     pretrain: TrainConfig | None = None
+    # Several objectives ((metric, mode), mode "" from the metric tables): the searcher is Optuna's multi-objective
+    # `sampler` and `asha` is multi-objective successive halving (studies.mo_asha). `metric` stays the first one:
+    # what the report leads with. (): a single-objective study on metric/mode.
+    objectives: tuple[tuple[str, str], ...] = ()
+    sampler: str = "tpe"  # tpe | nsga2: Optuna's sampler for search="tpe" with several objectives
     lr_range_steps: int = 0  # > 0: an LR range test of this many steps on the base (after the pretraining, from its
     # checkpoint) picks every trial's optim.lr, as --lr-range does; 0: none; --lr-range N replaces it
 
     def __post_init__(self) -> None:
         if self.search not in SEARCHES:
             raise StudyError(f"study {self.name}: search {self.search!r} is not one of {', '.join(SEARCHES)}")
+        if self.objectives:
+            object.__setattr__(self, "objectives", _objectives(self.name, self.base, self.objectives))
+            if self.search == "grid" or self.sampler not in SAMPLERS:
+                raise StudyError(f"study {self.name}: several objectives need search 'tpe' or 'random' and a sampler "
+                                 f"in {', '.join(SAMPLERS)}, got search={self.search!r}, sampler={self.sampler!r}")
+            if self.metric and (self.metric, self.mode or self.objectives[0][1]) != self.objectives[0]:
+                raise StudyError(f"study {self.name}: metric {self.metric!r} must be the first objective "
+                                 f"({self.objectives[0][0]!r}) or left out")
+            object.__setattr__(self, "metric", self.objectives[0][0])
+            object.__setattr__(self, "mode", self.objectives[0][1])
         if not self.metric:  # frozen: set once, here, from the task's metric table
             object.__setattr__(self, "metric", lead_metric(self.base))
         if not self.mode:
@@ -105,8 +121,8 @@ class Study:
 
 
 def _varied(space: dict[str, Any]) -> set[str]:
-    """The config keys a space sets: its own keys and every key of its variants."""
-    keys = {k for k in space if not isinstance(space[k], Variants)}
+    """The config keys a space sets: its own keys, those of its conditional sub-spaces and of its variants."""
+    keys = {k for k, v, _ in walk(space) if not isinstance(v, Variants)}
     return keys | {k for v in space.values() if isinstance(v, Variants) for c in v.configs for k in c}
 
 
@@ -128,6 +144,32 @@ def lead_metric(base: TrainConfig) -> str:
 def follows_task(study: Study) -> bool:
     """Is the study's metric the one its task implies (so a --set of another task must move it too)?"""
     return study.metric == lead_metric(study.base) and study.mode == _direction(study.base, study.metric)
+
+
+def _objectives(name: str, base: TrainConfig, given) -> tuple[tuple[str, str], ...]:
+    """Each (metric, mode) with its mode from the task's table or schema.metrics when left ""; one line if not."""
+    from schema.metrics import direction
+
+    out = []
+    for item in given:
+        if not (isinstance(item, tuple) and len(item) == 2 and all(isinstance(x, str) for x in item)):
+            raise StudyError(f"study {name}: objectives are (metric, mode) pairs, got {item!r}")
+        metric, mode = item
+        if mode and mode not in ("min", "max"):
+            raise StudyError(f"study {name}: objective {metric!r}: mode {mode!r} is not 'max' or 'min'")
+        if not mode:
+            try:
+                mode = _direction(base, metric)
+            except StudyError:
+                mode = direction(metric) or ""
+        if mode not in ("min", "max"):
+            raise StudyError(f"study {name}: objective {metric!r}: give its mode ('max' or 'min'); no metric table "
+                             "gives it one")
+        out.append((metric, mode))
+    if len({m for m, _ in out}) != len(out) or len(out) < 2:
+        raise StudyError(f"study {name}: objectives must be 2 or more distinct metrics, got "
+                         f"{', '.join(m for m, _ in out)}")
+    return tuple(out)
 
 
 def _direction(base: TrainConfig, metric: str) -> str:

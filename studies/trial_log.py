@@ -108,7 +108,8 @@ class TrialLog:
         elif last.get(STOP_REASON):  # the trial's own monitor stopped it: diverged, collapsed, oom, ...
             status, reason = last[STOP_REASON], last.get(STOP_DETAIL, "")
         elif epoch is not None and epoch < self.study.base.epochs:
-            status, reason = statuses.EARLY_STOPPED, f"stopped by ASHA at epoch {epoch}"
+            status = statuses.EARLY_STOPPED
+            reason = f"multi-objective ASHA {reason}" if reason else f"stopped by ASHA at epoch {epoch}"
         else:
             status = statuses.COMPLETED
         self.tracker.trial_ended(trial_id, status, reason, epoch)

@@ -22,12 +22,14 @@ from ray.exceptions import RayTaskError
 from ray.train import ControllerError, WorkerGroupError
 from ray.tune import result as tune_result
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
-from ray.tune.search import BasicVariantGenerator, Repeater
-from ray.tune.search.optuna import OptunaSearch
+from ray.tune.search import BasicVariantGenerator
 from ray.tune.search.repeater import TRIAL_INDEX
 
 from search_spaces import Choice, Grid, IntRange, LogUniform, Uniform, Variants
 from studies import signals
+from studies.mo_asha import MOASHAScheduler
+from studies.optuna_replicates import MeanOfReplicates
+from studies.optuna_search import make_searcher
 from studies.preflight import SurroundingsError
 from studies.study import SEED_KEY, Study
 from trainables.ray_train import WorkerResources, checkpointed, make_trial
@@ -166,9 +168,10 @@ def _tune_param(value: Any) -> Any:
     return value
 
 
-class _Replicates(Repeater):
-    """Each configuration the searcher proposes, trained once per seed; the searcher is told their mean (Ray's
-    Repeater), and each trial's config carries its seed in place of Repeater's index."""
+class _Replicates(MeanOfReplicates):
+    """Each configuration the searcher proposes, trained once per seed; the searcher is told their per-epoch mean
+    and how the group ended (studies.optuna_replicates), and each trial's config carries its seed in place of
+    Repeater's index."""
 
     def __init__(self, searcher, seeds: tuple[int, ...]) -> None:
         super().__init__(searcher, repeat=len(seeds), set_index=True)
@@ -182,15 +185,25 @@ class _Replicates(Repeater):
 
 
 def _space(study: Study) -> dict[str, Any]:
-    """Tune's param space; a TPE search's seeds are not in it (its searcher replicates, _searcher)."""
-    replicated = study.search == "tpe" and study.replicates()
-    return {k: _tune_param(v) for k, v in study.space.items() if not (replicated and k == SEED_KEY)}
+    """Tune's param space; a TPE search's is empty: its searcher holds the space (Optuna's define-by-run, with
+    conditional parameters) and replicates the seeds (_searcher)."""
+    if study.search == "tpe":
+        return {}
+    return {k: _tune_param(v) for k, v in study.space.items()}
+
+
+def _optuna_space(study: Study) -> dict[str, Any]:
+    return {k: v for k, v in study.space.items() if not (study.replicates() and k == SEED_KEY)}
 
 
 def _searcher(study: Study, limit: int):
     """(search algorithm, max_concurrent_trials for TuneConfig): `limit` trials at once either way."""
     if study.search == "tpe":
-        tpe = OptunaSearch(seed=study.search_seed)  # metric/mode come from TuneConfig
+        # Optuna is told the truth: an ASHA-stopped trial is PRUNED with every epoch's value, a labelled stop is
+        # PRUNED or FAIL with its reason, only a trial that trained all its epochs is COMPLETE (studies.search_outcome)
+        objectives = dict(study.objectives) if study.objectives else {study.metric: study.mode}
+        tpe = make_searcher(_optuna_space(study), objectives, max_epochs=study.base.epochs, seed=study.search_seed,
+                            sampler=study.sampler)
         return (_Replicates(tpe, study.replicates()) if study.replicates() else tpe), limit
     if study.search == "random":
         # Tune's default samples anew for every grid point; a Grid of seeds must replicate one sample instead.
@@ -201,6 +214,9 @@ def _searcher(study: Study, limit: int):
 def _scheduler(study: Study):
     if study.asha is None:
         return FIFOScheduler()
+    if study.objectives:  # successive halving by non-dominated sorting over every objective (studies.mo_rungs)
+        return MOASHAScheduler(objectives=list(study.objectives), time_attr="epoch", max_t=study.base.epochs,
+                               grace_period=study.asha.grace_period, reduction_factor=study.asha.reduction_factor)
     # time_attr is our epoch counter: training_iteration keeps counting across Train retries.
     return ASHAScheduler(time_attr="epoch", max_t=study.base.epochs, grace_period=study.asha.grace_period,
                          reduction_factor=study.asha.reduction_factor)
@@ -269,6 +285,7 @@ class TrialEvents(tune.Callback):
     def __init__(self, on_start: Callable, on_result: Callable, on_end: Callable,
                  on_retry: Callable | None = None) -> None:
         self.on_start, self.on_result, self.on_end, self.on_retry = on_start, on_result, on_end, on_retry
+        self.stop_reasons: dict[str, str] = {}  # trial id -> why the scheduler stopped it (run_tuner sets it)
 
     def on_trial_start(self, iteration, trials, trial, **info):
         self.on_start(trial.trial_id, trial.config)
@@ -277,7 +294,8 @@ class TrialEvents(tune.Callback):
         self.on_result(trial.trial_id, trainer_result(result))
 
     def on_trial_complete(self, iteration, trials, trial, **info):
-        self.on_end(trial.trial_id, "complete", trainer_result(trial.last_result or {}), "")
+        why = self.stop_reasons.get(trial.trial_id, "")  # a multi-objective scheduler's own words, when it stopped it
+        self.on_end(trial.trial_id, "complete", trainer_result(trial.last_result or {}), why)
 
     def on_trial_recover(self, iteration, trials, trial, **info):  # FailureConfig restarts it from its checkpoint
         if self.on_retry is not None:
@@ -329,11 +347,16 @@ def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, n
                                    param_space=space)
     else:
         searcher, limit = _searcher(study, max_concurrent(study, cluster))
+        scheduler = _scheduler(study)
+        if isinstance(scheduler, MOASHAScheduler):
+            events.stop_reasons = scheduler.stopped  # one dict: it pickles with both into Tune's experiment state
+        # Several objectives: the searcher and the scheduler each hold all of them; Tune's single metric stays unset
+        metric, mode = (None, None) if study.objectives else (study.metric, study.mode)
         tuner = tune.Tuner(
             trainable,
             param_space=space,
             tune_config=tune.TuneConfig(
-                metric=study.metric, mode=study.mode, search_alg=searcher, scheduler=_scheduler(study),
+                metric=metric, mode=mode, search_alg=searcher, scheduler=scheduler,
                 # Repeater counts each seed's trial: a TPE search's configurations x seeds
                 num_samples=study.total_trials() if study.search == "tpe" else study.num_samples,
                 max_concurrent_trials=limit, reuse_actors=trial.reuse_process,

@@ -60,6 +60,9 @@ def epoch_report(cfg: TrainConfig, epoch: int) -> dict[str, Any]:
     report: dict[str, Any] = {"epoch": epoch, "step": epoch * STEPS_PER_EPOCH, "train/loss": 1.0 - acc,
                               "train/acc": min(1.0, acc + 0.02), f"{split}/acc": acc, f"{split}/loss": -math.log(acc),
                               "lr": cfg.optim.lr}
+    if cfg.rob.enabled:  # a robustness study's objectives: rob/acc falls as lambda rises, SES every step costs time
+        report.update({"rob/acc": acc * (1 - 2 * cfg.ses.lam * cfg.ses.enabled),
+                       "sys/epoch_s": 1.0 + cfg.ses.enabled / cfg.ses.every_k})
     tested = when_tested(cfg)
     if split == "val" and (tested == "every_epoch" or (tested == "end" and epoch == cfg.epochs)):
         report.update({"test/acc": acc - 0.01, "test/loss": -math.log(acc - 0.01)})

@@ -97,3 +97,23 @@ def test_asha_rungs_on_an_objective_whose_ranking_is_known(run_study, tmp_path, 
     # rung 1 but below 0.1 at rung 2; 0.01 is below the median (0.3's) of the three before it at rung 1.
     assert ended == {0.1: ("completed", "4"), 0.001: ("early_stopped", "1"), 0.3: ("early_stopped", "2"),
                      0.01: ("early_stopped", "1")}
+
+
+def test_optuna_holds_the_asha_stopped_trials_as_pruned(searches):
+    """What the searcher was told, read from its state in the study's experiment folder (what --resume restores)."""
+    import optuna
+
+    from search_spaces import Uniform
+    from studies.optuna_search import make_searcher
+
+    cwd, _, trials = searches[0]
+    (experiment,) = (cwd / "hpstudy_runs" / "ray" / "lr_warmup_dropout").glob("local-*")
+    restored = make_searcher({"unused": Uniform(0, 1)}, {"val/acc": "max"}, max_epochs=EPOCHS, seed=0)
+    restored.restore_from_dir(str(experiment))
+    states = sorted(t.state.name for t in restored.study.trials)
+    statuses = [t.data.tags["hpstudy.status"] for t in trials]
+    assert states.count("PRUNED") == statuses.count("early_stopped") > 0
+    assert states.count("COMPLETE") == statuses.count("completed") and len(states) == TRIALS
+    for trial in restored.study.trials:
+        if trial.state == optuna.trial.TrialState.PRUNED:  # TPE reads a pruned trial's curve, not a final score
+            assert trial.intermediate_values and max(trial.intermediate_values) < EPOCHS
