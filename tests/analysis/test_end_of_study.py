@@ -10,7 +10,8 @@ from mlflow.tracking import MlflowClient
 from studies.report import print_summary
 
 # Only the attributes print_summary reads; a search: no baseline, best first.
-SEARCH = SimpleNamespace(name="lr_search", profile="local", baseline=None, metric="val/acc", mode="max")
+SEARCH = SimpleNamespace(name="lr_search", profile="local", baseline=None, metric="val/acc", mode="max",
+                         objectives=())
 
 
 def test_search_summary_is_best_first_and_the_report_is_logged(store, capsys):
