@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from search_spaces import Grid, Variants, walk
+from search_spaces import Conditional, Grid, Variants, walk
 from trainables.config import TrainConfig
 from trainables.overrides import ConfigError
 from trainables.tasks import build_task
@@ -86,6 +86,10 @@ class Study:
         if self.search == "tpe" and gridded:
             raise StudyError(f"study {self.name}: search 'tpe' samples its space, but {', '.join(gridded)} "
                              "is a Grid/Variants (use Choice, or search='grid'; only a Grid of seeds is replicates)")
+        conditional = sorted(k for k, v in self.space.items() if isinstance(v, Conditional))
+        if conditional and self.search != "tpe":
+            raise StudyError(f"study {self.name}: {', '.join(conditional)} is a Conditional, which only search "
+                             "'tpe' samples (Optuna's define-by-run space); not yet a grid or random search")
         if self.num_samples < 1:
             raise StudyError(f"study {self.name}: num_samples must be >= 1, got {self.num_samples}")
         if self.lr_range_steps and (self.lr_range_steps < MIN_LR_RANGE_STEPS or "optim.lr" in _varied(self.space)):
