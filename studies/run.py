@@ -51,6 +51,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "search trains each configuration it samples once per seed (--num-samples configurations x "
                         "seeds trials), and TPE learns from the mean over its seeds. With ASHA each seed's trial is "
                         "stopped or promoted on its own. --smoke keeps the first seed")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="Train workers per trial (DDP; data.batch_size is per worker); default: the study's")
     p.add_argument("--num-samples", type=int,
                    help="configurations a search samples (each once per seed), or repeats of a grid")
     p.add_argument("--dry-run", action="store_true",
@@ -114,9 +116,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.resume and (previous is None or previous.finished):
         raise UsageError(f"nothing to resume for {args.name} under {runs_dir}: no interrupted run found")
     if previous and (args.sets or args.num_samples is not None or args.profile != "auto" or args.lr_range
-                     or args.tracking_uri or args.smoke or args.seeds is not None):
+                     or args.tracking_uri or args.smoke or args.seeds is not None or args.workers is not None):
         raise UsageError("--resume continues a study with its original settings; "
-                         "drop --set/--seeds/--num-samples/--profile/--smoke/--lr-range/--tracking-uri")
+                         "drop --set/--seeds/--num-samples/--profile/--smoke/--lr-range/--tracking-uri/--workers")
     if args.smoke and args.profile != "auto":
         raise UsageError(f"--smoke rehearses the full profile; drop --profile {args.profile}")
     # Paths absolute now, so the saved state resumes the same files from any folder.
@@ -150,7 +152,10 @@ def _run(args: argparse.Namespace) -> int:
     from studies import tune  # Ray starts only for a run that passed the checks above
 
     # A worker group per trial (workers_per_trial > 1, DDP) needs the dashboard; one-worker trials do not.
-    workers = max(local.workers_per_trial, module.get_study("full").workers_per_trial)
+    chosen = previous.workers if previous else args.workers
+    if chosen is not None and chosen < 1:
+        raise UsageError(f"--workers {chosen}: expected an integer >= 1")
+    workers = chosen or max(local.workers_per_trial, module.get_study("full").workers_per_trial)
     cluster = tune.connect(args.address, worker_groups=workers > 1)
     try:
         if previous:
@@ -158,6 +163,8 @@ def _run(args: argparse.Namespace) -> int:
         else:
             profile, why = choose_profile(requested, module, sets, cluster.gpus, seeds)
         study = pretrain.fit(build_study(module, profile, sets, num_samples, smoke_data, seeds=seeds), sets)
+        if chosen is not None:
+            study = replace(study, workers_per_trial=chosen)
         study = dry_run.with_threads(study)
         _check_roots(study)  # the config was validated as it was built
         print(f"hpstudy: {args.name}, profile {profile} ({why}); data: {data_line(study.base)}", flush=True)
@@ -221,7 +228,7 @@ def _execute(args, study: Study, previous: StudyState | None, sets, seeds: tuple
     state = StudyState(study.name, study.profile, sets, previous.num_samples if previous else args.num_samples,
                        experiment, tracker.parent_run_id, tracking_uri,
                        seeds=list(seeds) if seeds is not None else None,  # parsed once, in _run (or resumed)
-                       pretrain_checkpoint=checkpoint)
+                       pretrain_checkpoint=checkpoint, workers=previous.workers if previous else args.workers)
     save_state(storage, state)
     trial = (args.trial_factory or tune.train_trial)(study, _resolver(flatten(study.base)), str(storage))
     log = TrialLog(study, tracker, progress=_progress(study, tracker, previous is not None), verbose=args.verbose,

@@ -172,6 +172,15 @@ class TaskConfig:
 
 
 @dataclass(frozen=True)
+class DistConfig:
+    """Data-parallel training, N workers with DDP (resources.workers; trainables.distributed). data.batch_size is
+    each worker's batch, so the global batch is N x data.batch_size; with one worker nothing here applies."""
+
+    sync_bn: bool = False  # BatchNorm statistics over the global batch (torch's SyncBatchNorm, CUDA only); off: each
+    # worker normalises its own batch, as the seed's per-GPU BatchNorm did
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     epochs: int = 5
     seed: int = 0  # model init, data order and augmentation
@@ -195,3 +204,4 @@ class TrainConfig:
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    dist: DistConfig = field(default_factory=DistConfig)

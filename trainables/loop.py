@@ -1,6 +1,7 @@
 """The training loop: epochs of train -> evaluate -> watch -> report(metrics, checkpoint), until done or stopped.
 
-It imports no Ray; a `Sink` (Ray Train's, or the local one) decides where reports and checkpoints go.
+It imports no Ray; a `Sink` (Ray Train's, or the local one) decides where reports and checkpoints go. With several
+workers (DDP, trainables.distributed) every rank runs it and reports rank 0's figures; the sink keeps one copy.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Protocol
 import torch
 from torch import nn
 
-from trainables import checkpoint
+from trainables import checkpoint, distributed
 from trainables.config import TrainConfig
 from trainables.init import apply_init
 from trainables.jacobian import build_kappa
@@ -103,7 +104,7 @@ def _stopped(p: Parts, stop: StopTraining, epoch: int, step: int) -> dict[str, A
     """The report of an epoch cut short (diverged or out of memory): its validation, if it can still run."""
     metrics: dict[str, Any] = {"epoch": epoch + 1, "step": step, f"{p.split}/{p.task.lead.name}": math.nan}
     if stop.reason != "oom":
-        metrics.update(_evaluate_epoch(p))
+        metrics.update(distributed.from_rank0(_evaluate_epoch(p)))
     return {**metrics, STOP_REASON: stop.reason, STOP_DETAIL: stop.detail}
 
 
@@ -170,11 +171,12 @@ def _run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
                 "sys/samples_per_s": samples / train_s,
                 "sys/peak_mem_mb": peak_memory_mb(p.device),
             })
+            metrics = distributed.from_rank0(metrics)  # several workers: one report, so every rank decides alike
             extra, stop = p.monitors.check_epoch(epoch + 1, metrics, p.model)
             metrics.update(extra)
             p.best.update(epoch + 1, metrics, p.model)
             if cfg.eval.test == "end" and (stop is not None or epoch + 1 == cfg.epochs):
-                metrics.update(_final_test(p, epoch + 1))
+                metrics.update(distributed.from_rank0(_final_test(p, epoch + 1)))
             history.append(dict(metrics))
             stopped = (stop.reason, stop.detail) if stop is not None else None  # a resume must not train past it
             state = checkpoint.capture(p.model, p.optimizer, p.precision.scaler, epoch=epoch + 1, step=step,

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from trainables import distributed
 from trainables.config import MonitorConfig
 from trainables.stops import StopTraining, is_oom, oom_retry_config, oom_stop
 
@@ -85,13 +86,17 @@ class Monitors:
             self.flush()
 
     def flush(self) -> None:
-        """Read back the steps recorded since the last read (one host sync); raises StopTraining('diverged')."""
+        """Read back the steps recorded since the last read (one host sync); raises StopTraining('diverged').
+
+        With several workers (data-parallel) every rank reads every rank's record, so all stop on any one's.
+        """
         self._unread = 0
         if self._bad_step is None:
             return
-        step = int(self._bad_step)
+        step, loss, rank = distributed.first_flagged(self._bad_step, self._bad_loss)
         if step >= 0:
-            raise StopTraining("diverged", f"non-finite loss ({float(self._bad_loss)}) at step {step}",
+            where = f" on rank {rank}" if distributed.world() > 1 else ""
+            raise StopTraining("diverged", f"non-finite loss ({loss}) at step {step}{where}",
                                step=step, epoch=self._c.last_epoch + 1)
 
     def check_epoch(self, epoch: int, metrics: dict[str, float],

@@ -11,9 +11,10 @@ from typing import Any, Callable
 import torch
 from torch import Tensor, nn
 
+from trainables import distributed
 from trainables.best import BestWeights, NoBest, build_best
 from trainables.config import TrainConfig
-from trainables.data import DataBundle, build_data
+from trainables.data import DataBundle, Shard, build_data
 from trainables.defaults import resolve
 from trainables.monitors import Monitors
 from trainables.optim import build_optimizer
@@ -40,7 +41,8 @@ class Parts:
     task: Task  # what is trained and how it is scored: the model's output, loss and metrics
     device: torch.device
     data: DataBundle
-    model: nn.Module
+    model: nn.Module  # what is checkpointed, evaluated and averaged into the EMA
+    train_model: nn.Module  # what the training forward calls: `model`, or its DDP wrapper with several workers
     optimizer: torch.optim.Optimizer
     precision: Precision
     lr_at: Callable[[int], float]
@@ -70,6 +72,7 @@ def _weighting(cfg: TrainConfig, optimizer: torch.optim.Optimizer, device: torch
     # Every term the task returns, plus the penalty when SES is on; the names come with the first step's losses.
     weighting = TaskLossWeighting(ses=cfg.ses.enabled, min_log_var=low, max_log_var=high).to(device)
     weighting.attach(optimizer)  # its log-variances train with the model, without weight decay
+    distributed.average_gradients(weighting, optimizer)  # DDP averages the model's gradients only
     return weighting
 
 
@@ -79,13 +82,15 @@ def build_parts(cfg: TrainConfig) -> Parts:
     cfg = resolve(cfg)
     if cfg.num_threads > 0:
         torch.set_num_threads(cfg.num_threads)
-    device = resolve_device(cfg.device)
+    device = distributed.local_device(resolve_device(cfg.device))
     task = build_task(cfg.task)
     torch.manual_seed(cfg.seed)
     randaugment = (RandAugmentBatch(cfg.recipe.randaugment_n, cfg.recipe.randaugment_m)
                    if cfg.recipe.randaugment_n > 0 else None)
-    data = build_data(cfg.data, cfg.seed, device, extra_augment=randaugment)
+    data = build_data(cfg.data, cfg.seed, device, extra_augment=randaugment,
+                      shard=Shard(distributed.rank(), distributed.world()))
     model = task.build_model(cfg.model, data, grad_checkpointing=cfg.grad_checkpointing).to(device)
+    model = distributed.sync_batchnorm(model, cfg.dist.sync_bn, device)  # replaces modules: before EMA, optimizer
     ema = build_ema(model, cfg.ema)  # before SES: the EMA copy must not carry SES hooks
     optimizer = build_optimizer(model, cfg.optim)
     steps = optimizer_steps_per_epoch(data, cfg.accum_steps)
@@ -93,7 +98,8 @@ def build_parts(cfg: TrainConfig) -> Parts:
     mix_fn, criterion = task.train_targets(cfg, data, batch_size=min(cfg.data.batch_size, data.num_train))
     lead = task.lead
     return Parts(
-        cfg=cfg, task=task, device=device, data=data, model=model, optimizer=optimizer,
+        cfg=cfg, task=task, device=device, data=data, model=model,
+        train_model=distributed.data_parallel(model, device), optimizer=optimizer,
         precision=build_precision(cfg.precision, device),
         lr_at=build_lr_schedule(cfg.sched, cfg.optim.lr, steps, cfg.epochs),
         ses=build_ses(model, cfg.ses, total_steps=steps * cfg.epochs),

@@ -65,6 +65,9 @@ class _Sink:
             self._api.report(metrics)
             return
         self._last = state
+        if self._api is ray.train and ray.train.get_context().get_world_rank() != 0:
+            self._api.report(metrics)  # every rank reports (the same figures: trainables.distributed); rank 0 saves
+            return
         with tempfile.TemporaryDirectory() as directory:
             checkpoint.save(state, directory)
             self._api.report(metrics, checkpoint=self._api.Checkpoint.from_directory(directory))

@@ -8,6 +8,7 @@ from typing import Iterator
 import numpy as np
 from torch import nn
 
+from trainables import distributed
 from trainables.meters import Means
 from trainables.parts import Parts
 
@@ -28,9 +29,13 @@ def seed_numpy(seed: int, epoch: int) -> None:
 
 
 def train_one_epoch(p: Parts, epoch: int, first_step: int) -> tuple[dict[str, float], int, int]:
-    """-> (epoch means, next step, samples seen). One host sync at the end (and the monitors' periodic check)."""
+    """-> (epoch means, next step, samples seen), over every worker's samples with several (data-parallel).
+
+    One host sync at the end (and the monitors' periodic check).
+    """
     seed_numpy(p.cfg.seed, epoch)
-    p.model.train()
+    distributed.seed_rank(p.cfg.seed, epoch)  # several workers: dropout differs per rank
+    p.train_model.train()
     meter = p.task.meter(p.device, p.data)  # the task's metrics on the hard targets: train/loss, train/acc, ...
     means = Means(p.device)  # loss components, SES and loss-weight figures
     step = first_step
@@ -44,7 +49,7 @@ def train_one_epoch(p: Parts, epoch: int, first_step: int) -> tuple[dict[str, fl
             if p.mix_fn is not None:
                 x, target = p.mix_fn(x, y)  # soft targets; the meter below still scores the hard labels
             with p.precision.autocast():
-                output = p.task.forward(p.model, x)
+                output = p.task.forward(p.train_model, x)
                 losses = p.criterion(output, target)
             loss = losses["loss"]
             penalty, ses_metrics = p.ses.penalty(step)  # float32 inside, autocast off
@@ -67,7 +72,10 @@ def train_one_epoch(p: Parts, epoch: int, first_step: int) -> tuple[dict[str, fl
         if p.ema is not None:
             p.ema.update(p.model, step=step)  # optimizer updates so far: timm's EMA warmup counts these
     p.monitors.flush()
-    out = {f"train/{k}": v for k, v in meter.result().items()}
-    out.update(means.result())
+    distributed.sync_buffers(p.model, p.ema)  # every rank evaluates rank 0's BatchNorm statistics
+    # Each mean with its count, so several workers' reduce to means over the global batch
+    figures = {f"train/{k}": (v, meter.count()) for k, v in meter.result().items()}
+    figures.update({k: (v, means.count(k)) for k, v in means.result().items()})
+    out = distributed.global_means(figures)
     out["lr"] = p.lr_at(step - 1)
-    return out, step, meter.count()
+    return out, step, distributed.total(meter.count())

@@ -152,6 +152,13 @@ def _check_ema_selection(cfg: TrainConfig) -> None:
                       f"final test measures the EMA's weights, test/*_ema)")
 
 
+def _check_dist(cfg: TrainConfig) -> None:
+    """Data-parallel settings (with device=auto a CPU run is refused when it starts: trainables.distributed)."""
+    if cfg.dist.sync_bn and cfg.device == "cpu":  # torch's SyncBatchNorm raises on CPU batches
+        raise ConfigError("dist.sync_bn: torch's SyncBatchNorm synchronises CUDA batches only, not with device=cpu; "
+                          "set dist.sync_bn=false (got True)")
+
+
 def _check_together(cfg: TrainConfig) -> None:
     """Settings whose meaning depends on another one."""
     if cfg.data.image_size < 0 or 0 < cfg.data.image_size < 8:
@@ -170,6 +177,7 @@ def _check_together(cfg: TrainConfig) -> None:
         raise ConfigError(f"log_var_bounds: expected (low, high) with low < high, got {cfg.log_var_bounds!r}")
     check_protocol(cfg)
     _check_ema_selection(cfg)
+    _check_dist(cfg)
 
 
 def validate(cfg: TrainConfig, *, check_data: bool = True) -> None:

@@ -12,7 +12,7 @@ from typing import Callable
 import torch
 
 from trainables.config import DataConfig
-from trainables.data.batching import DataBundle
+from trainables.data.batching import ONE_PROCESS, DataBundle, Shard
 from trainables.data.breast_cancer import build_breast_cancer
 from trainables.data.imagefolder import build_imagefolder, imagefolder_dir
 from trainables.data.in_memory import build_in_memory
@@ -25,7 +25,8 @@ from trainables.data.sources import (
 from trainables.data.tiny_imagenet import read_tiny_imagenet, tiny_imagenet_dir
 from trainables.data.toy2d import build_toy2d
 
-__all__ = ["DATASETS", "DataBundle", "DataError", "build_data", "check_root", "data_inputs", "data_kind"]
+__all__ = ["DATASETS", "ONE_PROCESS", "DataBundle", "DataError", "Shard", "build_data", "check_root", "data_inputs",
+           "data_kind"]
 
 
 def _embedded(root: str) -> None:
@@ -95,9 +96,11 @@ def check_root(name: str, root: str) -> None:
 
 
 def build_data(cfg: DataConfig, seed: int, device: torch.device | str = "cpu", *,
-               extra_augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None) -> DataBundle:
+               extra_augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+               shard: Shard = ONE_PROCESS) -> DataBundle:
     """Read, split (by cfg.split_seed) and place `cfg.name` on `device`; `seed` fixes batch order and augmentation.
 
-    `extra_augment` (e.g. RandAugment) runs on each uint8 training batch after crop/flip, on the device.
+    `extra_augment` (e.g. RandAugment) runs on each uint8 training batch after crop/flip, on the device; `shard`
+    says which slice of every training step this process trains on (data-parallel training).
     """
-    return _lookup(cfg.name).build(cfg, seed, torch.device(device), extra_augment=extra_augment)
+    return _lookup(cfg.name).build(cfg, seed, torch.device(device), extra_augment=extra_augment, shard=shard)

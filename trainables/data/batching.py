@@ -16,6 +16,7 @@ from trainables.data.sources import DataError, Stats
 
 Batch = tuple[Tensor, Tensor]  # (x float32 normalized (B, C, H, W), y int64 (B,)), both on the bundle's device
 _TRAIN_STREAM = 0x7EA1  # tags the train-order stream so (seed, epoch) never collides with other seeded uses
+_AUGMENT_STREAM = 0xA06  # tags a rank's augmentation stream (data-parallel training: Shard)
 
 
 def split_indices(n: int, val_fraction: float, split_seed: int) -> tuple[Tensor, Tensor]:
@@ -41,10 +42,41 @@ def epoch_generator(seed: int, epoch: int) -> torch.Generator:
     return torch.Generator().manual_seed(int(state))
 
 
-def train_batch_size(batch_size: int, num_train: int) -> int:
-    # drop_last keeps every step the same size; a training set smaller than one batch becomes one short batch
-    # rather than an epoch of zero steps.
-    return max(1, min(batch_size, num_train))
+def train_batch_size(batch_size: int, num_train: int, world: int = 1) -> int:
+    # drop_last keeps every step the same size; a training set smaller than one (global) batch becomes one short
+    # batch rather than an epoch of zero steps.
+    return max(1, min(batch_size, num_train // world))
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Which share of every training step this process trains on: rank `rank` of `world` (trainables.distributed).
+
+    A step's global batch is `world` per-worker batches, cut from the epoch's permutation as one worker's batch of
+    that size would be; rank r takes the r-th slice. So N workers with batch B see exactly the samples one worker
+    with batch N*B sees, step by step. Augmentation draws from a generator of (seed, epoch, rank) then.
+    """
+
+    rank: int = 0
+    world: int = 1
+
+    def steps(self, num_train: int, batch_size: int) -> int:
+        return num_train // (batch_size * self.world)  # drop_last: the remainder waits for a later epoch
+
+    def epoch(self, train_idx: Tensor, seed: int, epoch: int, batch_size: int) -> tuple[Tensor, torch.Generator]:
+        """(this rank's training indices for `epoch`, consecutive steps of `batch_size`; the generator its
+        augmentation draws from)."""
+        gen = epoch_generator(seed, epoch)
+        order = train_idx[torch.randperm(len(train_idx), generator=gen)]
+        if self.world == 1:  # order and augmentation share the epoch's generator, as they always have
+            return order, gen
+        steps = self.steps(len(train_idx), batch_size)
+        mine = order[:steps * self.world * batch_size].view(steps, self.world, batch_size)[:, self.rank]
+        state = np.random.SeedSequence([seed, epoch, self.rank, _AUGMENT_STREAM]).generate_state(1, dtype=np.uint64)
+        return mine.reshape(-1), torch.Generator().manual_seed(int(state[0]))
+
+
+ONE_PROCESS = Shard()  # every step whole: training without data parallelism
 
 
 def random_crop(x: Tensor, pad: int, gen: torch.Generator) -> Tensor:

@@ -14,7 +14,14 @@ import torch
 from torch import Tensor
 
 from trainables.config import DataConfig
-from trainables.data.batching import DataBundle, check_sizes, limit, split_indices
+from trainables.data.batching import (
+    ONE_PROCESS,
+    DataBundle,
+    Shard,
+    check_sizes,
+    limit,
+    split_indices,
+)
 from trainables.data.in_memory import TensorSource
 from trainables.data.sources import DataError, RawImages, embedded_split
 
@@ -61,7 +68,8 @@ class StandardTransform:
                         "(rob.* is image-only)")
 
 
-def build_breast_cancer(cfg: DataConfig, seed: int, device: torch.device, *, extra_augment=None) -> DataBundle:
+def build_breast_cancer(cfg: DataConfig, seed: int, device: torch.device, *, extra_augment=None,
+                        shard: Shard = ONE_PROCESS) -> DataBundle:
     """Split (data.val_fraction, data.split_seed), standardise on the training indices and upload the features."""
     if extra_augment is not None:
         raise DataError("breast_cancer: rows are feature vectors, not images; RandAugment cannot apply "
@@ -76,7 +84,7 @@ def build_breast_cancer(cfg: DataConfig, seed: int, device: torch.device, *, ext
         features.to(device), torch.from_numpy(raw.labels).to(device), train, val,
         StandardTransform(mean.to(device), std.to(device)),
         batch_size=cfg.batch_size, eval_batch_size=cfg.eval_batch_size, seed=seed,
-        read_test=lambda: read_breast_cancer(cfg.root, "test"),
+        read_test=lambda: read_breast_cancer(cfg.root, "test"), shard=shard,
     )
     return DataBundle(num_classes=len(raw.classes), in_chans=FEATURES, image_size=0, num_train=len(train),
                       num_val=len(val), source=source)

@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 from trainables.config import DataConfig
 from trainables.data.batching import (
-    Batch, BatchTransform, DataBundle, check_sizes, epoch_generator, limit, split_indices, train_batch_size,
+    ONE_PROCESS, Batch, BatchTransform, DataBundle, Shard, check_sizes, limit, split_indices, train_batch_size,
 )
 from trainables.data.sources import IMAGENET_STATS, DataError, imagefolder_dir
 
@@ -37,11 +37,13 @@ class FolderSource:
     """Train/val/test batches decoded by `num_workers` DataLoader processes, transformed on `device`."""
 
     def __init__(self, dataset: datasets.ImageFolder, train: torch.Tensor, val: torch.Tensor,
-                 transform: BatchTransform, cfg: DataConfig, seed: int, device: torch.device, image_size: int):
+                 transform: BatchTransform, cfg: DataConfig, seed: int, device: torch.device, image_size: int,
+                 shard: Shard = ONE_PROCESS):
         self.dataset, self.train_idx, self.val_idx = dataset, train, val
         self.transform, self.seed, self.device = transform, seed, device
         self.root, self.image_size = cfg.root, image_size
-        self.batch_size = train_batch_size(cfg.batch_size, len(train))
+        self.shard = shard  # this process's share of each training step (data-parallel training)
+        self.batch_size = train_batch_size(cfg.batch_size, len(train), shard.world)  # per worker
         self.eval_batch_size, self.num_workers = cfg.eval_batch_size, cfg.num_workers
         self._test: datasets.ImageFolder | None = None  # indexed on first use
 
@@ -53,12 +55,11 @@ class FolderSource:
             yield x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
 
     def steps_per_epoch(self) -> int:
-        return len(self.train_idx) // self.batch_size  # drop_last, as for the in-memory datasets
+        return self.shard.steps(len(self.train_idx), self.batch_size)  # drop_last, as for the in-memory datasets
 
     def train(self, epoch: int) -> Iterator[Batch]:
-        gen = epoch_generator(self.seed, epoch)
-        order = self.train_idx[torch.randperm(len(self.train_idx), generator=gen)].tolist()
-        for x, y in self._batches(Subset(self.dataset, order), self.batch_size, drop_last=True):
+        order, gen = self.shard.epoch(self.train_idx, self.seed, epoch, self.batch_size)
+        for x, y in self._batches(Subset(self.dataset, order.tolist()), self.batch_size, drop_last=True):
             yield self.transform.train(x, gen), y
 
     def val(self) -> Iterator[Batch]:
@@ -76,7 +77,8 @@ class FolderSource:
             yield self.transform.normalize(x), y
 
 
-def build_imagefolder(cfg: DataConfig, seed: int, device: torch.device, extra_augment=None) -> DataBundle:
+def build_imagefolder(cfg: DataConfig, seed: int, device: torch.device, extra_augment=None,
+                      shard: Shard = ONE_PROCESS) -> DataBundle:
     """Index the folder (no decoding yet), split it, and normalize with ImageNet statistics."""
     image_size = cfg.image_size or IMAGE_SIZE
     dataset = open_folder(cfg.root, "train", image_size)
@@ -85,6 +87,6 @@ def build_imagefolder(cfg: DataConfig, seed: int, device: torch.device, extra_au
     check_sizes(cfg.name, len(train))
     transform = BatchTransform(IMAGENET_STATS, image_size, augment=cfg.augment, flip=True, device=device,
                                extra=extra_augment)
-    source = FolderSource(dataset, train, val, transform, cfg, seed, device, image_size)
+    source = FolderSource(dataset, train, val, transform, cfg, seed, device, image_size, shard)
     return DataBundle(num_classes=len(dataset.classes), in_chans=3, image_size=image_size, num_train=len(train),
                       num_val=len(val), source=source)

@@ -13,7 +13,7 @@ from torch import Tensor
 
 from trainables.config import DataConfig
 from trainables.data.batching import (
-    Batch, BatchTransform, DataBundle, check_sizes, epoch_generator, limit, measure_stats, split_indices,
+    ONE_PROCESS, Batch, BatchTransform, DataBundle, Shard, check_sizes, limit, measure_stats, split_indices,
     train_batch_size,
 )
 from trainables.data.sources import RawImages, Stats
@@ -25,22 +25,24 @@ class TensorSource:
     """Train/val/test batches drawn from images held on `device` (CIFAR-100 train: 150 MB of uint8)."""
 
     def __init__(self, images: Tensor, labels: Tensor, train: Tensor, val: Tensor, transform: BatchTransform, *,
-                 batch_size: int, eval_batch_size: int, seed: int, read_test: Callable[[], RawImages]):
+                 batch_size: int, eval_batch_size: int, seed: int, read_test: Callable[[], RawImages],
+                 shard: Shard = ONE_PROCESS):
         self.images, self.labels = images, labels
         self.train_idx, self.val_idx = train, val  # CPU int64
         self.transform = transform
-        self.batch_size = train_batch_size(batch_size, len(train))
+        self.shard = shard  # this process's share of each training step (data-parallel training)
+        self.batch_size = train_batch_size(batch_size, len(train), shard.world)  # per worker
         self.eval_batch_size = eval_batch_size
         self.seed = seed
         self.read_test = read_test
         self._test: tuple[Tensor, Tensor] | None = None  # read and uploaded on first use, then kept
 
     def steps_per_epoch(self) -> int:
-        return len(self.train_idx) // self.batch_size  # drop_last: the remainder waits for a later epoch
+        return self.shard.steps(len(self.train_idx), self.batch_size)
 
     def train(self, epoch: int) -> Iterator[Batch]:
-        gen = epoch_generator(self.seed, epoch)
-        order = self.train_idx[torch.randperm(len(self.train_idx), generator=gen)].to(self.images.device)
+        order, gen = self.shard.epoch(self.train_idx, self.seed, epoch, self.batch_size)
+        order = order.to(self.images.device)
         for step in range(self.steps_per_epoch()):
             idx = order[step * self.batch_size:(step + 1) * self.batch_size]
             yield self.transform.train(self.images[idx], gen), self.labels[idx]
@@ -63,7 +65,7 @@ class TensorSource:
 
 
 def build_in_memory(cfg: DataConfig, seed: int, device: torch.device, *, read: Reader, flip: bool,
-                    stats: Stats | None, extra_augment=None) -> DataBundle:
+                    stats: Stats | None, extra_augment=None, shard: Shard = ONE_PROCESS) -> DataBundle:
     """Read, split and upload one in-memory dataset; `stats=None` measures mean/std on the training split."""
     raw = read(cfg.root, "train")
     images = torch.from_numpy(raw.images)
@@ -77,7 +79,7 @@ def build_in_memory(cfg: DataConfig, seed: int, device: torch.device, *, read: R
     source = TensorSource(
         images.to(device), torch.from_numpy(raw.labels).to(device), train, val, transform,
         batch_size=cfg.batch_size, eval_batch_size=cfg.eval_batch_size, seed=seed,
-        read_test=lambda: read(cfg.root, "test"),
+        read_test=lambda: read(cfg.root, "test"), shard=shard,
     )
     return DataBundle(num_classes=len(raw.classes), in_chans=chans, image_size=size, num_train=len(train),
                       num_val=len(val), source=source)

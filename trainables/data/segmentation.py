@@ -14,8 +14,8 @@ from torch import Tensor
 
 from trainables.config import DataConfig
 from trainables.data.batching import (
-    Batch, BatchTransform, DataBundle, check_sizes, epoch_generator, limit, measure_stats, random_crop, random_hflip,
-    split_indices, train_batch_size,
+    ONE_PROCESS, Batch, BatchTransform, DataBundle, Shard, check_sizes, limit, measure_stats, random_crop,
+    random_hflip, split_indices, train_batch_size,
 )
 from trainables.data.sources import DataError, Stats, read_mnist5k
 
@@ -76,23 +76,24 @@ class MaskSource:
 
     def __init__(self, images: Tensor, masks: Tensor, train: Tensor, val: Tensor, transform: BatchTransform,
                  augment: MaskAugment | None, *, batch_size: int, eval_batch_size: int, seed: int,
-                 read_test: Callable[[], RawMasks]):
+                 read_test: Callable[[], RawMasks], shard: Shard = ONE_PROCESS):
         self.images, self.masks = images, masks
         self.train_idx, self.val_idx = train, val  # CPU int64
         self.transform = transform  # normalization only; DataBundle.raw_batches undoes it
         self.augment = augment
-        self.batch_size = train_batch_size(batch_size, len(train))
+        self.shard = shard  # this process's share of each training step (data-parallel training)
+        self.batch_size = train_batch_size(batch_size, len(train), shard.world)  # per worker
         self.eval_batch_size = eval_batch_size
         self.seed = seed
         self.read_test = read_test
         self._test: tuple[Tensor, Tensor] | None = None  # read and uploaded on first use, then kept
 
     def steps_per_epoch(self) -> int:
-        return len(self.train_idx) // self.batch_size  # drop_last, as for the label datasets
+        return self.shard.steps(len(self.train_idx), self.batch_size)  # drop_last, as for the label datasets
 
     def train(self, epoch: int) -> Iterator[Batch]:
-        gen = epoch_generator(self.seed, epoch)
-        order = self.train_idx[torch.randperm(len(self.train_idx), generator=gen)].to(self.images.device)
+        order, gen = self.shard.epoch(self.train_idx, self.seed, epoch, self.batch_size)
+        order = order.to(self.images.device)
         for step in range(self.steps_per_epoch()):
             idx = order[step * self.batch_size:(step + 1) * self.batch_size]
             x, mask = self.images[idx], self.masks[idx]
@@ -124,7 +125,7 @@ def _check_classes(name: str, split: str, raw: RawMasks, classes: tuple[str, ...
 
 
 def build_masks(cfg: DataConfig, seed: int, device: torch.device, *, read: Reader, flip: bool,
-                stats: Stats | None, extra_augment=None) -> DataBundle:
+                stats: Stats | None, extra_augment=None, shard: Shard = ONE_PROCESS) -> DataBundle:
     """Read, split and upload one mask dataset; `stats=None` measures mean/std on the training split."""
     if extra_augment is not None:
         raise ValueError(f"{cfg.name}: masks take no extra (RandAugment-style) augmentation")
@@ -156,6 +157,7 @@ def build_masks(cfg: DataConfig, seed: int, device: torch.device, *, read: Reade
         images_t.to(device), torch.from_numpy(masks).to(device), train, val, transform,
         MaskAugment(size, flip=flip) if cfg.augment else None,
         batch_size=cfg.batch_size, eval_batch_size=cfg.eval_batch_size, seed=seed, read_test=read_test,
+        shard=shard,
     )
     return DataBundle(num_classes=len(classes), in_chans=chans, image_size=size, num_train=len(train),
                       num_val=len(val), source=source)

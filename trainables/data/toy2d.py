@@ -13,7 +13,14 @@ import torch
 from torch import Tensor
 
 from trainables.config import DataConfig
-from trainables.data.batching import DataBundle, check_sizes, limit, split_indices
+from trainables.data.batching import (
+    ONE_PROCESS,
+    DataBundle,
+    Shard,
+    check_sizes,
+    limit,
+    split_indices,
+)
 from trainables.data.in_memory import TensorSource
 from trainables.data.sources import DataError, RawImages, embedded_split
 
@@ -54,7 +61,8 @@ class PointTransform:
         raise DataError("toy2d: points are not images; they have no [0, 1] pixels to corrupt (rob.* is image-only)")
 
 
-def build_toy2d(cfg: DataConfig, seed: int, device: torch.device, *, extra_augment=None) -> DataBundle:
+def build_toy2d(cfg: DataConfig, seed: int, device: torch.device, *, extra_augment=None,
+                shard: Shard = ONE_PROCESS) -> DataBundle:
     """Split and upload the two moons; `extra_augment` must be None (validation refuses RandAugment here)."""
     if extra_augment is not None:
         raise DataError("toy2d: points are 2-vectors, not images; RandAugment cannot apply (recipe.randaugment_n=0)")
@@ -66,7 +74,7 @@ def build_toy2d(cfg: DataConfig, seed: int, device: torch.device, *, extra_augme
     source = TensorSource(
         points.to(device), torch.from_numpy(raw.labels).to(device), train, val, PointTransform(),
         batch_size=cfg.batch_size, eval_batch_size=cfg.eval_batch_size, seed=seed,
-        read_test=lambda: read_toy2d(cfg.root, "test"),
+        read_test=lambda: read_toy2d(cfg.root, "test"), shard=shard,
     )
     return DataBundle(num_classes=len(raw.classes), in_chans=FEATURES, image_size=0, num_train=len(train),
                       num_val=len(val), source=source)
