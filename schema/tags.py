@@ -32,6 +32,7 @@ SEED = "hpstudy.seed"
 CONFIG = "hpstudy.config_name"  # a variant's name, or "k=v, ..." of a sampled configuration (its label)
 STOP_REASON = "hpstudy.stop_reason"  # why it stopped early or failed; absent when it simply completed
 STOP_EPOCH = "hpstudy.stop_epoch"  # the last epoch it reported
+CONFIG_CHANGED = "hpstudy.config_changed"  # "k=v, ..." an out-of-memory retry changed (config.yaml has them)
 RETRIES = "hpstudy.retries"  # times Tune restarted it from its last checkpoint; absent when never
 BEST = "hpstudy.best"  # BEST_VALUE on the best trial of its study invocation; absent on the others
 BEST_VALUE = "true"

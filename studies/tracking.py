@@ -183,6 +183,15 @@ class StudyTracker:
         """A text artifact of the trial's run (e.g. the warm-start coverage report)."""
         self.client.log_text(self._runs[trial_id], text, name)
 
+    def trial_config_changed(self, trial_id: str, changed: dict[str, Any], config: dict[str, Any]) -> None:
+        """The trial now trains with `config` (an out-of-memory retry halved its batch): a tag says what changed and
+        config.yaml is rewritten. Its params keep the first attempt's values: MLflow never changes a logged param."""
+        run_id = self._runs.get(trial_id)
+        if run_id is None:
+            return
+        self.client.set_tag(run_id, T.CONFIG_CHANGED, ", ".join(f"{k}={v}" for k, v in sorted(changed.items())))
+        self.client.log_dict(run_id, config, P.TRIAL_CONFIG)
+
     def trial_retried(self, trial_id: str, line: str) -> None:
         """A retry of the trial (its process died, or it raised): counted in a tag, and a line in retries.txt."""
         run_id = self._runs.get(trial_id)

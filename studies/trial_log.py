@@ -4,6 +4,7 @@ ended. Per-epoch lines only with `verbose`; a trial that failed or that a monito
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable
 
 from schema import params, statuses
@@ -13,7 +14,7 @@ from studies.progress import Progress
 from studies.study import Study
 from studies.tracking import StudyTracker
 from trainables.defaults import resolve
-from trainables.loop import INIT_REPORT, STOP_DETAIL, STOP_REASON
+from trainables.loop import CONFIG_CHANGE, INIT_REPORT, STOP_DETAIL, STOP_REASON
 from trainables.overrides import apply_overrides
 
 AXES = ("epoch", "step")  # what the trainer reports metrics against: MLflow's step, not metrics themselves
@@ -54,6 +55,7 @@ class TrialLog:
         self.checkpointed = checkpointed
         self.progress, self.verbose = progress, verbose
         self.names: dict[str, str] = {}
+        self.configs: dict[str, Any] = {}  # trial id -> the config it trains with
 
     def _print(self, text: str) -> None:
         if self.progress is not None:
@@ -64,6 +66,7 @@ class TrialLog:
     def started(self, trial_id: str, config: dict[str, Any]) -> None:
         name, overrides = to_overrides(config)
         cfg = resolve(apply_overrides(self.study.base, overrides))  # log the values the trial actually uses
+        self.configs[trial_id] = cfg
         self.names[trial_id] = f"{label(name, overrides)} seed={cfg.seed}"
         self.tracker.trial_started(trial_id, name=label(name, overrides), seed=cfg.seed, params=trial_params(cfg),
                                    config=config_dict(cfg))
@@ -75,6 +78,10 @@ class TrialLog:
             return
         epoch = int(result["epoch"])
         self.tracker.trial_metrics(trial_id, _metrics(result), epoch)  # once per epoch, whatever is re-sent
+        if result.get(CONFIG_CHANGE) and trial_id in self.configs:
+            changed = json.loads(result[CONFIG_CHANGE])
+            self.configs[trial_id] = cfg = apply_overrides(self.configs[trial_id], changed)
+            self.tracker.trial_config_changed(trial_id, changed, config_dict(cfg))
         if result.get(INIT_REPORT):
             self.tracker.trial_text(trial_id, result[INIT_REPORT], params.INIT_REPORT)
         value = result.get(self.study.metric)

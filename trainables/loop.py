@@ -7,6 +7,7 @@ workers (DDP, trainables.distributed) every rank runs it and reports rank 0's fi
 from __future__ import annotations
 
 import gc
+import json
 import math
 import time
 from functools import partial
@@ -20,12 +21,16 @@ from trainables.config import TrainConfig
 from trainables.init import apply_init
 from trainables.jacobian import build_kappa
 from trainables.meters import peak_memory_mb, reset_peak_memory
+from trainables.overrides import flatten
 from trainables.parts import Parts, build_parts
 from trainables.step import train_one_epoch
 from trainables.stops import StopTraining, is_oom, oom_retry_config, oom_stop
 
 STOP_REASON, STOP_DETAIL = "stop/reason", "stop/detail"  # report keys of a labelled stop (strings)
 INIT_REPORT = "init/report"  # report key: the warm-start coverage report (text), sent with the first epoch
+# report key: {flattened key: value} of what an out-of-memory retry changed (JSON text), sent with its first report,
+# so the trial's logged config is the one that trained
+CONFIG_CHANGE = "config/changed"
 
 
 class Sink(Protocol):
@@ -123,7 +128,28 @@ def run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
     # Out of the except block: the error's traceback held the first attempt's frames (model, optimizer, data on
     # the device). It is gone now, but frames and errors form cycles: collect them before the retry allocates.
     release_memory()
-    return _run(retry, sink)
+    return _run(retry, _Announcing(sink, _changed(cfg, retry)))
+
+
+def _changed(before: TrainConfig, after: TrainConfig) -> dict[str, Any]:
+    old, new = flatten(before), flatten(after)
+    return {k: v for k, v in new.items() if old.get(k) != v}
+
+
+class _Announcing:
+    """`sink`, whose next report also says which config values changed (CONFIG_CHANGE)."""
+
+    def __init__(self, sink: Sink, changed: dict[str, Any]) -> None:
+        self._sink, self._changed = sink, changed
+
+    def restore(self) -> dict[str, Any] | None:
+        return self._sink.restore()
+
+    def report(self, metrics: dict[str, Any], state: dict[str, Any] | None) -> None:
+        if self._changed:
+            metrics = {**metrics, CONFIG_CHANGE: json.dumps(self._changed)}
+            self._changed = {}
+        self._sink.report(metrics, state)
 
 
 def release_memory() -> None:

@@ -131,3 +131,25 @@ def test_each_epoch_reaches_mlflow_once_and_a_checkpointed_one_is_backfilled(uri
     steps = [m.step for m in tracker.client.get_metric_history(run.info.run_id, "val/acc")]
     assert steps == [1, 2, 3]
     assert run.data.tags["hpstudy.status"] == "completed" and run.data.tags["hpstudy.stop_epoch"] == "3"
+
+
+def test_an_out_of_memory_retrys_config_change_is_on_the_trials_run(uri, tmp_path):
+    import json
+
+    import yaml
+
+    from studies.study import Study
+    from studies.trial_log import TrialLog
+    from trainables.config import TrainConfig
+    from trainables.loop import CONFIG_CHANGE
+
+    tracker = _study(uri, tmp_path, "oom")
+    log = TrialLog(Study(name="oom", profile="local", base=TrainConfig(epochs=2), space={}), tracker)
+    log.started("t0", {})
+    changed = {"data.batch_size": 64, "accum_steps": 2, "monitor.oom_retry": False}
+    log.result("t0", {"epoch": 1, "train/loss": 1.0, CONFIG_CHANGE: json.dumps(changed)})
+    run = tracker.client.get_run(tracker._runs["t0"])
+    assert run.data.tags["hpstudy.config_changed"] == "accum_steps=2, data.batch_size=64, monitor.oom_retry=False"
+    config = yaml.safe_load(open(tracker.client.download_artifacts(run.info.run_id, "config.yaml", str(tmp_path))))
+    assert config["data"]["batch_size"] == 64 and config["accum_steps"] == 2
+    assert run.data.params["data.batch_size"] == "128", "MLflow keeps a logged param: the tag says it changed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import weakref
 
 import pytest
@@ -91,6 +92,10 @@ def test_out_of_memory_retries_with_half_the_batch(monkeypatch):
     sink = _run(**{"monitor.oom_retry": True})
     assert seen[:2] == [(128, 1), (64, 2)]
     assert sink.reports[-1]["epoch"] == 2 and loop.STOP_REASON not in sink.reports[-1]
+    # the retry's first report says what it changed, so the trial's logged config is the one that trained
+    assert json.loads(sink.reports[0][loop.CONFIG_CHANGE]) == {
+        "data.batch_size": 64, "accum_steps": 2, "monitor.oom_retry": False}
+    assert all(loop.CONFIG_CHANGE not in r for r in sink.reports[1:])
 
 
 def test_out_of_memory_retry_frees_the_first_attempt_before_building_its_own(monkeypatch):
