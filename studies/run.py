@@ -228,7 +228,7 @@ def _execute(args, study: Study, previous: StudyState | None, sets, seeds: tuple
     state = StudyState(study.name, study.profile, sets, previous.num_samples if previous else args.num_samples,
                        experiment, tracker.parent_run_id, tracking_uri,
                        seeds=list(seeds) if seeds is not None else None,  # parsed once, in _run (or resumed)
-                       pretrain_checkpoint=checkpoint, workers=previous.workers if previous else args.workers)
+                       pretrain_checkpoint=checkpoint, workers=study.workers_per_trial)
     save_state(storage, state)
     trial = (args.trial_factory or tune.train_trial)(study, _resolver(flatten(study.base)), str(storage))
     log = TrialLog(study, tracker, progress=_progress(study, tracker, previous is not None), verbose=args.verbose,

@@ -20,7 +20,7 @@ class StudyState:
     finished: bool = False
     seeds: list[int] | None = None  # --seeds; None: the study's own (and a state saved before --seeds existed)
     pretrain_checkpoint: str | None = None  # the finished pretraining's state.pt (Study.pretrain): a resume reuses it
-    workers: int | None = None  # --workers; None: the study's own
+    workers: int | None = None  # Train workers per trial as run (--workers or the study's); None: a state from before
 
 
 def state_path(storage: Path) -> Path:
