@@ -1,6 +1,8 @@
 """The Ray Tune adapter: cluster connection, search space translation, searcher/ASHA, the MLflow callback, resume.
 
-The only module of `studies` that imports Ray; a Ray API change touches this file and `trainables/ray_train.py`.
+With its Tune-API pieces (`studies/tune_errors.py`; the searcher `optuna_search.py` and `optuna_replicates.py`; the
+scheduler `mo_asha.py`), the only modules of `studies` that import Ray; a Ray API change touches these and
+`trainables/ray_train.py`.
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ from functools import partial
 from typing import Any, Callable
 
 import ray
-from ray import cloudpickle, tune
+from ray import tune
 from ray.exceptions import RayTaskError
-from ray.train import ControllerError, WorkerGroupError
 from ray.tune import result as tune_result
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search import BasicVariantGenerator
@@ -32,6 +33,7 @@ from studies.optuna_replicates import MeanOfReplicates
 from studies.optuna_search import make_searcher
 from studies.preflight import SurroundingsError
 from studies.study import SEED_KEY, Study
+from studies.tune_errors import error_reason, root_cause, trial_error
 from trainables.ray_train import WorkerResources, checkpointed, make_trial
 
 DRIVER_RESOURCE = "hpstudy_driver"  # Tune trial functions only drive Train runs; they must not hold worker CPUs
@@ -229,43 +231,6 @@ def max_concurrent(study: Study, cluster: Cluster) -> int:
     return max(1, int(min(by_cpu, by_gpu)))
 
 
-def root_cause(error: BaseException) -> BaseException:
-    """The error a trial's code raised, out of Ray's wrappers (a task error around Train's worker-group error
-    around the worker's own): what a person needs to read first."""
-    for _ in range(10):  # a chain is a few links deep; never loop on a cycle
-        if isinstance(error, RayTaskError) and error.cause is not None:
-            error = error.cause
-        elif isinstance(error, WorkerGroupError) and error.worker_failures:
-            error = error.worker_failures[min(error.worker_failures)]
-        elif isinstance(error, ControllerError):
-            error = error.controller_failure
-        else:
-            break
-    return error
-
-
-def error_reason(error: BaseException | None) -> str:
-    """'DataError: cifar10: no CIFAR-10 data at ...': the root cause's type and first line."""
-    if error is None:
-        return "error (Ray recorded none)"
-    cause = root_cause(error)
-    lines = [line for line in str(cause).splitlines() if line.strip()]
-    return f"{type(cause).__name__}: {lines[0] if lines else ''}".rstrip(": ")
-
-
-def _trial_error(trial) -> BaseException | None:
-    """The exception a trial ended with. Tune pickles it into the trial's local folder first; `get_error()` reads
-    the storage copy, which is synced later, so it is still missing when `on_trial_error` runs."""
-    path = getattr(trial, "pickled_error_file", None)
-    if path and os.path.exists(path):
-        try:
-            with open(path, "rb") as f:
-                return cloudpickle.load(f)
-        except Exception:  # noqa: BLE001 - an unpicklable error: fall back to Tune's text trace
-            pass
-    return trial.get_error()
-
-
 def run_once(fn: Callable, *args: Any, cpus: float, gpus: float, **kwargs: Any) -> Any:
     """`fn(*args, **kwargs)` as a Ray task on `cpus`/`gpus` in a worker process that exits afterwards, so the
     memory it used (a GPU's, too) goes back; its exceptions are re-raised as the task's root cause."""
@@ -299,10 +264,10 @@ class TrialEvents(tune.Callback):
 
     def on_trial_recover(self, iteration, trials, trial, **info):  # FailureConfig restarts it from its checkpoint
         if self.on_retry is not None:
-            self.on_retry(trial.trial_id, trainer_result(trial.last_result or {}), error_reason(_trial_error(trial)))
+            self.on_retry(trial.trial_id, trainer_result(trial.last_result or {}), error_reason(trial_error(trial)))
 
     def on_trial_error(self, iteration, trials, trial, **info):
-        self.on_end(trial.trial_id, "error", trainer_result(trial.last_result or {}), error_reason(_trial_error(trial)))
+        self.on_end(trial.trial_id, "error", trainer_result(trial.last_result or {}), error_reason(trial_error(trial)))
 
 
 @dataclass(frozen=True)

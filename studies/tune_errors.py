@@ -1,0 +1,46 @@
+"""Why a Ray trial failed, in a line a person reads first: the trial code's own error out of Ray's wrappers."""
+
+from __future__ import annotations
+
+import os
+
+from ray import cloudpickle
+from ray.exceptions import RayTaskError
+from ray.train import ControllerError, WorkerGroupError
+
+
+def root_cause(error: BaseException) -> BaseException:
+    """The error a trial's code raised, out of Ray's wrappers (a task error around Train's worker-group error
+    around the worker's own): what a person needs to read first."""
+    for _ in range(10):  # a chain is a few links deep; never loop on a cycle
+        if isinstance(error, RayTaskError) and error.cause is not None:
+            error = error.cause
+        elif isinstance(error, WorkerGroupError) and error.worker_failures:
+            error = error.worker_failures[min(error.worker_failures)]
+        elif isinstance(error, ControllerError):
+            error = error.controller_failure
+        else:
+            break
+    return error
+
+
+def error_reason(error: BaseException | None) -> str:
+    """'DataError: cifar10: no CIFAR-10 data at ...': the root cause's type and first line."""
+    if error is None:
+        return "error (Ray recorded none)"
+    cause = root_cause(error)
+    lines = [line for line in str(cause).splitlines() if line.strip()]
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+
+
+def trial_error(trial) -> BaseException | None:
+    """The exception a trial ended with. Tune pickles it into the trial's local folder first; `get_error()` reads
+    the storage copy, which is synced later, so it is still missing when `on_trial_error` runs."""
+    path = getattr(trial, "pickled_error_file", None)
+    if path and os.path.exists(path):
+        try:
+            with open(path, "rb") as f:
+                return cloudpickle.load(f)
+        except Exception:  # noqa: BLE001 - an unpicklable error: fall back to Tune's text trace
+            pass
+    return trial.get_error()
