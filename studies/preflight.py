@@ -19,7 +19,7 @@ class SurroundingsError(RuntimeError):
     """The study cannot start here; the message is one line naming the thing and the fix."""
 
 
-def check_runs_dir(runs_dir: Path) -> None:
+def check_runs_dir(runs_dir: Path, flag: str = "--runs-dir") -> None:
     """A file can be written in `runs_dir`, or in the folder that would hold it; nothing is left behind."""
     existing = next(p for p in (runs_dir, *runs_dir.parents) if p.exists())
     try:
@@ -28,8 +28,9 @@ def check_runs_dir(runs_dir: Path) -> None:
         with tempfile.NamedTemporaryFile(dir=existing, prefix=".hpstudy-write-check-"):
             pass
     except OSError as err:
-        raise SurroundingsError(f"runs folder {runs_dir} is not writable ({err.strerror or err}); "
-                                "fix its permissions or choose another with --runs-dir") from None
+        what = "runs folder" if flag == "--runs-dir" else "storage folder"
+        raise SurroundingsError(f"{what} {runs_dir} is not writable ({err.strerror or err}); "
+                                f"fix its permissions or choose another with {flag}") from None
 
 
 def check_tracking_store(tracking_uri: str) -> None:
@@ -87,7 +88,10 @@ def check_address(address: str | None) -> None:
                                 "one (ray start --head) or drop --address to run on this machine") from None
 
 
-def check_surroundings(runs_dir: Path, tracking_uri: str, address: str | None) -> None:
+def check_surroundings(runs_dir: Path, tracking_uri: str, address: str | None, storage: str | None = None) -> None:
+    """`storage`: the study's --storage; a folder is checked like the runs folder, an object store is left to Ray."""
     check_address(address)
     check_runs_dir(runs_dir)
+    if storage is not None and "://" not in storage:
+        check_runs_dir(Path(storage), "--storage")
     check_tracking_store(tracking_uri)

@@ -26,6 +26,8 @@ from studies.progress import Progress
 from studies.protocol import ProtocolError, describe
 from studies.seeds import SeedsError, parse_seeds
 from studies.state import StudyState, load_state, save_state
+from studies.storage import StorageError
+from studies.storage import resolve as resolve_storage
 from studies.study import Study
 from trainables.data import DataError, check_root
 from trainables.overrides import ConfigError, apply_overrides, flatten, parse_set_args
@@ -67,6 +69,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--address", help="Ray cluster address (default: start Ray on this machine)")
     p.add_argument("--tracking-uri", help="MLflow tracking URI (default: SQLite under --runs-dir)")
     p.add_argument("--runs-dir", type=Path, default=Path("hpstudy_runs"), help="MLflow store and Tune state")
+    p.add_argument("--storage", metavar="PATH_OR_URI",
+                   help="Ray's experiment and the trials' checkpoints: a folder every node sees, or s3://, gs://, "
+                        "... (default: RUNS_DIR/ray)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="a line per trial epoch and per trial end (default: one progress line)")
     return p.parse_args(argv)
@@ -91,7 +96,8 @@ def main(argv: list[str] | None = None, *, trial_factory=None) -> int:
             return 0
         with signals.terminate_as_interrupt():  # a scheduler's SIGTERM does what Ctrl-C does
             return _run(args)
-    except (UsageError, ConfigError, DataError, ProtocolError, SurroundingsError, SeedsError, KeyError) as err:
+    except (UsageError, ConfigError, DataError, ProtocolError, SurroundingsError, SeedsError, StorageError,
+            KeyError) as err:
         print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except pretrain.PretrainFailed as err:
@@ -111,19 +117,21 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--json prints a dry run's trials; add --dry-run")
     module = registry.load(args.name)
     runs_dir = args.runs_dir.resolve()
-    storage = runs_dir / "ray" / args.name
-    previous = load_state(storage) if args.resume else None
+    state_dir = runs_dir / "ray" / args.name  # the resume state stays on the driver, wherever --storage points
+    previous = load_state(state_dir) if args.resume else None
     if args.resume and (previous is None or previous.finished):
         raise UsageError(f"nothing to resume for {args.name} under {runs_dir}: no interrupted run found")
     if previous and (args.sets or args.num_samples is not None or args.profile != "auto" or args.lr_range
-                     or args.tracking_uri or args.smoke or args.seeds is not None or args.workers is not None):
-        raise UsageError("--resume continues a study with its original settings; "
-                         "drop --set/--seeds/--num-samples/--profile/--smoke/--lr-range/--tracking-uri/--workers")
+                     or args.tracking_uri or args.smoke or args.seeds is not None or args.workers is not None
+                     or args.storage):
+        raise UsageError("--resume continues a study with its original settings; drop --set/--seeds/--num-samples/"
+                         "--profile/--smoke/--lr-range/--tracking-uri/--workers/--storage")
     if args.smoke and args.profile != "auto":
         raise UsageError(f"--smoke rehearses the full profile; drop --profile {args.profile}")
     # Paths absolute now, so the saved state resumes the same files from any folder.
     sets = previous.sets if previous else absolute_sets(parse_set_args(args.sets))
     num_samples = previous.num_samples if previous else args.num_samples
+    storage = (previous.storage if previous else None) or resolve_storage(args.storage, runs_dir, args.name)
     seeds = _seeds(previous.seeds) if previous else parse_seeds(args.seeds) if args.seeds is not None else None
     # Everything that can be checked without Ray is, so bad input never starts a cluster or writes a file.
     requested = previous.profile if previous else "smoke" if args.smoke else args.profile
@@ -144,7 +152,7 @@ def _run(args: argparse.Namespace) -> int:
     from studies.tracking import default_tracking_uri  # MLflow's imports (seconds) only for a run, not a dry run
 
     tracking_uri = previous.tracking_uri if previous else (args.tracking_uri or default_tracking_uri(runs_dir))
-    check_surroundings(runs_dir, tracking_uri, args.address)
+    check_surroundings(runs_dir, tracking_uri, args.address, storage)
     smoke_data = smoke.write_data(full.base, runs_dir) if requested == "smoke" else None
     if requested == "smoke":
         smoke.write_pretrain_data(full.pretrain, full.base, runs_dir)
@@ -172,7 +180,8 @@ def _run(args: argparse.Namespace) -> int:
             print(f"note: {study.tags[smoke.NOTES_TAG]}", flush=True)
         for note in [] if previous else pretrain.replaced_steps(study, sets, args.lr_range):
             print(f"note: {note}", flush=True)
-        return _execute(args, study, previous, sets, seeds, runs_dir, storage, cluster, tune, tracking_uri)
+        return _execute(args, study, previous, sets, seeds, runs_dir, state_dir, storage, cluster, tune,
+                        tracking_uri)
     finally:
         tune.shutdown()
 
@@ -197,7 +206,7 @@ def _seeds(saved: list[int] | None) -> tuple[int, ...] | None:
 
 
 def _execute(args, study: Study, previous: StudyState | None, sets, seeds: tuple[int, ...] | None, runs_dir: Path,
-             storage: Path, cluster, tune, tracking_uri: str) -> int:
+             state_dir: Path, storage: str, cluster, tune, tracking_uri: str) -> int:
     from studies.tracking import StudyTracker, mlflow_ui_command, runs_url
     from studies.trial_log import TrialLog
 
@@ -228,14 +237,14 @@ def _execute(args, study: Study, previous: StudyState | None, sets, seeds: tuple
     state = StudyState(study.name, study.profile, sets, previous.num_samples if previous else args.num_samples,
                        experiment, tracker.parent_run_id, tracking_uri,
                        seeds=list(seeds) if seeds is not None else None,  # parsed once, in _run (or resumed)
-                       pretrain_checkpoint=checkpoint, workers=study.workers_per_trial)
-    save_state(storage, state)
-    trial = (args.trial_factory or tune.train_trial)(study, _resolver(flatten(study.base)), str(storage))
+                       pretrain_checkpoint=checkpoint, workers=study.workers_per_trial, storage=storage)
+    save_state(state_dir, state)
+    trial = (args.trial_factory or tune.train_trial)(study, _resolver(flatten(study.base)), storage)
     log = TrialLog(study, tracker, progress=_progress(study, tracker, previous is not None), verbose=args.verbose,
                    checkpointed=trial.checkpointed)
     events = tune.TrialEvents(log.started, log.result, log.ended, log.retried)
     try:
-        tune.run_tuner(study, trial, cluster=cluster, storage=str(storage), name=experiment, events=events,
+        tune.run_tuner(study, trial, cluster=cluster, storage=storage, name=experiment, events=events,
                        resume=previous is not None)
     except BaseException:
         log.progress.close()
@@ -254,7 +263,7 @@ def _execute(args, study: Study, previous: StudyState | None, sets, seeds: tuple
               file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
     tracker.end_study(outcome.status, outcome.tags(), tracker.summarize(study.metric, study.mode))
-    save_state(storage, replace(state, finished=True))
+    save_state(state_dir, replace(state, finished=True))
     from studies.report import print_summary  # matplotlib and the analysis stack: only for a finished study
 
     print_summary(study, tracking_uri, tracker.parent_run_id)

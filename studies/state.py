@@ -21,19 +21,21 @@ class StudyState:
     seeds: list[int] | None = None  # --seeds; None: the study's own (and a state saved before --seeds existed)
     pretrain_checkpoint: str | None = None  # the finished pretraining's state.pt (Study.pretrain): a resume reuses it
     workers: int | None = None  # Train workers per trial as run (--workers or the study's); None: a state from before
+    storage: str | None = None  # Ray's storage for the study (studies.storage.resolve); None: RUNS_DIR/ray/STUDY
 
 
-def state_path(storage: Path) -> Path:
-    return storage / "latest.json"
+def state_path(folder: Path) -> Path:
+    """`folder`: RUNS_DIR/ray/STUDY on the driver, wherever --storage puts Ray's experiment."""
+    return folder / "latest.json"
 
 
-def save_state(storage: Path, state: StudyState) -> None:
-    storage.mkdir(parents=True, exist_ok=True)
-    tmp = state_path(storage).with_suffix(".tmp")
+def save_state(folder: Path, state: StudyState) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = state_path(folder).with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(state), indent=2))
-    tmp.replace(state_path(storage))
+    tmp.replace(state_path(folder))
 
 
-def load_state(storage: Path) -> StudyState | None:
-    path = state_path(storage)
+def load_state(folder: Path) -> StudyState | None:
+    path = state_path(folder)
     return StudyState(**json.loads(path.read_text())) if path.exists() else None

@@ -32,6 +32,7 @@ from studies.mo_asha import MOASHAScheduler
 from studies.optuna_replicates import MeanOfReplicates
 from studies.optuna_search import make_searcher
 from studies.preflight import SurroundingsError
+from studies.storage import join as join_storage
 from studies.study import SEED_KEY, Study
 from studies.tune_errors import error_reason, root_cause, trial_error
 from trainables.ray_train import WorkerResources, checkpointed, make_trial
@@ -306,7 +307,7 @@ def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, n
     driver = {"cpu": 0, DRIVER_RESOURCE: 1} if cluster.has_driver_resource else {"cpu": 0.01}
     trainable = tune.with_resources(trial.fn, driver if trial.resources is None else trial.resources)
     space = _space(study)
-    path = os.path.join(storage, name)
+    path = join_storage(storage, name)
     if resume:
         tuner = tune.Tuner.restore(path, trainable, resume_unfinished=True, resume_errored=False,
                                    param_space=space)

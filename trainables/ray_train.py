@@ -14,11 +14,12 @@ the trial's folder in the study's storage, and Tune's `FailureConfig` retries a 
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
+import pyarrow.fs
 import ray.train
 import ray.tune
 from ray.train.torch import TorchTrainer
@@ -84,13 +85,32 @@ def run_name(trial_id: str) -> str:
 
 
 def checkpointed(storage_path: str, trial_id: str) -> dict[str, Any] | None:
-    """{'epoch', 'history', 'stop'} of the trial's latest checkpoint (read in the driver, weights left on disk):
+    """{'epoch', 'history', 'stop'} of the trial's latest checkpoint (read in the driver, weights left in storage):
     a worker group's under storage_path/run_name(trial_id)/, a local-mode trial's in its Tune trial folder
-    (storage_path/EXPERIMENT/TRIAL_DIR/, whose name holds the trial id)."""
-    root = Path(storage_path)
-    dirs = [*(root / run_name(trial_id)).glob("checkpoint_*"), *root.glob(f"*/*_{trial_id}_*/checkpoint_*")]
-    saved = [s for s in map(checkpoint.load_history, dirs) if s is not None]
+    (storage_path/EXPERIMENT/TRIAL_DIR/, whose name holds the trial id). `storage_path`: a folder or a URI that
+    pyarrow opens (s3://, gs://, file://), as Ray's own storage does; three directory listings, no recursive walk."""
+    fs, root = pyarrow.fs.FileSystem.from_uri(storage_path)
+
+    def subdirs(path: str, match: Callable[[str], bool]) -> list[str]:
+        infos = fs.get_file_info(pyarrow.fs.FileSelector(path, allow_not_found=True))
+        return [i.path for i in infos if i.type == pyarrow.fs.FileType.Directory and match(i.base_name)]
+
+    def ckpts(path: str) -> list[str]:
+        return subdirs(path, lambda name: name.startswith("checkpoint_"))
+
+    trial_dirs = [d for exp in subdirs(root, lambda name: True)
+                  for d in subdirs(exp, lambda name: f"_{trial_id}_" in name)]
+    saved = [s for d in [*ckpts(f"{root}/{run_name(trial_id)}"), *(c for t in trial_dirs for c in ckpts(t))]
+             if (s := _history(fs, f"{d}/{checkpoint.HISTORY_FILE}")) is not None]
     return max(saved, key=lambda s: s["epoch"]) if saved else None
+
+
+def _history(fs: pyarrow.fs.FileSystem, path: str) -> dict[str, Any] | None:
+    try:
+        with fs.open_input_stream(path) as f:
+            return json.loads(f.read().decode())  # checkpoint.save's JSON: NaN stays NaN
+    except FileNotFoundError:  # a checkpoint folder still being written
+        return None
 
 
 def make_trial(resolve: Callable[[dict[str, Any]], dict[str, Any]], storage_path: str,

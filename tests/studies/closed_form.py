@@ -96,13 +96,6 @@ def _restore() -> dict[str, Any] | None:
         return json.loads((Path(directory) / HISTORY_FILE).read_text())
 
 
-def checkpointed(storage: str, trial_id: str) -> dict[str, Any] | None:
-    """{'epoch', 'history', 'stop'} of the trial's latest Tune checkpoint (storage/EXPERIMENT/TRIAL_DIR/checkpoint_*),
-    what `trainables.ray_train.checkpointed` reads from a Train run's."""
-    saved = [json.loads(f.read_text()) for f in Path(storage).glob(f"*/*{trial_id}*/checkpoint_*/{HISTORY_FILE}")]
-    return max(saved, key=lambda s: s["epoch"]) if saved else None
-
-
 def _report(metrics: dict[str, Any], state: dict[str, Any] | None) -> None:
     if state is None:  # a stopped trial's last words: nothing to resume from (as trainables.ray_train's sink)
         ray.tune.report(metrics)
@@ -127,7 +120,10 @@ class ClosedForm:
     reuse_process: bool = True  # False: a process per trial, as the Ray Train trial has (~1 s more per trial)
 
     def __call__(self, study, resolve: Callable[[dict], dict], storage: str):
-        from studies.tune import TrialFn  # here, in the driver: a global would make each trial import Ray Train, torch
+        # Here, in the driver: a global would make each trial import Ray Train and torch. The real trial's reader of
+        # its checkpoints (a folder or a --storage URI): this trial checkpoints in the same Tune trial folders.
+        from studies.tune import TrialFn
+        from trainables.ray_train import checkpointed
 
         driver = os.getpid()  # the CLI's process: Tune's Ctrl-C handler runs there
 
