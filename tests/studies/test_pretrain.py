@@ -51,9 +51,9 @@ def _factory(tune: FakeTune):
 def _execute(study: Study, tmp_path: Path, tune: FakeTune, previous=None, sets=None) -> int:
     args = argparse.Namespace(trial_factory=_factory(tune), verbose=False, lr_range=None, num_samples=None,
                               seeds=None, runs_dir=tmp_path, command="python -m studies.run pt")
-    storage = tmp_path / "ray" / study.name
+    state_dir = tmp_path / "ray" / study.name
     seeds = run._seeds(previous.seeds) if previous else None  # as _run passes them
-    return run._execute(args, study, previous, sets or {}, seeds, tmp_path, storage, None, tune,
+    return run._execute(args, study, previous, sets or {}, seeds, tmp_path, state_dir, str(state_dir), None, tune,
                         f"sqlite:///{tmp_path / 'mlflow.db'}")
 
 
