@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from search_spaces import Conditional, Grid, Variants, walk
+from studies.packing import gpu_request_error
 from trainables.config import TrainConfig
 from trainables.overrides import ConfigError
 from trainables.tasks import build_task
@@ -103,6 +104,8 @@ class Study:
         if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
             raise StudyError(f"study {self.name}: `cpus_per_trial > 0 and gpus_per_trial >= 0` must hold, but got "
                              f"({self.cpus_per_trial=}, {self.gpus_per_trial=}).")
+        if (why := gpu_request_error(self.gpus_per_trial)) is not None:  # Ray would refuse each trial, after starting
+            raise StudyError(f"study {self.name}: {why}")
 
     def replicates(self) -> tuple[int, ...]:
         """The seeds each configuration is trained with (the space's seed Grid); () when the space has none."""

@@ -8,7 +8,6 @@ scheduler `mo_asha.py`), the only modules of `studies` that import Ray; a Ray AP
 from __future__ import annotations
 
 import logging
-import math
 import os
 import signal
 import socket
@@ -31,6 +30,7 @@ from studies import signals
 from studies.mo_asha import MOASHAScheduler
 from studies.optuna_replicates import MeanOfReplicates
 from studies.optuna_search import make_searcher
+from studies.packing import concurrency
 from studies.preflight import SurroundingsError
 from studies.storage import join as join_storage
 from studies.study import SEED_KEY, Study
@@ -227,9 +227,8 @@ def _scheduler(study: Study):
 
 def max_concurrent(study: Study, cluster: Cluster) -> int:
     """As many trials as the cluster's CPUs (and GPUs) can hold at once; more would only queue Train workers."""
-    by_cpu = cluster.cpus // (study.cpus_per_trial * study.workers_per_trial)
-    by_gpu = cluster.gpus // (study.gpus_per_trial * study.workers_per_trial) if study.gpus_per_trial else math.inf
-    return max(1, int(min(by_cpu, by_gpu)))
+    return concurrency(cpus=cluster.cpus, gpus=cluster.gpus, cpus_per_worker=study.cpus_per_trial,
+                       gpus_per_worker=study.gpus_per_trial, workers=study.workers_per_trial)
 
 
 def run_once(fn: Callable, *args: Any, cpus: float, gpus: float, **kwargs: Any) -> Any:
