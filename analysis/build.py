@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analysis.formats import format_markdown, format_overview_markdown, metric_direction, metric_unit, notes
+from analysis.hypervolume import EPOCHS, format_hypervolume_markdown, hypervolume_history
 from analysis.load import AnalysisError
 from analysis.overhead import format_overhead_markdown, overhead_summary, overhead_table
 from analysis.pareto import format_pareto_markdown, pareto_table
@@ -31,6 +32,7 @@ class Report:
     tables: dict[str, pd.DataFrame]  # metric -> multiseed_table, rows in report order
     overhead: pd.DataFrame
     pareto: pd.DataFrame | None  # None with fewer than two objectives logged
+    hypervolume: pd.DataFrame | None = None  # analysis.hypervolume's history; with the Pareto front of a search
     statuses: tuple[str, ...] = ("completed",)
     left_out: list[str] = field(default_factory=list)  # what the report could not include, and why
 
@@ -99,9 +101,23 @@ class Report:
     def pareto_markdown(self) -> str | None:
         return None if self.pareto is None else format_pareto_markdown(self.pareto)
 
+    def hypervolume_markdown(self) -> str | None:
+        return None if self.hypervolume is None else format_hypervolume_markdown(self.hypervolume)
+
+    def hypervolume_line(self) -> str | None:
+        """When the search had found most of its front: the epochs spent until 90% of the final hypervolume."""
+        h = self.hypervolume
+        if h is None or h["of_final"].isna().all():
+            return None
+        first = h[h["of_final"] >= 0.9].iloc[0]
+        return (f"hypervolume: 90% of its final value after {int(first['trial'])} of {len(h)} trials, "
+                f"{int(first['epochs_spent'])} of {int(h['epochs_spent'].iloc[-1])} epochs spent")
+
     def terminal_lines(self) -> list[str]:
-        """The short version after the main table: who is on the Pareto front, what each config costs."""
+        """The short version after the main table: who is on the Pareto front, how soon the search found it,
+        what each config costs."""
         lines = [self.pareto_markdown().splitlines()[0]] if self.pareto is not None else []
+        lines += [line for line in [self.hypervolume_line()] if line]
         cost = overhead_summary(self.overhead)
         if cost:
             lines.append(f"epoch time vs {self.baseline}: " + ", ".join(cost))
@@ -170,15 +186,17 @@ def build_report(
     left_out = []
     objectives = list(objectives) if objectives else default_objectives(trials, metrics[0], mode)
     _check_metrics(trials, [m for m, _ in objectives])
-    pareto = None
+    pareto = hypervolume = None
     if len(objectives) >= 2:
         pareto = pareto_table(trials, objectives, statuses)
+        if baseline is None and _logged(trials, EPOCHS):  # a search: how fast it found its front
+            hypervolume = hypervolume_history(trials, objectives, statuses)
     else:
         left_out.append(f"no Pareto front: only {objectives[0][0]} of the default objectives was logged "
                      f"(it adds rob/acc and {COST_OBJECTIVE[0]} when they are)")
     return Report(trials=trials, baseline=baseline, metrics=metrics, tables=tables,
-                  overhead=overhead_table(trials, baseline, statuses), pareto=pareto, statuses=statuses,
-                  left_out=left_out)
+                  overhead=overhead_table(trials, baseline, statuses), pareto=pareto, hypervolume=hypervolume,
+                  statuses=statuses, left_out=left_out)
 
 
 def _direction(metric: str) -> str:

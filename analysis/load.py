@@ -28,6 +28,7 @@ TRIAL_COLUMNS = ("run_id", "trial_id", "config", "seed", "status", "stop_reason"
 # run and key. The last epoch alone is a noisy cost estimate. (The best val/acc is the trainer's val/acc_best.)
 AGGREGATES = (
     ("sys/epoch_s/mean", "sys/epoch_s", np.mean),
+    ("sys/epochs", "sys/epoch_s", len),  # epochs the trial trained: what it cost a search (analysis.hypervolume)
     ("sys/samples_per_s/mean", "sys/samples_per_s", np.mean),
     ("sys/peak_mem_mb/max", "sys/peak_mem_mb", np.max),
 )
@@ -122,10 +123,14 @@ def _int_tag(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce").astype("Int64")
 
 
-def _reduce(client: MlflowClient, run: Run, key: str, reduction) -> float:
+def _reduce(history: dict[tuple[str, str], list[float]], client: MlflowClient, run: Run, key: str,
+            reduction) -> float:
+    """`reduction` of the run's values of `key`, each history fetched once however many reductions read it."""
     if key not in run.data.metrics:
         return np.nan
-    return float(reduction([m.value for m in client.get_metric_history(run.info.run_id, key)]))
+    if (run.info.run_id, key) not in history:
+        history[run.info.run_id, key] = [m.value for m in client.get_metric_history(run.info.run_id, key)]
+    return float(reduction(history[run.info.run_id, key]))
 
 
 def _derived(client: MlflowClient, runs: list[Run], finals: pd.DataFrame) -> dict[str, object]:
@@ -133,9 +138,10 @@ def _derived(client: MlflowClient, runs: list[Run], finals: pd.DataFrame) -> dic
     overfits) and `sys/trial_s` (run end - start, so a resumed trial's pause counts too); columns only for what
     was logged."""
     cols: dict[str, object] = {}
+    history: dict[tuple[str, str], list[float]] = {}
     for column, key, reduction in AGGREGATES:
         if key in finals:
-            cols[column] = [_reduce(client, r, key, reduction) for r in runs]
+            cols[column] = [_reduce(history, client, r, key, reduction) for r in runs]
     for split in ("val", "test"):  # the split each epoch was measured on: test only without a validation split
         if {"train/acc", f"{split}/acc"} <= set(finals.columns):
             cols[GAP] = finals["train/acc"] - finals[f"{split}/acc"]
@@ -153,9 +159,9 @@ def load_trials(
     """One row per trial of the study invocation: TRIAL_COLUMNS, `param.<key>`, final metrics, derived metrics.
 
     `config` is the hpstudy.config_name tag, else every param but the seed (and run-specific keys) that varies.
-    Derived (schema.metrics.DERIVED): `sys/epoch_s/mean`, `sys/samples_per_s/mean`, `sys/peak_mem_mb/max`,
-    `gap` (final train/acc - the acc of the split every epoch was measured on: val, or test without a validation
-    split) and `sys/trial_s`. Failed, early-stopped and interrupted trials stay in,
+    Derived (schema.metrics.DERIVED): `sys/epoch_s/mean`, `sys/epochs`, `sys/samples_per_s/mean`,
+    `sys/peak_mem_mb/max`, `gap` (final train/acc - the acc of the split every epoch was measured on: val, or test
+    without a validation split) and `sys/trial_s`. Failed, early-stopped and interrupted trials stay in,
     marked by `status`. `attrs` carries the study name, parent run id and the study's baseline config (or None).
     """
     client = _client(tracking_uri)

@@ -15,7 +15,7 @@ from analysis.build import Report
 from analysis.curves import MAX_CONFIGS, corruption_columns, plot_learning_curves, plot_robustness
 from analysis.formats import format_latex
 from analysis.load import load_history
-from analysis.plots import plot_pareto, plot_vs_param
+from analysis.plots import plot_hypervolume, plot_pareto, plot_vs_param
 from analysis.tables import summary_long, swept_params
 
 ARTIFACT_PATH = "report"  # folder of the parent run's artifacts that holds the report
@@ -39,6 +39,8 @@ def write_tables(report: Report, out: Path) -> list[Path]:
              "overhead.md": report.overhead_markdown()}
     if report.pareto is not None:
         texts["pareto.md"] = report.pareto_markdown()
+    if report.hypervolume is not None:
+        texts["hypervolume.md"] = report.hypervolume_markdown()
     written = []
     for name, text in texts.items():
         (out / name).write_text(text, encoding="utf-8")
@@ -46,7 +48,11 @@ def write_tables(report: Report, out: Path) -> list[Path]:
     summary_long(report.tables).to_csv(out / "table.csv", index=False)
     report.overhead.to_csv(out / "overhead.csv")
     report.trials.to_csv(out / "trials.csv", index=False)  # every trial, for plots the report does not make
-    return written + [out / "table.csv", out / "overhead.csv", out / "trials.csv"]
+    written += [out / "table.csv", out / "overhead.csv", out / "trials.csv"]
+    if report.hypervolume is not None:
+        report.hypervolume.to_csv(out / "hypervolume.csv", index=False)
+        written.append(out / "hypervolume.csv")
+    return written
 
 
 def _plots(report: Report, out: Path, tracking_uri: str | None) -> dict[str, Callable[[], Path]]:
@@ -55,6 +61,9 @@ def _plots(report: Report, out: Path, tracking_uri: str | None) -> dict[str, Cal
     if r.pareto is not None:
         title = f"{r.study}: Pareto front (means over seeds)"
         plots["pareto.png"] = lambda: plot_pareto(r.pareto, out / "pareto.png", title, r.baseline, r.configs)
+    if r.hypervolume is not None:
+        plots["hypervolume.png"] = lambda: plot_hypervolume(r.hypervolume, out / "hypervolume.png",
+                                                            f"{r.study}: hypervolume against epochs spent")
     keys = [k for k in CURVE_KEYS if k in r.trials.columns]
     if keys:
         def curves() -> Path:

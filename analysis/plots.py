@@ -88,6 +88,24 @@ def plot_pareto(table: pd.DataFrame, path: Path, title: str = "", baseline: str 
     return save(fig, path)
 
 
+def plot_hypervolume(history: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """`hypervolume.hypervolume_history`: the normalized hypervolume as a step against the epochs spent, a dot at
+    each trial (red where a counted trial moved it)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    x, y = history["epochs_spent"].to_numpy(), history["hypervolume"].to_numpy()
+    ax.step(np.r_[0, x], np.r_[0.0, y], where="post", color=OTHER)
+    moved = np.diff(np.r_[0.0, y]) > 0
+    ax.plot(x[~moved], y[~moved], "o", color=OTHER, ms=3, label="a trial")
+    ax.plot(x[moved], y[moved], "o", color=FRONT, ms=4, label="a trial that added volume")
+    objectives = ", ".join(f"{m} {'↑' if d == 'max' else '↓'}" for m, d in history.attrs["objectives"])
+    ax.set_xlabel("epochs spent by all trials so far (in the order they started)")
+    ax.set_ylabel(f"hypervolume (normalized; reference {history.attrs['reference']})")
+    ax.set_title(objectives, fontsize=9)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.suptitle(title or "Hypervolume against epochs spent")
+    return save(fig, path)
+
+
 def _log_x(x: np.ndarray) -> bool:
     # learning rates and weight decays are swept over decades; β and dropout are not
     return bool(len(x) and (x > 0).all() and x.max() / x.min() >= 20)

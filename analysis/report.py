@@ -118,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     print(r.overhead_markdown())
     if r.pareto is not None:
         print(r.pareto_markdown())
+    if r.hypervolume is not None:
+        print(r.hypervolume_markdown())
     print(f"report: {done.out} ({len(done.files)} files)")
     if done.artifact_uri:
         print(f"logged to run {r.parent_run_id} under {ARTIFACT_PATH}/: {done.artifact_uri}")

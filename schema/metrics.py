@@ -103,6 +103,8 @@ JACOBIAN = tuple(
 DERIVED = (
     MetricKey("sys/epoch_s/mean", "s", "min", "mean sys/epoch_s over the trial's epochs: the last alone is noisy",
               derived=True),
+    MetricKey("sys/epochs", "epochs", None, "epochs the trial trained (its sys/epoch_s reports): what it cost a "
+              "search", derived=True),
     MetricKey("sys/samples_per_s/mean", "samples/s", "max", "mean sys/samples_per_s over the trial's epochs",
               derived=True),
     MetricKey("sys/peak_mem_mb/max", "MB", "min", "the highest sys/peak_mem_mb of the trial's epochs", derived=True),

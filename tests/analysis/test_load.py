@@ -69,6 +69,7 @@ def test_derived_metrics(trials, store):
         assert row["sys/samples_per_s/mean"] == pytest.approx(sum(1000 / (cost * s) for s in epoch_s[:n]) / n)
         assert row["sys/peak_mem_mb/max"] == pytest.approx(500 * cost)
         assert row["sys/trial_s"] == pytest.approx(10.0 * n)
+        assert row["sys/epochs"] == n  # the epochs it trained: what it cost a search
 
 
 def test_config_label_falls_back_to_varying_params(store):
