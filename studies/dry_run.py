@@ -82,7 +82,8 @@ def _summary(study: Study) -> str:
                 "its own)")
     if study.objectives:
         goal = ", ".join(f"{m} ({d})" for m, d in study.objectives)
-        sampler = {"tpe": "multi-objective TPE", "nsga2": "NSGA-II"}[study.sampler]
+        sampler = ("random" if study.search == "random" else
+                   {"tpe": "multi-objective TPE", "nsga2": "NSGA-II"}[study.sampler])
         selects = f"searches the front of {goal} ({sampler})"
     else:
         selects = f"selects on {study.metric} ({study.mode})"

@@ -176,7 +176,12 @@ def _nsga2(seed: int | None) -> optuna.samplers.BaseSampler:
     return optuna.samplers.NSGAIISampler(seed=seed)  # random for its first population (50 trials)
 
 
-SAMPLERS: dict[str, Callable[[int | None], optuna.samplers.BaseSampler]] = {"tpe": _tpe, "nsga2": _nsga2}
+def _random(seed: int | None) -> optuna.samplers.BaseSampler:
+    return optuna.samplers.RandomSampler(seed=seed)  # a random search of a conditional space (studies.tune)
+
+
+SAMPLERS: dict[str, Callable[[int | None], optuna.samplers.BaseSampler]] = {"tpe": _tpe, "nsga2": _nsga2,
+                                                                           "random": _random}
 
 
 def make_searcher(space: Mapping[str, Any], objectives: Mapping[str, str], *, max_epochs: int, seed: int | None,

@@ -88,9 +88,13 @@ class Study:
             raise StudyError(f"study {self.name}: search 'tpe' samples its space, but {', '.join(gridded)} "
                              "is a Grid/Variants (use Choice, or search='grid'; only a Grid of seeds is replicates)")
         conditional = sorted(k for k, v in self.space.items() if isinstance(v, Conditional))
-        if conditional and self.search != "tpe":
-            raise StudyError(f"study {self.name}: {', '.join(conditional)} is a Conditional, which only search "
-                             "'tpe' samples (Optuna's define-by-run space); not yet a grid or random search")
+        if conditional and self.search == "grid":
+            raise StudyError(f"study {self.name}: {', '.join(conditional)} is a Conditional, which search 'tpe' or "
+                             "'random' samples (Optuna's define-by-run space); a grid cannot enumerate one")
+        if conditional and gridded:  # Optuna samples a conditional space; Tune's grids would be lost
+            raise StudyError(f"study {self.name}: {', '.join(conditional)} is a Conditional, so Optuna samples the "
+                             f"space, but {', '.join(gridded)} is a Grid/Variants (use Choice; only a Grid of seeds "
+                             "is replicates)")
         if self.num_samples < 1:
             raise StudyError(f"study {self.name}: num_samples must be >= 1, got {self.num_samples}")
         if self.lr_range_steps and (self.lr_range_steps < MIN_LR_RANGE_STEPS or "optim.lr" in _varied(self.space)):
@@ -114,10 +118,10 @@ class Study:
 
     def total_trials(self) -> int:
         """Trials a complete run of this study makes: grid points x num_samples for a grid, and for a random search
-        (each sample is crossed with the space's grids: once per seed); a TPE search trains each of its
-        num_samples configurations once per seed."""
-        if self.search == "tpe":
-            return self.num_samples * max(1, len(self.replicates()))
+        (each sample is crossed with the space's grids: once per seed); a TPE search, and a random search of a
+        conditional space, train each of their num_samples configurations once per seed."""
+        if self.search == "tpe" or any(isinstance(v, Conditional) for v in self.space.values()):
+            return self.num_samples * max(1, len(self.replicates()))  # Optuna samples it (studies.tune)
         points = 1
         for value in self.space.values():
             if isinstance(value, Variants):

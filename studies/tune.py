@@ -25,7 +25,7 @@ from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search import BasicVariantGenerator
 from ray.tune.search.repeater import TRIAL_INDEX
 
-from search_spaces import Choice, Grid, IntRange, LogUniform, Uniform, Variants
+from search_spaces import Choice, Conditional, Grid, IntRange, LogUniform, Uniform, Variants
 from studies import signals
 from studies.mo_asha import MOASHAScheduler
 from studies.optuna_replicates import MeanOfReplicates
@@ -187,10 +187,17 @@ class _Replicates(MeanOfReplicates):
         return config
 
 
+def _by_optuna(study: Study) -> bool:
+    """Whether Optuna samples the space: a TPE search, and a random search of a conditional space (Tune's random
+    search has no conditional parameters; Optuna's RandomSampler draws them define-by-run, as TPE does)."""
+    return study.search == "tpe" or (study.search == "random" and
+                                     any(isinstance(v, Conditional) for v in study.space.values()))
+
+
 def _space(study: Study) -> dict[str, Any]:
-    """Tune's param space; a TPE search's is empty: its searcher holds the space (Optuna's define-by-run, with
+    """Tune's param space; empty where Optuna samples: its searcher holds the space (Optuna's define-by-run, with
     conditional parameters) and replicates the seeds (_searcher)."""
-    if study.search == "tpe":
+    if _by_optuna(study):
         return {}
     return {k: _tune_param(v) for k, v in study.space.items()}
 
@@ -201,12 +208,12 @@ def _optuna_space(study: Study) -> dict[str, Any]:
 
 def _searcher(study: Study, limit: int):
     """(search algorithm, max_concurrent_trials for TuneConfig): `limit` trials at once either way."""
-    if study.search == "tpe":
+    if _by_optuna(study):
         # Optuna is told the truth: an ASHA-stopped trial is PRUNED with every epoch's value, a labelled stop is
         # PRUNED or FAIL with its reason, only a trial that trained all its epochs is COMPLETE (studies.search_outcome)
         objectives = dict(study.objectives) if study.objectives else {study.metric: study.mode}
         tpe = make_searcher(_optuna_space(study), objectives, max_epochs=study.base.epochs, seed=study.search_seed,
-                            sampler=study.sampler)
+                            sampler="random" if study.search == "random" else study.sampler)
         return (_Replicates(tpe, study.replicates()) if study.replicates() else tpe), limit
     if study.search == "random":
         # Tune's default samples anew for every grid point; a Grid of seeds must replicate one sample instead.
@@ -323,7 +330,7 @@ def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, n
             tune_config=tune.TuneConfig(
                 metric=metric, mode=mode, search_alg=searcher, scheduler=scheduler,
                 # Repeater counts each seed's trial: a TPE search's configurations x seeds
-                num_samples=study.total_trials() if study.search == "tpe" else study.num_samples,
+                num_samples=study.total_trials() if _by_optuna(study) else study.num_samples,
                 max_concurrent_trials=limit, reuse_actors=trial.reuse_process,
             ),
             run_config=tune.RunConfig(name=name, storage_path=storage, callbacks=[events], verbose=0,
