@@ -33,8 +33,10 @@ class MOASHAScheduler(FIFOScheduler):
     `stopped[trial_id]` says where and why, e.g. "stopped at epoch 3: rank 3 of 4 at the epoch 3 rung (front 2;
     the top 2 continue)"; ranks and fronts there count from 1 (front 1 = non-dominated at the rung).
 
-    Resume: `Tuner.restore` rebuilds this scheduler from the `tuner.pkl` written when the Tuner was made, and Tune
-    (2.x) never calls `save`/`restore`, so the rung records start empty after a resume, as Ray's own ASHA's do.
+    Resume: `Tuner.restore` rebuilds this scheduler from the `tuner.pkl` written when the Tuner was made (empty
+    rungs), and Tune (2.x) never calls a scheduler's `save`/`restore`. It does save and restore its callbacks' state
+    with the experiment, so `studies.tune.TrialEvents` carries `get_state()` and gives it back through `set_state`:
+    after a resume the rungs hold every record made before it (Ray's own ASHA starts them empty).
     """
 
     def __init__(self, *, objectives: Sequence[tuple[str, str]], max_t: float, time_attr: str = "epoch",
@@ -91,10 +93,27 @@ class MOASHAScheduler(FIFOScheduler):
         names = ", ".join(f"{o.name} ({o.mode})" for o in self.objectives)
         return f"Using MO-ASHA on {names}: {len(self.stopped)} stopped; recorded per rung {rungs}"
 
+    def get_state(self) -> dict[str, Any]:
+        """What a resume needs: each rung's records and why each stopped trial was stopped (plain dicts)."""
+        return {"recorded": {level: dict(records) for level, records in self.rungs.recorded.items()},
+                "stopped": dict(self.stopped)}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Back into the same dicts (TrialEvents.stop_reasons is `stopped` itself); rungs the state does not know
+        (another max_t or η) are refused rather than silently mixed."""
+        unknown = set(state["recorded"]) - set(self.rungs.recorded)
+        if unknown:
+            raise ValueError(f"MO-ASHA state has rungs {sorted(unknown)}, this scheduler {sorted(self.rungs.recorded)}")
+        for level, records in state["recorded"].items():
+            self.rungs.recorded[level].clear()
+            self.rungs.recorded[level].update(records)
+        self.stopped.clear()
+        self.stopped.update(state["stopped"])
+
     def save(self, checkpoint_path: str) -> None:
         with open(checkpoint_path, "wb") as f:
-            pickle.dump(self.__dict__, f)
+            pickle.dump(self.get_state(), f)
 
     def restore(self, checkpoint_path: str) -> None:
         with open(checkpoint_path, "rb") as f:
-            self.__dict__.update(pickle.load(f))
+            self.set_state(pickle.load(f))

@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -21,7 +22,7 @@ import ray
 from ray import tune
 from ray.exceptions import RayTaskError
 from ray.tune import result as tune_result
-from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, TrialScheduler
 from ray.tune.search import BasicVariantGenerator
 from ray.tune.search.repeater import TRIAL_INDEX
 
@@ -258,6 +259,26 @@ class TrialEvents(tune.Callback):
                  on_retry: Callable | None = None) -> None:
         self.on_start, self.on_result, self.on_end, self.on_retry = on_start, on_result, on_end, on_retry
         self.stop_reasons: dict[str, str] = {}  # trial id -> why the scheduler stopped it (run_tuner sets it)
+        # The ASHA scheduler (run_tuner sets it): Tune saves and restores its callbacks' state with the experiment,
+        # but never a scheduler's, so the rungs ride here, through the scheduler's own save/restore. Both pickle into
+        # tuner.pkl together, so after Tuner.restore this is still the scheduler Tune runs.
+        self.scheduler: TrialScheduler | None = None
+
+    def get_state(self) -> dict[str, Any] | None:
+        if self.scheduler is None:
+            return None  # no state: Tune writes no callback file
+        with tempfile.TemporaryDirectory() as tmp:
+            self.scheduler.save(os.path.join(tmp, "scheduler.pkl"))
+            with open(os.path.join(tmp, "scheduler.pkl"), "rb") as f:
+                return {"scheduler": f.read()}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        if self.scheduler is None or "scheduler" not in state:
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(tmp, "scheduler.pkl"), "wb") as f:
+                f.write(state["scheduler"])
+            self.scheduler.restore(os.path.join(tmp, "scheduler.pkl"))
 
     def on_trial_start(self, iteration, trials, trial, **info):
         self.on_start(trial.trial_id, trial.config)
@@ -321,7 +342,9 @@ def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, n
         searcher, limit = _searcher(study, max_concurrent(study, cluster))
         scheduler = _scheduler(study)
         if isinstance(scheduler, MOASHAScheduler):
-            events.stop_reasons = scheduler.stopped  # one dict: it pickles with both into Tune's experiment state
+            events.stop_reasons = scheduler.stopped  # one dict: it pickles with both into tuner.pkl
+        if study.asha is not None:
+            events.scheduler = scheduler  # its rungs are saved with the experiment as the callback's state
         # Several objectives: the searcher and the scheduler each hold all of them; Tune's single metric stays unset
         metric, mode = (None, None) if study.objectives else (study.metric, study.mode)
         tuner = tune.Tuner(

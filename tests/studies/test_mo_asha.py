@@ -117,6 +117,66 @@ def test_state_survives_pickling_and_save_restore(tmp_path):
     assert fresh.stopped == s.stopped and report(fresh, "c", 1, size=3.0, acc=0.1) == STOP
 
 
+def test_the_rungs_survive_a_resume_through_tunes_callback_state(tmp_path):
+    """What Tuner.restore does: unpickle tuner.pkl (the scheduler and the callbacks in one pickle, as made), then
+    restore the callbacks' state Tune saved with the experiment. The scheduler Tune then runs holds the rungs."""
+    from ray.tune.callback import CallbackList
+
+    from studies.tune import TrialEvents
+
+    s = scheduler()
+    events = TrialEvents(print, print, print)
+    events.stop_reasons, events.scheduler = s.stopped, s  # as run_tuner wires them
+    tuner_pkl = cloudpickle.dumps({"scheduler": s, "callbacks": [events]})  # written before any trial ran
+    report(s, "a", 1, size=1.0, acc=0.9)
+    report(s, "b", 1, size=2.0, acc=0.5)
+    CallbackList([events]).save_to_dir(str(tmp_path))  # Tune's experiment checkpoint
+
+    restored = cloudpickle.loads(tuner_pkl)
+    assert restored["scheduler"].rungs.recorded[1] == {}  # tuner.pkl alone: empty rungs
+    callbacks = CallbackList(restored["callbacks"])
+    assert callbacks.can_restore(str(tmp_path))
+    callbacks.restore_from_dir(str(tmp_path))
+    back = restored["scheduler"]
+    assert back.rungs.recorded == s.rungs.recorded and back.stopped == s.stopped
+    assert restored["callbacks"][0].stop_reasons is back.stopped  # still one dict
+    assert report(back, "c", 1, size=3.0, acc=0.1) == STOP  # judged against a and b, as without the resume
+    assert back.stopped["c"].startswith("stopped at epoch 1: rank 3 of 3")
+
+
+def test_a_state_from_other_rungs_is_refused():
+    with pytest.raises(ValueError, match="rungs"):
+        scheduler(max_t=4).set_state(scheduler(max_t=40).get_state())
+
+
+def test_without_a_multi_objective_scheduler_the_callback_has_no_state():
+    from studies.tune import TrialEvents
+
+    assert TrialEvents(print, print, print).get_state() is None  # Tune writes no callback file then
+
+
+def test_rays_asha_rungs_survive_a_resume_too(tmp_path):
+    from ray.tune.callback import CallbackList
+    from ray.tune.schedulers import ASHAScheduler
+
+    from studies.tune import TrialEvents
+
+    s = ASHAScheduler(time_attr="epoch", metric="val/acc", mode="max", max_t=4, grace_period=1, reduction_factor=2)
+    events = TrialEvents(print, print, print)
+    events.scheduler = s
+    tuner_pkl = cloudpickle.dumps({"scheduler": s, "callbacks": [events]})
+    for trial, acc in (("a", 0.9), ("b", 0.5)):
+        s.on_trial_add(None, FakeTrial(trial))
+        s.on_trial_result(None, FakeTrial(trial), {"epoch": 1, "val/acc": acc})
+    CallbackList([events]).save_to_dir(str(tmp_path))
+    restored = cloudpickle.loads(tuner_pkl)
+    CallbackList(restored["callbacks"]).restore_from_dir(str(tmp_path))
+    back = restored["scheduler"]
+    assert back._brackets[0]._rungs[-1] == (1, {"a": 0.9, "b": 0.5})  # the epoch-1 rung, as before the resume
+    back.on_trial_add(None, FakeTrial("c"))
+    assert back.on_trial_result(None, FakeTrial("c"), {"epoch": 1, "val/acc": 0.4}) == STOP  # below the cutoff
+
+
 # The closed form for the real run: 4 trials on the front, in decreasing x (each newcomer is the front's best
 # `size`, which the ε-net puts first), then 8 dominated ones (y > 0 at the same x's).
 FRONT_X = (0.8, 0.5, 0.2, 0.05)
