@@ -15,6 +15,7 @@ from mlflow.tracking import MlflowClient
 
 from schema import statuses
 from schema import tags as T
+from schema.metrics import METRICS, MetricSpec, specs_from_json
 from schema.params import RUN_SPECIFIC
 
 
@@ -203,11 +204,23 @@ def load_trials(
     metric_cols = {k: finals[k] for k in sorted(finals.columns)} | _derived(client, runs, finals)
     out = pd.concat([out, pd.DataFrame(param_cols), pd.DataFrame(metric_cols)], axis=1)
     ptags = parent.data.tags
-    out.attrs = {"study": ptags.get(T.STUDY), "parent_run_id": pid, "baseline": ptags.get(T.BASELINE),
+    specs = _metric_specs(ptags)
+    METRICS.learn(specs)  # the task's own metrics get their unit and direction in every table and figure
+    out.attrs = {"metric_specs": specs, "study": ptags.get(T.STUDY), "parent_run_id": pid, "baseline": ptags.get(T.BASELINE),
                  # one sentence each: what the study selected on and how it used the test split; what a --smoke
                  # rehearsal resolved differently (absent for studies logged before they existed)
                  "protocol": ptags.get(T.PROTOCOL), "notes": ptags.get(T.NOTES)}
     return out
+
+
+def _metric_specs(tags: dict[str, str]) -> tuple[MetricSpec, ...]:
+    """The task's metrics the study logged on its parent run; () for a study logged before the tag existed."""
+    if T.METRIC_SPECS not in tags:
+        return ()
+    try:
+        return specs_from_json(tags[T.METRIC_SPECS])
+    except ValueError as err:
+        raise AnalysisError(str(err)) from None
 
 
 def load_history(

@@ -8,6 +8,7 @@ shares a name with a key the trainer logs. The study run's summary is `best/<key
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -138,6 +139,13 @@ class MetricTable:
         self._exact = {r.key: r for r in self.rows if "<" not in r.key}
         self._patterns = [(_regex(r.key), r) for r in self.rows if "<" in r.key]
 
+    def learn(self, specs: Iterable[MetricSpec]) -> None:
+        """Add a task's own metrics to this table in place: the analysis reads MLflow only, and learns a study's
+        task metrics from its parent run (`schema.tags.METRIC_SPECS`) before it formats them. A later spec of the
+        same key wins (two tasks that give one name different directions, in one process, is not supported)."""
+        table = self.with_specs(specs)
+        self.rows, self._exact, self._patterns = table.rows, table._exact, table._patterns
+
     def with_specs(self, specs: Iterable[MetricSpec]) -> MetricTable:
         """This table plus a task's own metrics on every split (`split_metrics`)."""
         return MetricTable((*self.rows, *split_metrics(specs)))
@@ -170,6 +178,20 @@ class MetricTable:
 
 
 METRICS = MetricTable((*split_metrics((LOSS, ACC, AUC)), *PLATFORM, *JACOBIAN, *DERIVED, *SUMMARY))
+
+
+def specs_to_json(specs: Iterable[MetricSpec]) -> str:
+    """A task's metrics as the parent run's `hpstudy.metric_specs` tag."""
+    return json.dumps([[s.name, s.direction, s.unit, s.meaning] for s in specs])
+
+
+def specs_from_json(text: str) -> tuple[MetricSpec, ...]:
+    """The inverse of `specs_to_json`; ValueError (one line) for a tag that is not one."""
+    try:
+        return tuple(MetricSpec(str(n), d, str(u), str(m)) for n, d, u, m in json.loads(text))
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"hpstudy.metric_specs is not a JSON list of [name, direction, unit, meaning]: {err}") \
+            from None
 
 
 def direction(key: str, specs: Iterable[MetricSpec] = ()) -> str | None:

@@ -20,6 +20,7 @@ COMMAND = "hpstudy.command"  # the command line that started the study
 PROTOCOL = "hpstudy.protocol"  # one sentence: what the study selects on, how it uses the test split
 NOTES = "hpstudy.notes"  # what a --smoke rehearsal resolved differently from the profile it rehearses
 BASELINE = "hpstudy.baseline"  # the config the report compares against (sweeps only)
+METRIC_SPECS = "hpstudy.metric_specs"  # JSON [[name, direction, unit, meaning], ...]: the task's own metrics
 VERSION_PREFIX = "hpstudy.version."  # + package name: its installed version
 FAILED_TRIALS = "hpstudy.failed_trials"  # "k of n", only when some trial failed
 BEST_CONFIG = "hpstudy.best_config"  # the best trial's config label (by the study's metric and mode)

@@ -308,8 +308,11 @@ def lr_range_step(study: Study, steps: int, tracker: StudyTracker, runs_dir: Pat
 def study_tags(study: Study, args: argparse.Namespace) -> dict[str, str]:
     from studies.provenance import git_sha, package_versions
 
+    from schema.metrics import specs_to_json
+    from trainables.tasks import task_class  # validated when the study was built
+
     return {T.PROFILE: study.profile, T.GIT_SHA: git_sha(), T.COMMAND: args.command, T.PROTOCOL: describe(study),
-            **study.tags, **({T.BASELINE: study.baseline} if study.baseline else {}),
+            T.METRIC_SPECS: specs_to_json(task_class(study.base.task).metrics), **study.tags, **({T.BASELINE: study.baseline} if study.baseline else {}),
             **{f"{T.VERSION_PREFIX}{k}": v for k, v in package_versions().items()}}
 
 

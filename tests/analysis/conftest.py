@@ -123,13 +123,17 @@ def store(tmp_path_factory):
 
     search = client.create_experiment("lr_search", artifact_location=(tmp / "artifacts_lr").as_uri())
     search_tags = {"hpstudy.role": "study", "hpstudy.study": "lr_search", "hpstudy.profile": "local"}
-    search_parent = client.create_run(search, start_time=T0, tags=search_tags).info.run_id
+    # its task's own metric (as studies.run tags every parent run): val/p_true, a fraction, higher is better
+    own = '[["p_true", "max", "fraction", "mean softmax probability of the true class"]]'
+    search_parent = client.create_run(search, start_time=T0, tags={**search_tags, "hpstudy.metric_specs": own}
+                                      ).info.run_id
     for i, (lr, seed) in enumerate([(0.1, 0), (0.01, 0), (0.01, 1)]):
         tags = {"hpstudy.trial_id": f"t{i}", "hpstudy.seed": str(seed)}
         if i < 2:  # the last trial died before its status tag was written
             tags["hpstudy.status"] = "completed"
         _trial(client, search, search_parent, T0 + 1 + i, params={"seed": seed, "optim.lr": lr, "epochs": 3},
-               accs=[0.5, 0.6 + lr], tags=tags, mlflow_status="FINISHED" if i < 2 else "FAILED")
+               accs=[0.5, 0.6 + lr], tags=tags, mlflow_status="FINISHED" if i < 2 else "FAILED",
+               extra=[{"val/p_true": 0.3}, {"val/p_true": 0.4 + lr}])
 
     # A TPE search names trials by rounded values: two learning rates share the label "lr=0.0123".
     tpe = client.create_experiment("tpe_search", artifact_location=(tmp / "artifacts_tpe").as_uri())

@@ -109,3 +109,37 @@ def test_trials_span_search_pages(store, monkeypatch):
 
     monkeypatch.setattr(analysis.load, "_PAGE", 5)  # 14 trials over 3 pages
     assert len(load_trials(parent_run_id=store.parent, tracking_uri=store.uri)) == 14
+
+
+@pytest.fixture
+def metric_table():
+    """schema.metrics.METRICS as it was before the test: loading a study teaches it the study's task metrics."""
+    from schema.metrics import METRICS
+
+    saved = (METRICS.rows, METRICS._exact, METRICS._patterns)
+    yield METRICS
+    METRICS.rows, METRICS._exact, METRICS._patterns = saved
+
+
+def test_a_tasks_own_metrics_get_their_unit_and_direction_from_the_parent_run(store, metric_table):
+    from analysis.build import build_report
+    from analysis.formats import metric_direction, metric_unit
+
+    search = load_trials("lr_search", tracking_uri=store.uri)
+    assert [s.name for s in search.attrs["metric_specs"]] == ["p_true"]
+    assert metric_unit("val/p_true")[1] == "%" and metric_direction("val/p_true") == "max"
+    assert metric_direction("val/p_true_best") == "max" and metric_unit("test/p_true")[1] == "%"
+    report = build_report(search, metrics=["val/p_true"])
+    assert "val/p_true (%)" in report.main_table() and "41.00" in report.main_table()  # 0.4 + lr 0.01, in %
+    assert load_trials("tpe_search", tracking_uri=store.uri).attrs["metric_specs"] == ()  # logged without the tag
+
+
+def test_a_bad_metric_specs_tag_is_one_line(tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path}/m.db"
+    client = MlflowClient(tracking_uri=uri)
+    exp = client.create_experiment("bad")
+    client.create_run(exp, tags={"hpstudy.role": "study", "hpstudy.study": "bad", "hpstudy.metric_specs": "{oops"})
+    with pytest.raises(AnalysisError, match="hpstudy.metric_specs is not a JSON list"):
+        load_trials("bad", tracking_uri=uri)

@@ -39,5 +39,8 @@ def test_a_study_runs_a_task_from_the_users_own_module(tmp_path):
     trial = trials[0]
     assert {"val/p_true", "train/loss_ce", "test/p_true"} <= set(trial.data.metrics)
     assert parents[0].data.params["study.metric"] == "val/p_true"
+    # the task's metric table rides on the parent run, so the report knows p_true is a fraction, higher better
+    assert '["p_true", "max", "fraction"' in parents[0].data.tags["hpstudy.metric_specs"]
+    assert "val/p_true (%)" in done.stdout, done.stdout[-2000:]
     shutil.rmtree(own)  # nothing of it stays behind in the study's folder
     assert not (work / "user_tasks.py").exists()
