@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from trainables.overrides import flatten
+from trainables.overrides import OPEN, flatten
 
 Flat = dict[str, Any]  # flatten(cfg): {"optim.lr": 0.1, ...}
 
@@ -40,6 +40,7 @@ APPLIES: dict[str, Callable[[Flat], bool]] = {
     "monitor.min_delta": lambda c: c["monitor.patience"] > 0,
     "monitor.collapse_ratio": lambda c: c["monitor.collapse_epochs"] > 0,
     "log_var_bounds": lambda c: c["loss_weighting"] == "uncertainty",
+    "task.dice_weight": lambda c: c["task.name"] == "segmentation" and not c["task.module"],
 }
 
 
@@ -69,5 +70,11 @@ def _plain(value: Any) -> Any:
 
 
 def config_dict(cfg: Any) -> dict[str, Any]:
-    """The whole config as nested dicts of plain values (tuples as lists), as YAML can write it."""
-    return _plain(dataclasses.asdict(cfg))
+    """The whole config as nested dicts of plain values (tuples as lists, task.options as a mapping), as YAML can
+    write it."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        out[f.name] = (config_dict(value) if dataclasses.is_dataclass(value) else
+                       {k: _plain(v) for k, v in value} if f.metadata.get(OPEN) else _plain(value))
+    return out

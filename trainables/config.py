@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from trainables.overrides import OPEN
+
 PATH = "path"  # field metadata key: the value is a filesystem path, made absolute in the driver (trainables.paths)
 
 
@@ -169,6 +171,9 @@ class TaskConfig:
     name: str = "classification"  # classification | segmentation
     module: str = ""  # a Task subclass of your own, 'package.module:Class' (imported where trials run); wins over name
     dice_weight: float = 1.0  # segmentation: loss = cross-entropy + dice_weight * Dice loss
+    # A task of your own's options, (name, value) pairs sorted by name: `--set task.options.gamma=1.5`, or a search
+    # space key `task.options.gamma`. The task declares each with its default (`Task.options`) and refuses others.
+    options: tuple[tuple[str, Any], ...] = field(default=(), metadata={OPEN: True})
 
 
 @dataclass(frozen=True)

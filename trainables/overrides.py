@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 C = TypeVar("C")
+OPEN = "open"  # field metadata: a section of (name, value) pairs whose names its owner checks, not the dataclass
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -39,6 +40,8 @@ def flatten(cfg: Any, prefix: str = "") -> dict[str, Any]:
         value = getattr(cfg, f.name)
         if dataclasses.is_dataclass(value):
             out.update(flatten(value, f"{prefix}{f.name}."))
+        elif f.metadata.get(OPEN):
+            out.update({f"{prefix}{f.name}.{k}": v for k, v in value})
         else:
             out[f"{prefix}{f.name}"] = value
     return out
@@ -57,6 +60,11 @@ def _set(cfg: Any, path: list[str], value: Any, full_key: str) -> Any:
     if name not in fields:
         raise ConfigError(_unknown(full_key, name, cfg))
     current = getattr(cfg, name)
+    if fields[name].metadata.get(OPEN):  # names the owner checks (task.options: the task's own), values as given
+        if len(path) != 2 or not path[1]:
+            raise ConfigError(f"config key {full_key!r}: set one option at a time, as {full_key.split('.')[0]}."
+                              f"{name}.NAME=VALUE")
+        return dataclasses.replace(cfg, **{name: tuple(sorted({**dict(current), path[1]: value}.items()))})
     if dataclasses.is_dataclass(current):
         if len(path) == 1:
             sub = ", ".join(f"{full_key}.{f.name}" for f in dataclasses.fields(current))

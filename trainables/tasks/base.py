@@ -6,6 +6,7 @@ the loop, SES, EMA, monitors, checkpoints and the tuner know nothing else about 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Callable, ClassVar, NamedTuple, Protocol
 
 import torch
@@ -13,6 +14,7 @@ from torch import Tensor, nn
 
 from schema.metrics import MetricSpec
 from trainables.config import ModelConfig, TaskConfig, TrainConfig
+from trainables.overrides import ConfigError, coerce
 
 LossOut = dict[str, Tensor]  # "loss" (what backward sees) plus components worth logging, named "loss_<part>"
 FEATURES = ("mixing", "label_smoothing", "randaugment", "robustness")  # loop features a task may support
@@ -48,9 +50,23 @@ class Task:
     data_kind: ClassVar[str]  # "labels" (one class per image) | "masks" (one class per pixel): datasets it reads
     metrics: ClassVar[tuple[MetricSpec, ...]]  # the lead metric first: what a study selects on by default
     supports: ClassVar[frozenset[str]] = frozenset()  # of FEATURES; validation refuses the others
+    # Its own settings, name -> default (bool, int, float or str): `--set task.options.NAME=VALUE` or a search
+    # space key `task.options.NAME`; read with `self.option(NAME)`. Any other name is refused in one line.
+    options: ClassVar[Mapping[str, bool | int | float | str]] = {}
 
     def __init__(self, cfg: TaskConfig) -> None:
         self.cfg = cfg
+        given = dict(cfg.options)
+        unknown = sorted(set(given) - set(self.options))
+        if unknown:
+            valid = ", ".join(self.options) or "none"
+            raise ConfigError(f"task.options.{unknown[0]}: the {self.name} task has no such option (its options: "
+                              f"{valid})")
+        self._options = {k: coerce(given.get(k, v), type(v), f"task.options.{k}") for k, v in self.options.items()}
+
+    def option(self, name: str) -> bool | int | float | str:
+        """The value of one of `options`: the config's, else its default, of the default's type."""
+        return self._options[name]
 
     @property
     def lead(self) -> MetricSpec:
