@@ -65,7 +65,8 @@ def _interval(low, high, scale: float, dec: int, sign: bool = False) -> str:
 
 def _paired_cells(row: pd.Series, scale: float, dec: int) -> list[str]:
     """CI of Δ, p (or the flag that replaces it), d_z, variance ratio."""
-    ratio = "—" if _missing(row["var_ratio"]) else f"{row['var_ratio']:.2g}×"
+    # below 1e-3: the seeds agree to float noise (identical runs give 1e-28, not 0)
+    ratio = ("—" if _missing(row["var_ratio"]) else "≈0×" if row["var_ratio"] < 1e-3 else f"{row['var_ratio']:.2g}×")
     return [_interval(row["delta_ci_low"], row["delta_ci_high"], scale, dec, sign=True), row["flag"] or _p(row["p"]),
             "—" if _missing(row["d_z"]) else f"{row['d_z']:.2f}", ratio]
 

@@ -27,6 +27,7 @@ APPLIES: dict[str, Callable[[Flat], bool]] = {
     "ses.beta_steps": lambda c: c["ses.beta_schedule"] == "step",
     "init.keep": lambda c: c["init.mode"] == "continue",
     "init.allow_partial": lambda c: c["init.mode"] == "warm",
+    "init.skip": lambda c: c["init.mode"] == "warm" and bool(c["init.skip"]),
     "recipe.mix_prob": lambda c: any(c[k] > 0 for k in _MIXING),
     "recipe.switch_prob": lambda c: all(c[k] > 0 for k in _MIXING),  # mixup vs cutmix: only with both on
     "recipe.randaugment_m": lambda c: c["recipe.randaugment_n"] > 0,

@@ -121,6 +121,10 @@ class InitConfig:
     mode: str = "continue"  # continue | warm
     keep: tuple[str, ...] = ("model", "ema", "optimizer")  # continue: which state to take over
     allow_partial: bool = False  # warm: accept layers that could not be copied (the coverage report is logged)
+    # warm: layers left as initialized on purpose (a tensor's name, prefixes stripped, or a module path: "fc" leaves
+    # fc.weight and fc.bias), to measure what a skipped layer costs (seed 004's silently skipped output layer);
+    # they make the copy partial, so they need init.allow_partial=true
+    skip: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -46,17 +46,19 @@ class InitReport:
     skipped: list[str] = field(default_factory=list)  # in the model, missing in the checkpoint: left as initialized
     unexpected: list[str] = field(default_factory=list)  # in the checkpoint, not in the model: unused
     mismatched: list[tuple[str, tuple, tuple]] = field(default_factory=list)  # (name, checkpoint shape, model shape)
+    left_out: list[str] = field(default_factory=list)  # named by init.skip: left as initialized on purpose
     notes: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
-        return not (self.skipped or self.unexpected or self.mismatched)
+        return not (self.skipped or self.unexpected or self.mismatched or self.left_out)
 
     def summary(self) -> str:
-        problems = [*self.skipped, *self.unexpected, *(n for n, _, _ in self.mismatched)]
+        problems = [*self.skipped, *self.left_out, *self.unexpected, *(n for n, _, _ in self.mismatched)]
         shown = ", ".join(problems[:SHOWN]) + (", ..." if len(problems) > SHOWN else "")
+        left = f"{len(self.left_out)} left out by init.skip, " if self.left_out else ""
         return (f"{self.mode} from {self.path}: {len(self.copied)}/{self.total} model tensors copied; "
-                f"{len(self.skipped)} missing in checkpoint, {len(self.unexpected)} unexpected, "
+                f"{left}{len(self.skipped)} missing in checkpoint, {len(self.unexpected)} unexpected, "
                 f"{len(self.mismatched)} shape-mismatched" + (f" ({shown})" if problems else ""))
 
     def as_params(self) -> dict[str, str]:
@@ -73,6 +75,7 @@ class InitReport:
         lines = [self.summary(), *self.notes]
         lines += [f"copied      {n}" for n in self.copied]
         lines += [f"skipped     {n}  (missing in checkpoint; left as initialized)" for n in self.skipped]
+        lines += [f"left out    {n}  (init.skip; left as initialized)" for n in self.left_out]
         lines += [f"unexpected  {n}  (in checkpoint, unused)" for n in self.unexpected]
         lines += [f"mismatched  {n}  checkpoint {list(a)} vs model {list(b)}" for n, a, b in self.mismatched]
         return "\n".join(lines) + "\n"
@@ -85,6 +88,9 @@ def check(cfg: InitConfig) -> None:
     unknown = [k for k in cfg.keep if k not in KEEP]
     if unknown:
         raise ConfigError(f"init.keep: unknown {', '.join(map(repr, unknown))}; valid entries: {', '.join(KEEP)}")
+    if cfg.skip and (cfg.mode != "warm" or not cfg.allow_partial):
+        raise ConfigError(f"init.skip={list(cfg.skip)} leaves layers as initialized: it needs init.mode=warm and "
+                          f"init.allow_partial=true (got mode={cfg.mode!r}, allow_partial={cfg.allow_partial})")
     if cfg.checkpoint:
         try:
             resolve(cfg.checkpoint)
@@ -149,13 +155,25 @@ def _by_plain_name(state: Mapping[str, Tensor], what: str) -> dict[str, tuple[st
     return out
 
 
-def copy_matching(model: nn.Module, state: Mapping[str, Tensor], report: InitReport) -> None:
-    """Copy into `model` every tensor of `state` whose name (prefixes stripped) and shape match; fill `report`."""
+def _named(plain: str, entry: str) -> bool:
+    return plain == entry or plain.startswith(entry + ".")
+
+
+def copy_matching(model: nn.Module, state: Mapping[str, Tensor], report: InitReport,
+                  skip: tuple[str, ...] = ()) -> None:
+    """Copy into `model` every tensor of `state` whose name (prefixes stripped) and shape match, except those
+    `skip` names (a tensor or a module path); fill `report`. A `skip` entry that names nothing is an error."""
     own = _by_plain_name(model.state_dict(), "model")
     theirs = _by_plain_name(state, "checkpoint")
+    unmatched = [e for e in skip if not any(_named(p, e) for p in own)]
+    if unmatched:
+        raise ConfigError(f"init.skip: {unmatched[0]!r} names no layer of the model (its tensors: "
+                          f"{', '.join(list(own)[:8])}{', ...' if len(own) > 8 else ''})")
     merged = dict(model.state_dict())  # non-tensor entries (extra state) stay as they are
     for plain, (name, mine) in own.items():
-        if plain not in theirs:
+        if any(_named(plain, e) for e in skip):
+            report.left_out.append(plain)
+        elif plain not in theirs:
             report.skipped.append(plain)
         elif theirs[plain][1].shape != mine.shape:
             report.mismatched.append((plain, tuple(theirs[plain][1].shape), tuple(mine.shape)))
@@ -226,7 +244,7 @@ def apply_init(cfg: InitConfig, model: nn.Module, optimizer: torch.optim.Optimiz
     path = str(resolve(cfg.checkpoint))
     if cfg.mode == "warm":
         report = InitReport("warm", path, ("model",), len(model.state_dict()))
-        copy_matching(model, state["model"], report)
+        copy_matching(model, state["model"], report, cfg.skip)
         if not report.complete and not cfg.allow_partial:
             raise report.error("set init.allow_partial=true to accept")
     else:

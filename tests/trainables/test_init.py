@@ -199,3 +199,24 @@ def test_a_file_with_pickled_objects_is_refused_not_executed(tmp_path):
     model, opt = _parts()
     with pytest.raises(ValueError, match="argparse.Namespace.*re-save just its state_dict"):
         apply_init(InitConfig(checkpoint=str(tmp_path / "timm.pt"), mode="warm"), model, opt)
+
+
+def test_init_skip_leaves_the_named_layer_as_initialized_and_says_so(tmp_path):
+    from trainables.init import check
+    from trainables.overrides import ConfigError
+
+    src, src_opt = _parts()
+    _saved(tmp_path, src, src_opt)
+    model, opt = _parts(seed=1)
+    before = model.output.weight.detach().clone()
+    cfg = InitConfig(checkpoint=str(tmp_path), mode="warm", allow_partial=True, skip=("output",))
+    report = apply_init(cfg, model, opt)
+    assert report.left_out == ["output.weight", "output.bias"] and not report.complete
+    assert torch.equal(model.output.weight, before)  # as initialized, not the checkpoint's
+    assert torch.equal(model.body[0].weight, src.body[0].weight)  # the rest copied
+    assert "2 left out by init.skip" in report.summary() and "left out    output.weight" in report.as_text()
+    with pytest.raises(ConfigError, match="needs init.mode=warm and init.allow_partial=true"):
+        check(InitConfig(checkpoint=str(tmp_path), mode="warm", skip=("output",)))
+    with pytest.raises(ConfigError, match="'outptu' names no layer"):
+        apply_init(InitConfig(checkpoint=str(tmp_path), mode="warm", allow_partial=True, skip=("outptu",)),
+                   model, opt)
