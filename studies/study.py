@@ -116,12 +116,18 @@ class Study:
         value = self.space.get(SEED_KEY)
         return tuple(value.values) if isinstance(value, Grid) else ()
 
+    def sampled_by_optuna(self) -> bool:
+        """Whether Optuna samples the space (studies.tune): a TPE search, and a random search of a conditional
+        space (Tune's random search has no conditional parameters; Optuna's RandomSampler draws them define-by-run)."""
+        return self.search == "tpe" or (self.search == "random" and
+                                        any(isinstance(v, Conditional) for v in self.space.values()))
+
     def total_trials(self) -> int:
         """Trials a complete run of this study makes: grid points x num_samples for a grid, and for a random search
         (each sample is crossed with the space's grids: once per seed); a TPE search, and a random search of a
         conditional space, train each of their num_samples configurations once per seed."""
-        if self.search == "tpe" or any(isinstance(v, Conditional) for v in self.space.values()):
-            return self.num_samples * max(1, len(self.replicates()))  # Optuna samples it (studies.tune)
+        if self.sampled_by_optuna():
+            return self.num_samples * max(1, len(self.replicates()))
         points = 1
         for value in self.space.values():
             if isinstance(value, Variants):

@@ -1,6 +1,6 @@
-"""The Ray Tune adapter: cluster connection, search space translation, searcher/ASHA, the MLflow callback, resume.
+"""The Ray Tune adapter: cluster connection, search space translation, searcher/ASHA, resume.
 
-With its Tune-API pieces (`studies/tune_errors.py`; the searcher `optuna_search.py` and `optuna_replicates.py`; the
+With its Tune-API pieces (`studies/tune_errors.py`; the trial-event callback `tune_events.py`; the searcher `optuna_search.py` and `optuna_replicates.py`; the
 scheduler `mo_asha.py`), the only modules of `studies` that import Ray; a Ray API change touches these and
 `trainables/ray_train.py`.
 """
@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -21,12 +20,11 @@ from typing import Any, Callable
 import ray
 from ray import tune
 from ray.exceptions import RayTaskError
-from ray.tune import result as tune_result
-from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, TrialScheduler
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search import BasicVariantGenerator
 from ray.tune.search.repeater import TRIAL_INDEX
 
-from search_spaces import Choice, Conditional, Grid, IntRange, LogUniform, Uniform, Variants
+from search_spaces import Choice, Grid, IntRange, LogUniform, Uniform, Variants
 from studies import signals
 from studies.mo_asha import MOASHAScheduler
 from studies.optuna_replicates import MeanOfReplicates
@@ -35,7 +33,8 @@ from studies.packing import concurrency
 from studies.preflight import SurroundingsError
 from studies.storage import join as join_storage
 from studies.study import SEED_KEY, Study
-from studies.tune_errors import error_reason, root_cause, trial_error
+from studies.tune_errors import error_reason, root_cause  # noqa: F401 (error_reason: re-exported)
+from studies.tune_events import TrialEvents, trainer_result  # noqa: F401 (re-exported: the adapter's API)
 from trainables.ray_train import WorkerResources, checkpointed, make_trial
 
 DRIVER_RESOURCE = "hpstudy_driver"  # Tune trial functions only drive Train runs; they must not hold worker CPUs
@@ -65,20 +64,6 @@ _QUIET_LOGGERS = ("ray", "ray.tune", "ray.train")
 # a new local cluster, announced as a warning on every start. (Setting RAY_AUTH_MODE=token here instead would
 # come too late: Ray reads it when it is imported.)
 _TOKEN_NOTICE_LOGGER = "ray._private.authentication.authentication_token_setup"
-
-
-# Keys Tune (and Train's report callback) add to every result; everything else is what our trainer reported.
-_TUNE_KEYS = frozenset((
-    *tune_result.AUTO_RESULT_KEYS, *tune_result.DEFAULT_EXPERIMENT_INFO_KEYS, *tune_result.DEBUG_METRICS,
-    tune_result.DONE, tune_result.SHOULD_CHECKPOINT, tune_result.RESULT_DUPLICATE, tune_result.TRIAL_INFO,
-    tune_result.TIMESTEPS_THIS_ITER, tune_result.EPISODES_THIS_ITER,
-))
-
-
-def trainer_result(result: dict[str, Any]) -> dict[str, Any]:
-    """A Tune result without Tune's bookkeeping (`time_this_iter_s`, `config`, `done`, ...): the trainer's report."""
-    config_key = f"{tune_result.CONFIG_PREFIX}/"  # a flattened result's config entries
-    return {k: v for k, v in result.items() if k not in _TUNE_KEYS and not k.startswith(config_key)}
 
 
 @dataclass(frozen=True)
@@ -188,17 +173,10 @@ class _Replicates(MeanOfReplicates):
         return config
 
 
-def _by_optuna(study: Study) -> bool:
-    """Whether Optuna samples the space: a TPE search, and a random search of a conditional space (Tune's random
-    search has no conditional parameters; Optuna's RandomSampler draws them define-by-run, as TPE does)."""
-    return study.search == "tpe" or (study.search == "random" and
-                                     any(isinstance(v, Conditional) for v in study.space.values()))
-
-
 def _space(study: Study) -> dict[str, Any]:
     """Tune's param space; empty where Optuna samples: its searcher holds the space (Optuna's define-by-run, with
     conditional parameters) and replicates the seeds (_searcher)."""
-    if _by_optuna(study):
+    if study.sampled_by_optuna():
         return {}
     return {k: _tune_param(v) for k, v in study.space.items()}
 
@@ -209,7 +187,7 @@ def _optuna_space(study: Study) -> dict[str, Any]:
 
 def _searcher(study: Study, limit: int):
     """(search algorithm, max_concurrent_trials for TuneConfig): `limit` trials at once either way."""
-    if _by_optuna(study):
+    if study.sampled_by_optuna():
         # Optuna is told the truth: an ASHA-stopped trial is PRUNED with every epoch's value, a labelled stop is
         # PRUNED or FAIL with its reason, only a trial that trained all its epochs is COMPLETE (studies.search_outcome)
         objectives = dict(study.objectives) if study.objectives else {study.metric: study.mode}
@@ -250,52 +228,6 @@ def run_once(fn: Callable, *args: Any, cpus: float, gpus: float, **kwargs: Any) 
         return ray.get(task.remote(*args, **kwargs))
     except RayTaskError as err:
         raise root_cause(err) from None
-
-
-class TrialEvents(tune.Callback):
-    """Forwards Tune's trial events to plain-Python handlers (MLflow tracking, progress lines)."""
-
-    def __init__(self, on_start: Callable, on_result: Callable, on_end: Callable,
-                 on_retry: Callable | None = None) -> None:
-        self.on_start, self.on_result, self.on_end, self.on_retry = on_start, on_result, on_end, on_retry
-        self.stop_reasons: dict[str, str] = {}  # trial id -> why the scheduler stopped it (run_tuner sets it)
-        # The ASHA scheduler (run_tuner sets it): Tune saves and restores its callbacks' state with the experiment,
-        # but never a scheduler's, so the rungs ride here, through the scheduler's own save/restore. Both pickle into
-        # tuner.pkl together, so after Tuner.restore this is still the scheduler Tune runs.
-        self.scheduler: TrialScheduler | None = None
-
-    def get_state(self) -> dict[str, Any] | None:
-        if self.scheduler is None:
-            return None  # no state: Tune writes no callback file
-        with tempfile.TemporaryDirectory() as tmp:
-            self.scheduler.save(os.path.join(tmp, "scheduler.pkl"))
-            with open(os.path.join(tmp, "scheduler.pkl"), "rb") as f:
-                return {"scheduler": f.read()}
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        if self.scheduler is None or "scheduler" not in state:
-            return
-        with tempfile.TemporaryDirectory() as tmp:
-            with open(os.path.join(tmp, "scheduler.pkl"), "wb") as f:
-                f.write(state["scheduler"])
-            self.scheduler.restore(os.path.join(tmp, "scheduler.pkl"))
-
-    def on_trial_start(self, iteration, trials, trial, **info):
-        self.on_start(trial.trial_id, trial.config)
-
-    def on_trial_result(self, iteration, trials, trial, result, **info):
-        self.on_result(trial.trial_id, trainer_result(result))
-
-    def on_trial_complete(self, iteration, trials, trial, **info):
-        why = self.stop_reasons.get(trial.trial_id, "")  # a multi-objective scheduler's own words, when it stopped it
-        self.on_end(trial.trial_id, "complete", trainer_result(trial.last_result or {}), why)
-
-    def on_trial_recover(self, iteration, trials, trial, **info):  # FailureConfig restarts it from its checkpoint
-        if self.on_retry is not None:
-            self.on_retry(trial.trial_id, trainer_result(trial.last_result or {}), error_reason(trial_error(trial)))
-
-    def on_trial_error(self, iteration, trials, trial, **info):
-        self.on_end(trial.trial_id, "error", trainer_result(trial.last_result or {}), error_reason(trial_error(trial)))
 
 
 @dataclass(frozen=True)
@@ -353,7 +285,7 @@ def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, n
             tune_config=tune.TuneConfig(
                 metric=metric, mode=mode, search_alg=searcher, scheduler=scheduler,
                 # Repeater counts each seed's trial: a TPE search's configurations x seeds
-                num_samples=study.total_trials() if _by_optuna(study) else study.num_samples,
+                num_samples=study.total_trials() if study.sampled_by_optuna() else study.num_samples,
                 max_concurrent_trials=limit, reuse_actors=trial.reuse_process,
             ),
             run_config=tune.RunConfig(name=name, storage_path=storage, callbacks=[events], verbose=0,
