@@ -62,6 +62,28 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def cli_here(workdir, monkeypatch, capsys):
+    """`python -m studies.run ARGS` in `workdir`, in this process, for input refused before Ray starts (the same code
+    path up to the exit code as `cli`, without ~7 s of imports per case): a CompletedProcess-like result. Starting
+    Ray fails the test: bad input must be refused first."""
+    from studies import tune
+    from studies.run import main
+
+    def no_ray(*args, **kwargs):
+        raise AssertionError("Ray was started: the input should have been refused before")
+
+    monkeypatch.chdir(workdir)
+    monkeypatch.setattr(tune, "connect", no_ray)
+
+    def run(args: list[str]) -> subprocess.CompletedProcess:
+        code = main(args)
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def empty_store(tmp_path_factory) -> Path:
     """An MLflow SQLite store with its tables made: a new one runs MLflow's migrations, ~7 s on 2 cores."""

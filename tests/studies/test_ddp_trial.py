@@ -22,6 +22,6 @@ def test_a_two_worker_trial_runs_checkpoints_and_logs_each_epoch_once(tmp_path):
     assert list(storage.glob("train_*/checkpoint_*")), "rank 0's checkpoint is in the Train run's storage"
 
 
-def test_bad_workers_is_one_line_and_exit_2(tmp_path):
-    result = cli(["lr_warmup_dropout", "--workers", "0"], tmp_path)
+def test_bad_workers_is_one_line_and_exit_2(cli_here):
+    result = cli_here(["lr_warmup_dropout", "--workers", "0"])
     assert result.returncode == 2 and result.stderr.strip() == "error: --workers 0: expected an integer >= 1"

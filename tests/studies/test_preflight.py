@@ -85,7 +85,8 @@ def test_an_mlflow_server_that_does_not_answer_is_named():
         check_tracking_store("http://127.0.0.1:1")
 
 
-# Through the CLI, as a user meets them: exit 2, one line, the store untouched.
+# Through the CLI, as a user meets them: exit 2, one line, the store untouched (in this process, Ray never started,
+# but for the unreachable address, run as a user does, in a subprocess).
 
 def _one_line(result) -> str:
     assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
@@ -94,21 +95,21 @@ def _one_line(result) -> str:
     return lines[0]
 
 
-def test_cli_corrupted_store(tmp_path):
+def test_cli_corrupted_store(tmp_path, cli_here):
     (tmp_path / "hpstudy_runs").mkdir()
     db = tmp_path / "hpstudy_runs" / "mlflow.db"
     db.write_bytes(b"\x00garbage" * 512)
     before = _sha(db)
-    line = _one_line(cli(["ses_beta_sweep"], tmp_path, timeout=120))
+    line = _one_line(cli_here(["ses_beta_sweep"]))
     assert "mlflow.db" in line and "not a readable SQLite database" in line
     assert _sha(db) == before and sorted(p.name for p in db.parent.iterdir()) == ["mlflow.db"]
 
 
-def test_cli_read_only_runs_folder(tmp_path):
+def test_cli_read_only_runs_folder(tmp_path, cli_here):
     runs = tmp_path / "hpstudy_runs"
     runs.mkdir()
     with read_only(runs):
-        line = _one_line(cli(["ses_beta_sweep"], tmp_path, timeout=120))
+        line = _one_line(cli_here(["ses_beta_sweep"]))
     assert "not writable" in line and list(runs.iterdir()) == []
 
 
