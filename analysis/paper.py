@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.load import AnalysisError
+from analysis.paper_cross import cross_figures
 from analysis.paper_doc import (
     FIGURE_DIR,
     Figure,
@@ -83,8 +84,8 @@ def check_store(tracking_uri: str) -> None:
                             "wrote, default hpstudy_runs) or --tracking-uri")
 
 
-def make_paper(tracking_uri: str, out: Path | None = None, profile: str | None = None) -> tuple[Path, list[Section],
-                                                                                                 list[StudyRun]]:
+def make_paper(tracking_uri: str, out: Path | None = None,
+               profile: str | None = None) -> tuple[Path, list[Section], list[StudyRun], list]:
     check_store(tracking_uri)
     runs = collect(tracking_uri, profile)
     if not any(r.parent is not None for r in runs):
@@ -94,10 +95,11 @@ def make_paper(tracking_uri: str, out: Path | None = None, profile: str | None =
     out = out or default_out(tracking_uri)
     out.mkdir(parents=True, exist_ok=True)
     sections = build(runs, out, tracking_uri)
-    (out / "paper.md").write_text(document_markdown(sections, runs, tracking_uri), encoding="utf-8")
-    (out / "paper.tex").write_text(document_latex(sections, runs, tracking_uri), encoding="utf-8")
+    cross = cross_figures(sections, runs, out, tracking_uri)
+    (out / "paper.md").write_text(document_markdown(sections, runs, tracking_uri, cross), encoding="utf-8")
+    (out / "paper.tex").write_text(document_latex(sections, runs, tracking_uri, cross), encoding="utf-8")
     numbers(sections).to_csv(out / "paper.csv", index=False)
-    return out, sections, runs
+    return out, sections, runs, cross
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -116,11 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     uri = args.tracking_uri or default_tracking_uri(args.runs_dir)
     try:
-        out, sections, runs = make_paper(uri, args.out, args.profile)
+        out, sections, runs, cross = make_paper(uri, args.out, args.profile)
     except AnalysisError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    drawn = sum(f.drawn for s in sections for f in s.figures)
+    drawn = sum(f.drawn for s in [*sections, *cross] for f in s.figures)
     print(f"paper: {out / 'paper.md'}, {out / 'paper.tex'}, {out / 'paper.csv'}: {len(sections)} of {len(runs)} "
           f"SES studies, {drawn} figures in {out / FIGURE_DIR}; not run: "
           + (", ".join(r.entry.name for r in runs if r.parent is None) or "none"))

@@ -142,15 +142,32 @@ def _title(run: StudyRun) -> str:
     return f"{run.entry.experiment or 'no experiment'}: {run.entry.name}"
 
 
+def _figures_markdown(figures: list[Figure]) -> list[str]:
+    parts = []
+    for fig in figures:
+        parts += [f"![{fig.name}]({FIGURE_DIR}/{fig.name})", ""] if fig.drawn else [
+            f"_{fig.name} not drawn: {fig.why}._", ""]
+    return parts
+
+
+def _figures_latex(figures: list[Figure], title: str) -> list[str]:
+    lines = []
+    for fig in figures:
+        if fig.drawn:
+            lines += [r"\begin{figure}[ht]", r"\centering",
+                      rf"\includegraphics[width=\linewidth]{{{FIGURE_DIR}/{fig.name}}}",
+                      rf"\caption{{{tex(title + ': ' + fig.name)}}}", r"\end{figure}", ""]
+        else:
+            lines += [tex(f"{fig.name} not drawn: {fig.why}."), ""]
+    return lines
+
+
 def section_markdown(section: Section) -> str:
     with_vs = _needs_vs(section.table)
     parts = [f"## {_title(section.run)}", "", section.run.entry.description, "",
              *[f"{line}\n" for line in notes(section)], markdown_table(head(section.table, with_vs),
                                                                        rows(section.table, with_vs))]
-    for fig in section.figures:
-        parts += [f"![{fig.name}]({FIGURE_DIR}/{fig.name})", ""] if fig.drawn else [
-            f"_{fig.name} not drawn: {fig.why}._", ""]
-    return "\n".join(parts)
+    return "\n".join(parts + _figures_markdown(section.figures))
 
 
 def section_latex(section: Section) -> str:
@@ -160,34 +177,39 @@ def section_latex(section: Section) -> str:
     lines += [r"\begin{table}[ht]", r"\centering", r"\resizebox{\linewidth}{!}{%",
               latex_tabular(head(table, with_vs), rows(table, with_vs)).rstrip() + "}",
               rf"\caption{{{tex(' '.join(notes(section)).replace('`', ''))}}}", r"\end{table}", ""]
-    for fig in section.figures:
-        if fig.drawn:
-            lines += [r"\begin{figure}[ht]", r"\centering",
-                      rf"\includegraphics[width=\linewidth]{{{FIGURE_DIR}/{fig.name}}}",
-                      rf"\caption{{{tex(_title(run) + ': ' + fig.name)}}}", r"\end{figure}", ""]
-        else:
-            lines += [tex(f"{fig.name} not drawn: {fig.why}."), ""]
-    return "\n".join(lines)
+    return "\n".join(lines + _figures_latex(section.figures, _title(run)))
+
+
+def cross_markdown(group) -> str:
+    """A group of figures joined across studies (analysis.paper_cross.CrossFigures)."""
+    return "\n".join([f"## {group.title}", "", *([group.note, ""] if group.note else []),
+                      *_figures_markdown(group.figures)])
+
+
+def cross_latex(group) -> str:
+    lines = [rf"\section{{{tex(group.title)}}}", *([tex(group.note.replace('`', '')), ""] if group.note else [])]
+    return "\n".join(lines + _figures_latex(group.figures, group.title))
 
 
 def _not_run(runs: list[StudyRun]) -> list[str]:
     return [f"{r.entry.experiment or '-'}: {r.entry.name} — {r.missing}" for r in runs if r.parent is None]
 
 
-def document_markdown(sections: list[Section], runs: list[StudyRun], source: str) -> str:
+def document_markdown(sections: list[Section], runs: list[StudyRun], source: str, cross=()) -> str:
+    """The document; `cross`: figures joined across studies (analysis.paper_cross), after the studies' sections."""
     summary = (f"From {source}: the latest finished run of each of the {len(runs)} SES catalogue studies "
                f"(seed 001); {len(sections)} run, {len(runs) - len(sections)} not.")
     parts = ["# SES: the paper's tables", "", summary, "", *[section_markdown(s) for s in sections],
-             "## Not run yet", ""]
+             *[cross_markdown(g) for g in cross], "## Not run yet", ""]
     return "\n".join(parts + [f"- {line}" for line in _not_run(runs) or ["(every SES study has a run)"]]) + "\n"
 
 
-def document_latex(sections: list[Section], runs: list[StudyRun], source: str) -> str:
+def document_latex(sections: list[Section], runs: list[StudyRun], source: str, cross=()) -> str:
     lines = [r"\documentclass{article}", r"\usepackage[margin=2cm]{geometry}", r"\usepackage{booktabs}",
              r"\usepackage{graphicx}", r"\begin{document}", r"\section*{SES: the paper's tables}",
              tex(f"From {source}: the latest finished run of each of the {len(runs)} SES catalogue studies "
                  f"(seed 001); {len(sections)} run, {len(runs) - len(sections)} not."), ""]
-    lines += [section_latex(s) for s in sections]
+    lines += [section_latex(s) for s in sections] + [cross_latex(g) for g in cross]
     missing = _not_run(runs)
     lines += [rf"\section*{{{tex('Not run yet')}}}"]
     lines += ([r"\begin{itemize}", *[rf"\item {tex(m)}" for m in missing], r"\end{itemize}"] if missing

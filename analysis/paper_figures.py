@@ -1,9 +1,9 @@
 """The figures of each SES study under the names seed 001 gives them (`02_beta_sweep.png`, `14_periodic_ses.png`),
 or `NN_<study>.png` (NN its experiment's number) where the seed names none, and the function that draws each.
 
-Not drawn: the seed's figures that span two studies (Exp 17's `21_vit_ablations.png`, `21c_*`, `21d_*` combine
-17a and 17b), and Exp 4's `04_toy_2d.png` shows the toy's decision field, which MLflow does not hold (drawn here as
-bars of its metrics).
+The seed's figures that span two studies (Exp 17's `21_vit_ablations.png`, `21c_*`, `21d_*` join 17a and 17b) are
+analysis.paper_cross's. Not drawn as the seed drew it: Exp 4's `04_toy_2d.png` shows the toy's decision field, which
+MLflow does not hold (drawn here as bars of its metrics).
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from studies.preflight import SurroundingsError, check_address, check_runs_dir, check_tracking_store
-from tests.studies.conftest import cli
 
 
 def _sha(path: Path) -> str:
@@ -85,8 +84,8 @@ def test_an_mlflow_server_that_does_not_answer_is_named():
         check_tracking_store("http://127.0.0.1:1")
 
 
-# Through the CLI, as a user meets them: exit 2, one line, the store untouched (in this process, Ray never started,
-# but for the unreachable address, run as a user does, in a subprocess).
+# Through the CLI's `main`, as a user meets them: exit 2, one line, the store untouched, Ray never started (conftest's
+# `cli_here`; tests/studies/test_cli_errors.py runs one bad input in a subprocess, as a user does).
 
 def _one_line(result) -> str:
     assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
@@ -113,8 +112,8 @@ def test_cli_read_only_runs_folder(tmp_path, cli_here):
     assert "not writable" in line and list(runs.iterdir()) == []
 
 
-def test_cli_unreachable_address(tmp_path):
+def test_cli_unreachable_address(tmp_path, cli_here):
     start = time.monotonic()
-    line = _one_line(cli(["ses_beta_sweep", "--address", "127.0.0.1:1"], tmp_path, timeout=120))
+    line = _one_line(cli_here(["ses_beta_sweep", "--address", "127.0.0.1:1"]))
     assert "127.0.0.1:1" in line and time.monotonic() - start < 60
     assert not (tmp_path / "hpstudy_runs").exists()
