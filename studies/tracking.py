@@ -183,9 +183,19 @@ class StudyTracker:
         """A text artifact of the trial's run (e.g. the warm-start coverage report)."""
         self.client.log_text(self._runs[trial_id], text, name)
 
+    def trial_params(self, trial_id: str, params: dict[str, Any]) -> None:
+        """Params logged after the trial started (those an out-of-memory retry may change, with its first report);
+        any the run already holds (a resumed trial's) are kept: MLflow never changes a logged param."""
+        run_id = self._runs.get(trial_id)
+        if run_id is None:
+            return
+        logged = self.client.get_run(run_id).data.params
+        self._log_params(run_id, {k: v for k, v in params.items() if k not in logged})
+
     def trial_config_changed(self, trial_id: str, changed: dict[str, Any], config: dict[str, Any]) -> None:
         """The trial now trains with `config` (an out-of-memory retry halved its batch): a tag says what changed and
-        config.yaml is rewritten. Its params keep the first attempt's values: MLflow never changes a logged param."""
+        config.yaml is rewritten. The params that changed are logged with the first report (`trial_params`), so a
+        retry in the first epoch shows in them; after a later retry they keep the values of the epochs before."""
         run_id = self._runs.get(trial_id)
         if run_id is None:
             return

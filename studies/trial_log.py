@@ -16,6 +16,7 @@ from studies.tracking import StudyTracker
 from trainables.defaults import resolve
 from trainables.loop import CONFIG_CHANGE, INIT_REPORT, STOP_DETAIL, STOP_REASON
 from trainables.overrides import apply_overrides
+from trainables.stops import RETRY_CHANGES
 
 AXES = ("epoch", "step")  # what the trainer reports metrics against: MLflow's step, not metrics themselves
 
@@ -56,6 +57,7 @@ class TrialLog:
         self.progress, self.verbose = progress, verbose
         self.names: dict[str, str] = {}
         self.configs: dict[str, Any] = {}  # trial id -> the config it trains with
+        self.held: dict[str, tuple[str, ...]] = {}  # trial id -> params an OOM retry may change, not logged yet
 
     def _print(self, text: str) -> None:
         if self.progress is not None:
@@ -68,7 +70,10 @@ class TrialLog:
         cfg = resolve(apply_overrides(self.study.base, overrides))  # log the values the trial actually uses
         self.configs[trial_id] = cfg
         self.names[trial_id] = f"{label(name, overrides)} seed={cfg.seed}"
-        self.tracker.trial_started(trial_id, name=label(name, overrides), seed=cfg.seed, params=trial_params(cfg),
+        logged = trial_params(cfg)
+        if cfg.monitor.oom_retry:  # logged with the first report: a retry in the first epoch has changed them
+            self.held[trial_id] = tuple(k for k in RETRY_CHANGES if logged.pop(k, None) is not None)
+        self.tracker.trial_started(trial_id, name=label(name, overrides), seed=cfg.seed, params=logged,
                                    config=config_dict(cfg))
         if self.progress is not None:
             self.progress.started(trial_id)
@@ -77,11 +82,12 @@ class TrialLog:
         if "epoch" not in result:
             return
         epoch = int(result["epoch"])
-        self.tracker.trial_metrics(trial_id, _metrics(result), epoch)  # once per epoch, whatever is re-sent
         if result.get(CONFIG_CHANGE) and trial_id in self.configs:
             changed = json.loads(result[CONFIG_CHANGE])
             self.configs[trial_id] = cfg = apply_overrides(self.configs[trial_id], changed)
             self.tracker.trial_config_changed(trial_id, changed, config_dict(cfg))
+        self._log_held(trial_id)
+        self.tracker.trial_metrics(trial_id, _metrics(result), epoch)  # once per epoch, whatever is re-sent
         if result.get(INIT_REPORT):
             self.tracker.trial_text(trial_id, result[INIT_REPORT], params.INIT_REPORT)
         value = result.get(self.study.metric)
@@ -91,6 +97,13 @@ class TrialLog:
             shown = f"{self.study.metric}={value:.4f}" if isinstance(value, float) else ""
             name = self.names.get(trial_id, "")
             self._print(f"  [{trial_id}] {name}: epoch {epoch}/{self.study.base.epochs} {shown}")
+
+    def _log_held(self, trial_id: str) -> None:
+        """The held params, as the trial trains them now (after a retry's change, if there was one)."""
+        keys = self.held.pop(trial_id, ())
+        if keys:
+            flat = trial_params(self.configs[trial_id])
+            self.tracker.trial_params(trial_id, {k: flat[k] for k in keys if k in flat})
 
     def _from_checkpoint(self, trial_id: str, last: dict[str, Any]) -> dict[str, Any]:
         """Log the epochs the trial's checkpoint holds that never reached the tracker (Ctrl-C between a checkpoint
@@ -108,6 +121,7 @@ class TrialLog:
         return final
 
     def ended(self, trial_id: str, kind: str, last: dict[str, Any], reason: str) -> None:
+        self._log_held(trial_id)  # a trial that never reported
         last = self._from_checkpoint(trial_id, last)
         epoch = last.get("epoch")
         if kind == "error":

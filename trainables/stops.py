@@ -12,6 +12,7 @@ import torch
 from trainables.config import TrainConfig
 
 REASONS = ("diverged", "collapsed", "memory_growth", "oom", "early_stopped")
+RETRY_CHANGES = ("data.batch_size", "accum_steps", "monitor.oom_retry")  # what `oom_retry_config` changes
 
 
 class StopTraining(Exception):
@@ -51,6 +52,7 @@ def oom_retry_config(cfg: TrainConfig) -> TrainConfig | None:
     """The config to retry an OOM with (half the batch, twice the accumulation), or None when not to retry.
 
     The retry has `monitor.oom_retry` off, so it is tried once. The effective batch stays the same for even sizes.
+    It changes RETRY_CHANGES, no other value.
     """
     if not cfg.monitor.oom_retry or cfg.data.batch_size < 2:
         return None

@@ -10,6 +10,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from studies.tracking import StudyTracker, mlflow_ui_command, runs_url
+from trainables.config import MonitorConfig
+from trainables.stops import RETRY_CHANGES
 
 
 @pytest.fixture(scope="module")
@@ -144,12 +146,48 @@ def test_an_out_of_memory_retrys_config_change_is_on_the_trials_run(uri, tmp_pat
     from trainables.loop import CONFIG_CHANGE
 
     tracker = _study(uri, tmp_path, "oom")
-    log = TrialLog(Study(name="oom", profile="local", base=TrainConfig(epochs=2), space={}), tracker)
-    log.started("t0", {})
+    base = TrainConfig(epochs=2, monitor=MonitorConfig(oom_retry=True))
+    log = TrialLog(Study(name="oom", profile="local", base=base, space={}), tracker)
     changed = {"data.batch_size": 64, "accum_steps": 2, "monitor.oom_retry": False}
-    log.result("t0", {"epoch": 1, "train/loss": 1.0, CONFIG_CHANGE: json.dumps(changed)})
-    run = tracker.client.get_run(tracker._runs["t0"])
-    assert run.data.tags["hpstudy.config_changed"] == "accum_steps=2, data.batch_size=64, monitor.oom_retry=False"
-    config = yaml.safe_load(open(tracker.client.download_artifacts(run.info.run_id, "config.yaml", str(tmp_path))))
-    assert config["data"]["batch_size"] == 64 and config["accum_steps"] == 2
-    assert run.data.params["data.batch_size"] == "128", "MLflow keeps a logged param: the tag says it changed"
+    for trial_id, oom_epoch in (("t0", 1), ("t1", 2)):
+        log.started(trial_id, {})
+        for epoch in (1, 2):
+            log.result(trial_id, {"epoch": epoch, "train/loss": 1.0,
+                                  **({CONFIG_CHANGE: json.dumps(changed)} if epoch == oom_epoch else {})})
+    first, later = (tracker.client.get_run(tracker._runs[t]) for t in ("t0", "t1"))
+    for run in first, later:
+        assert run.data.tags["hpstudy.config_changed"] == "accum_steps=2, data.batch_size=64, monitor.oom_retry=False"
+        config = yaml.safe_load(open(tracker.client.download_artifacts(run.info.run_id, "config.yaml", str(tmp_path))))
+        assert config["data"]["batch_size"] == 64 and config["accum_steps"] == 2
+    # The retry in the first epoch: every epoch trained with half the batch, and the params say so.
+    assert {k: first.data.params[k] for k in RETRY_CHANGES} == {"data.batch_size": "64", "accum_steps": "2",
+                                                               "monitor.oom_retry": "False"}
+    # After epoch 1 had trained with 128, MLflow keeps the logged params: the tag says what changed.
+    assert {k: later.data.params[k] for k in RETRY_CHANGES} == {"data.batch_size": "128", "accum_steps": "1",
+                                                               "monitor.oom_retry": "True"}
+
+
+def test_a_trial_without_oom_retry_logs_its_batch_when_it_starts(uri, tmp_path):
+    from studies.study import Study
+    from studies.trial_log import TrialLog
+    from trainables.config import TrainConfig
+
+    tracker = _study(uri, tmp_path, "no_retry")
+    log = TrialLog(Study(name="no_retry", profile="local", base=TrainConfig(epochs=2), space={}), tracker)
+    log.started("t0", {})
+    params = tracker.client.get_run(tracker._runs["t0"]).data.params
+    assert params["data.batch_size"] == "128" and params["accum_steps"] == "1"
+
+
+def test_a_retrying_trial_that_never_reported_has_its_params_when_it_ends(uri, tmp_path):
+    from studies.study import Study
+    from studies.trial_log import TrialLog
+    from trainables.config import TrainConfig
+
+    tracker = _study(uri, tmp_path, "no_report")
+    base = TrainConfig(epochs=2, monitor=MonitorConfig(oom_retry=True))
+    log = TrialLog(Study(name="no_report", profile="local", base=base, space={}), tracker)
+    log.started("t0", {})
+    assert "data.batch_size" not in tracker.client.get_run(tracker._runs["t0"]).data.params
+    log.ended("t0", "error", {}, "boom")
+    assert tracker.client.get_run(tracker._runs["t0"]).data.params["data.batch_size"] == "128"

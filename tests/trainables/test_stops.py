@@ -7,7 +7,8 @@ import torch
 
 from trainables.config import TrainConfig
 from trainables.overrides import apply_overrides
-from trainables.stops import StopTraining, is_oom, oom_retry_config, oom_stop
+from trainables.overrides import flatten
+from trainables.stops import RETRY_CHANGES, StopTraining, is_oom, oom_retry_config, oom_stop
 
 
 def test_stop_keeps_its_fields_through_pickle():
@@ -42,3 +43,5 @@ def test_oom_retry_halves_the_batch_doubles_accumulation_once():
     assert (retry.data.batch_size, retry.accum_steps, retry.monitor.oom_retry) == (128, 4, False)
     assert oom_retry_config(retry) is None  # tried once
     assert oom_retry_config(TrainConfig()) is None  # oom_retry off by default
+    before, after = flatten(cfg), flatten(retry)
+    assert {k for k in after if after[k] != before[k]} == set(RETRY_CHANGES)  # what the tracker holds back
