@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
@@ -157,7 +158,8 @@ def test_an_out_of_memory_retrys_config_change_is_on_the_trials_run(uri, tmp_pat
     first, later = (tracker.client.get_run(tracker._runs[t]) for t in ("t0", "t1"))
     for run in first, later:
         assert run.data.tags["hpstudy.config_changed"] == "accum_steps=2, data.batch_size=64, monitor.oom_retry=False"
-        config = yaml.safe_load(open(tracker.client.download_artifacts(run.info.run_id, "config.yaml", str(tmp_path))))
+        path = tracker.client.download_artifacts(run.info.run_id, "config.yaml", str(tmp_path))
+        config = yaml.safe_load(Path(path).read_text())
         assert config["data"]["batch_size"] == 64 and config["accum_steps"] == 2
     # The retry in the first epoch: every epoch trained with half the batch, and the params say so.
     assert {k: first.data.params[k] for k in RETRY_CHANGES} == {"data.batch_size": "64", "accum_steps": "2",

@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from trainables.config import TrainConfig
-from trainables.overrides import apply_overrides
-from trainables.overrides import flatten
+from trainables.overrides import apply_overrides, flatten
 from trainables.stops import RETRY_CHANGES, StopTraining, is_oom, oom_retry_config, oom_stop
 
 
