@@ -21,8 +21,8 @@ from analysis.paper_doc import (
     document_latex,
     document_markdown,
 )
-from analysis.paper_figures import NotDrawn, draw, figures_of
-from analysis.paper_runs import SMOKE, StudyRun, collect
+from analysis.paper_figures import NotDrawn, draw, figures_of, owners
+from analysis.paper_runs import SMOKE, StudyRun, collect, ses_entries
 from analysis.report import EXIT_BAD_INPUT
 from analysis.seed_table import seed_table
 from studies.tracking import default_tracking_uri
@@ -38,13 +38,13 @@ def default_out(tracking_uri: str) -> Path:
     return root / "paper"
 
 
-def _figures(run: StudyRun, table, out: Path, tracking_uri: str) -> list[Figure]:
+def _figures(run: StudyRun, table, out: Path, tracking_uri: str, owned: dict[str, str]) -> list[Figure]:
     """Each of the study's figures, drawn or with the reason it is not; a figure never costs the tables."""
     figures, folder = [], out / FIGURE_DIR
     folder.mkdir(parents=True, exist_ok=True)
     n = ", ".join(map(str, table.n))
     title = f"{run.entry.experiment}: {run.entry.name} (profile {run.profile}, n = {n} seeds)"
-    for name, kind, only in figures_of(run.entry.name, run.entry.experiment):
+    for name, kind, only in figures_of(run.entry.name, run.entry.experiment, owned):
         try:
             draw(kind, only, run.trials, table, folder / name, title, tracking_uri)
             figures.append(Figure(name, drawn=True))
@@ -57,12 +57,12 @@ def _figures(run: StudyRun, table, out: Path, tracking_uri: str) -> list[Figure]
 
 
 def build(runs: list[StudyRun], out: Path, tracking_uri: str) -> list[Section]:
-    sections = []
+    sections, owned = [], owners([(e.name, e.experiment) for e in ses_entries()])  # whether run or not: stable names
     for run in runs:
         if run.parent is None:
             continue
         table = seed_table(run.trials, run.lead, run.trials.attrs.get("baseline"))
-        sections.append(Section(run, table, _figures(run, table, out, tracking_uri)))
+        sections.append(Section(run, table, _figures(run, table, out, tracking_uri, owned)))
     return sections
 
 

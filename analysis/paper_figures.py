@@ -56,10 +56,24 @@ def experiment_ids(experiment: str) -> list[str]:
     return re.findall(r"\d+[a-z]?", experiment)
 
 
-def figures_of(study: str, experiment: str) -> tuple[tuple[str, str, str | None], ...]:
-    """The study's figures: those of its first experiment that the seed names, else one bar chart `NN_<study>.png`."""
+def owners(studies: list[tuple[str, str]]) -> dict[str, str]:
+    """experiment id -> the study whose figures carry that experiment's seed names, from (study, experiment) pairs:
+    of the studies reproducing it, the one reproducing fewest experiments (the first on a tie). `ses_search`
+    ("Exp 2/7/9/10/16 as one search") must not write `02_beta_sweep.png` over `ses_beta_sweep`'s."""
+    out: dict[str, tuple[int, str]] = {}
+    for study, experiment in studies:
+        ids = experiment_ids(experiment)
+        for i in ids:
+            if i not in out or len(ids) < out[i][0]:
+                out[i] = (len(ids), study)
+    return {i: study for i, (_, study) in out.items()}
+
+
+def figures_of(study: str, experiment: str, owned: dict[str, str]) -> tuple[tuple[str, str, str | None], ...]:
+    """The study's figures: those the seed names for each experiment the study owns (`owners`: Exp 3/5's study
+    draws 03_* and 06_*), else one bar chart `NN_<study>.png`."""
     ids = experiment_ids(experiment)
-    named = next((FIGURES[i] for i in ids if i in FIGURES), None)
+    named = tuple(f for i in ids if i in FIGURES and owned.get(i) == study for f in FIGURES[i])
     if named:
         return named
     number = int(re.match(r"\d+", ids[0]).group()) if ids else 0
@@ -90,6 +104,14 @@ def draw(kind: str, only: str | None, trials, table: SeedTable, path: Path, titl
             (param, values), = swept.items()
             return plot_vs_param(trials, multiseed_table(trials, keys.acc, baseline=baseline), values, param, path)
     if kind == "bars":
+        if baseline is None:  # a search: most of its configurations were stopped early, without a test figure
+            shown = set(counted["config"].astype(str))
+            configs = [c for c in configs if c in shown]
+            if len(configs) < 2:
+                raise NotDrawn(f"a search, and {len(configs)} of its {len(table.rows)} configurations completed "
+                               "(the rest were stopped early, without a test figure); its Pareto front and "
+                               "hypervolume are in the study's own report (its parent run's report/ artifacts; "
+                               "python -m analysis.report rebuilds it)")
         return plot_bars(trials, table, configs, path, title)
     if kind == "delta":
         return plot_delta(table, path, title)

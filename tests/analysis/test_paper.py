@@ -215,3 +215,34 @@ def test_bad_input_is_one_line_and_exit_2(paper_store, empty_uri, tmp_path, argv
     result = run_main([a.format(**names) for a in argv])
     assert result.rc == 2
     assert result.err.count("\n") == 1 and result.err.startswith(message.format(**names)), result.err
+
+
+def test_a_figure_the_seed_names_is_drawn_by_one_study_only():
+    """`ses_search` ("Exp 2/7/9/10/16 as one search") wrote `02_beta_sweep.png` over `ses_beta_sweep`'s (found on the
+    local runs of every study, 2026-12-07); a study of two experiments draws both's figures."""
+    from analysis.paper_figures import figures_of, owners
+
+    entries = [(e.name, e.experiment) for e in ses_entries()]
+    owned = owners(entries)
+    names = {study: [f[0] for f in figures_of(study, experiment, owned)] for study, experiment in entries}
+    assert names["ses_beta_sweep"] == ["02_beta_sweep.png"] and names["ses_search"] == ["02_ses_search.png"]
+    assert names["ses_robustness_cifar10"] == ["03_corruption_robustness.png", "06_multiseed_cifar10.png"]
+    every = [name for studies in names.values() for name in studies]
+    assert len(every) == len(set(every)), "two studies write one file"
+
+
+def test_a_search_with_one_completed_configuration_draws_no_bars(tmp_path):
+    """ASHA stops most of a search's trials before their test figure: one bar says nothing, the report says more."""
+    import pandas as pd
+
+    from analysis.paper_figures import NotDrawn, draw
+    from analysis.seed_table import seed_table
+
+    trials = pd.DataFrame({"run_id": ["a", "b", "c"], "config": ["lr=0.1", "lr=0.2", "lr=0.3"],
+                           "status": ["completed", "early_stopped", "early_stopped"], "seed": [0, 0, 0],
+                           "val/acc": [0.8, 0.5, 0.4], "test/acc": [0.79, None, None]})
+    with pytest.raises(NotDrawn, match="a search, and 1 of its 3 configurations completed"):
+        draw("bars", None, trials, seed_table(trials, "val/acc", None), tmp_path / "x.png", "t", None)
+    trials.loc[1, ["status", "test/acc"]] = ["completed", 0.6]
+    draw("bars", None, trials, seed_table(trials, "val/acc", None), tmp_path / "x.png", "t", None)
+    assert (tmp_path / "x.png").is_file()
