@@ -49,6 +49,9 @@ _ENV = {
     # Keeping one checkpoint per trial (CheckpointConfig(num_to_keep=1)) makes Tune snapshot the experiment state
     # at each checkpoint, and warn about it at every epoch of a short local trial: a small JSON file, no bottleneck.
     "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
+    # Tune's own per-trial result files (progress.csv, result.json, a TensorBoard event file) duplicate MLflow, and
+    # tensorboardX prints "NaN or Inf found in input tensor." for every non-finite value reported (a κ(J) of inf).
+    "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
 }
 # Only for a Ray this process starts (a cluster joined with --address keeps its own settings):
 _LOCAL_ENV = {

@@ -149,3 +149,14 @@ def test_a_study_whose_every_trial_failed_is_failed(run_study, tmp_path):
     assert parents[0].info.status == "FAILED" and parents[0].data.tags["hpstudy.status"] == "failed"
     assert parents[0].data.tags["hpstudy.failed_trials"] == "2 of 2"
     assert [t.data.tags["hpstudy.status"] for t in trials] == ["failed", "failed"]
+
+
+def test_tune_writes_no_result_files_beside_mlflow(grid):
+    """Tune's CSV, JSON and TensorBoard loggers are off: MLflow holds the results, and tensorboardX printed "NaN or
+    Inf found in input tensor." on the terminal for each non-finite value a trial reported."""
+    cwd, _ = grid
+    storage = cwd / "hpstudy_runs" / "ray" / "ses_beta_sweep"
+    assert list(storage.glob("*/trial_*")), "the trials' folders are where this test looks"
+    written = [p.name for pattern in ("progress.csv", "result.json", "events.out.tfevents*")
+               for p in storage.glob(f"*/trial_*/{pattern}")]
+    assert written == []
