@@ -20,6 +20,7 @@ from typing import Any, Callable
 import ray
 from ray import tune
 from ray.exceptions import RayTaskError
+from ray.tune.logger import JsonLoggerCallback
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search import BasicVariantGenerator
 from ray.tune.search.repeater import TRIAL_INDEX
@@ -49,8 +50,9 @@ _ENV = {
     # Keeping one checkpoint per trial (CheckpointConfig(num_to_keep=1)) makes Tune snapshot the experiment state
     # at each checkpoint, and warn about it at every epoch of a short local trial: a small JSON file, no bottleneck.
     "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
-    # Tune's own per-trial result files (progress.csv, result.json, a TensorBoard event file) duplicate MLflow, and
-    # tensorboardX prints "NaN or Inf found in input tensor." for every non-finite value reported (a κ(J) of inf).
+    # Tune's own per-trial result files duplicate MLflow, and tensorboardX prints "NaN or Inf found in input
+    # tensor." for every non-finite value reported (a κ(J) of inf): of its loggers only the JSON one is kept
+    # (run_tuner passes it), which Tune's end-of-run ResultGrid reads (without it: a warning per trial).
     "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
 }
 # Only for a Ray this process starts (a cluster joined with --address keeps its own settings):
@@ -291,7 +293,7 @@ def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, n
                 num_samples=study.total_trials() if study.sampled_by_optuna() else study.num_samples,
                 max_concurrent_trials=limit, reuse_actors=trial.reuse_process,
             ),
-            run_config=tune.RunConfig(name=name, storage_path=storage, callbacks=[events], verbose=0,
+            run_config=tune.RunConfig(name=name, storage_path=storage, callbacks=[events, JsonLoggerCallback()], verbose=0,
                                       failure_config=tune.FailureConfig(max_failures=trial.max_failures),
                                       checkpoint_config=tune.CheckpointConfig(num_to_keep=1)),
         )
