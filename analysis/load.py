@@ -205,7 +205,10 @@ def load_trials(
     out = pd.concat([out, pd.DataFrame(param_cols), pd.DataFrame(metric_cols)], axis=1)
     ptags = parent.data.tags
     specs = _metric_specs(ptags)
-    METRICS.learn(specs)  # the task's own metrics get their unit and direction in every table and figure
+    try:
+        METRICS.learn(specs)  # the task's own metrics get their unit and direction in every table and figure
+    except ValueError as err:
+        raise AnalysisError(str(err)) from None
     out.attrs = {"metric_specs": specs, "study": ptags.get(T.STUDY), "parent_run_id": pid, "baseline": ptags.get(T.BASELINE),
                  # one sentence each: what the study selected on and how it used the test split; what a --smoke
                  # rehearsal resolved differently (absent for studies logged before they existed)

@@ -121,3 +121,13 @@ def test_the_package_imports_only_the_standard_library():
             "print(sorted({m.split('.')[0] for m in set(sys.modules) - before} - set(sys.stdlib_module_names)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout
     assert out.strip() == "['schema']"
+
+
+def test_two_tasks_giving_one_metric_name_other_directions_are_refused_not_overwritten():
+    table = metrics.MetricTable(metrics.DERIVED)
+    table.learn([MetricSpec("p_true", "max", "fraction")])
+    table.learn([MetricSpec("p_true", "max", "fraction")])  # the same study's task again: fine
+    assert table.direction("val/p_true") == "max"
+    with pytest.raises(ValueError, match="'p_true' is max in fraction for one study's task and min in fraction"):
+        table.learn([MetricSpec("p_true", "min", "fraction")])
+    assert table.direction("val/p_true") == "max", "the table is left as it was"
