@@ -31,7 +31,8 @@ def _curve(ax, history: pd.DataFrame, scale: float, color: str, name: str, thick
 
 
 def plot_learning_curves(history: pd.DataFrame, trials: pd.DataFrame, configs: list[str], keys: list[str],
-                         path: Path, baseline: str | None = None) -> Path:
+                         path: Path, baseline: str | None = None, title: str = "Learning curves per configuration"
+                         ) -> Path:
     """One panel per key: per config (in `configs` order, at most MAX_CONFIGS) the mean over its trials at each
     epoch with a ± std band. `history` is `load_history`'s long frame for the trials to draw."""
     shown = configs[:MAX_CONFIGS]
@@ -55,7 +56,7 @@ def plot_learning_curves(history: pd.DataFrame, trials: pd.DataFrame, configs: l
                ncol=1 if max(map(len, labels), default=0) > MAX_LABEL else min(len(labels), 4) or 1,
                title="mean ± std over seeds")
     more = f" (the first {len(shown)} of {len(configs)} in table order)" if len(configs) > len(shown) else ""
-    fig.suptitle(f"Learning curves per configuration{more}")
+    fig.suptitle(f"{title}{more}")
     return save(fig, path)
 
 

@@ -131,6 +131,6 @@ def draw(kind: str, only: str | None, trials, table: SeedTable, path: Path, titl
             raise NotDrawn(f"neither {keys.lead} nor train/loss was logged")
         runs = counted[counted["config"].astype(str).isin(configs)]["run_id"]
         history = load_history(list(runs), shown, tracking_uri=tracking_uri)
-        return plot_learning_curves(history, counted, configs, shown, path, baseline)
+        return plot_learning_curves(history, counted, configs, shown, path, baseline, title)
     raise KeyError(f"unknown figure kind {kind!r}; known: vs_param, bars, delta, corruption, pareto, curves")
 
