@@ -119,3 +119,26 @@ def run_study(shared_ray, empty_store):
         return run_main(args, cwd, trial_factory)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def interrupted_sweep(run_study, tmp_path_factory):
+    """`ses_beta_sweep --seeds 0` with its storage at a file:// URI, Ctrl-C'd by the third variant's seed-0 trial
+    after it checkpointed epoch 2; then `--resume --storage` again (refused: the resume state records the storage);
+    then `--resume`. One scenario, read for two concerns: tests/studies/test_tuner_resume.py (what a resume keeps and
+    continues) and test_storage.py (where the checkpoints and the resume state went)."""
+    import time
+    from types import SimpleNamespace
+
+    from tests.studies.closed_form import ClosedForm, ses_beta_is
+
+    cwd = tmp_path_factory.mktemp("interrupted")
+    uri = f"file://{cwd / 'shared'}"
+    trial = ClosedForm(interrupts=ses_beta_is(0.5, seed=0), interrupt_epoch=2, marker=str(cwd / "ctrl-c"), epoch_s=0.1)
+    first = run_study(["ses_beta_sweep", "--seeds", "0", "--storage", uri], cwd, trial)  # resume keeps the seeds
+    parents, trials = study_runs(store(cwd), "ses_beta_sweep")
+    again = run_study(["ses_beta_sweep", "--resume", "--storage", uri], cwd, trial)
+    resumed_at_ms = int(time.time() * 1000)
+    resumed = run_study(["ses_beta_sweep", "--resume"], cwd, trial)
+    return SimpleNamespace(cwd=cwd, uri=uri, first=first, parent_before=parents[0], trials_before=trials, again=again,
+                           resumed=resumed, resumed_at_ms=resumed_at_ms)

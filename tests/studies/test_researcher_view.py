@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 
 from tests.studies.closed_form import ClosedForm
-from tests.studies.conftest import run_main, store, study_runs
+from tests.studies.conftest import store, study_runs
 
 SAMPLES, EPOCHS = 4, 3
 
 
 @pytest.fixture(scope="module")
-def search(shared_ray, tmp_path_factory):
+def search(run_study, tmp_path_factory):
     cwd = tmp_path_factory.mktemp("view")
-    result = run_main(["lr_warmup_dropout", "--num-samples", str(SAMPLES), "--set", f"epochs={EPOCHS}"], cwd,
-                      ClosedForm())
+    result = run_study(["lr_warmup_dropout", "--num-samples", str(SAMPLES), "--set", f"epochs={EPOCHS}"], cwd,
+                       ClosedForm())
     assert result.returncode == 0, result.stderr[-3000:]
     parents, trials = study_runs(store(cwd), "lr_warmup_dropout")
     return result, parents[0], trials, store(cwd)
@@ -70,8 +70,8 @@ def test_each_trial_run_has_its_config_history_and_study(search):
         assert [int(r["epoch"]) for r in rows] == steps and "val/acc" in rows[0] and "lr" in rows[0]
 
 
-def test_verbose_prints_a_line_per_epoch_and_per_trial_end(shared_ray, tmp_path):
-    result = run_main(["lr_warmup_dropout", "--num-samples", "1", "--set", "epochs=2", "-v"], tmp_path, ClosedForm())
+def test_verbose_prints_a_line_per_epoch_and_per_trial_end(run_study, tmp_path):
+    result = run_study(["lr_warmup_dropout", "--num-samples", "1", "--set", "epochs=2", "-v"], tmp_path, ClosedForm())
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
     assert ": epoch 1/2 val/acc=" in out and ": epoch 2/2 val/acc=" in out and ": completed" in out

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from studies.storage import StorageError, join, resolve
-from tests.studies.closed_form import ClosedForm, ses_beta_is
 from tests.studies.conftest import run_main, store, study_runs
 
 EPOCHS = 4  # ses_beta_sweep's local profile
@@ -54,14 +52,9 @@ def test_the_cli_refuses_it_in_one_line_before_anything_starts(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def study(run_study, tmp_path_factory):
-    cwd = tmp_path_factory.mktemp("storage")
-    uri = f"file://{cwd / 'shared'}"
-    trial = ClosedForm(interrupts=ses_beta_is(0.5), interrupt_epoch=2, marker=str(cwd / "ctrl-c"), epoch_s=0.1)
-    first = run_study(["ses_beta_sweep", "--seeds", "0", "--storage", uri], cwd, trial)
-    again = run_study(["ses_beta_sweep", "--resume", "--storage", uri], cwd, trial)
-    resumed = run_study(["ses_beta_sweep", "--resume"], cwd, trial)
-    return SimpleNamespace(cwd=cwd, uri=uri, first=first, again=again, resumed=resumed)
+def study(interrupted_sweep):
+    """conftest's `interrupted_sweep`: Ctrl-C'd with --storage at a file:// URI, --resume --storage refused, resumed."""
+    return interrupted_sweep
 
 
 def test_checkpoints_go_to_the_storage_and_the_resume_state_stays_in_the_runs_folder(study):

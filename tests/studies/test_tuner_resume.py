@@ -3,12 +3,8 @@ RUNNING, finished trials not rerun, the interrupted one continued from its check
 
 from __future__ import annotations
 
-import time
-from types import SimpleNamespace
-
 import pytest
 
-from tests.studies.closed_form import ClosedForm, ses_beta_is
 from tests.studies.conftest import store, study_runs
 
 EPOCHS = 4  # ses_beta_sweep's local profile
@@ -21,16 +17,10 @@ def _key(trial) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def study(run_study, tmp_path_factory):
-    """The sweep Ctrl-C'd once (by the third variant's seed-0 trial, after it checkpointed epoch 2), then resumed."""
-    cwd = tmp_path_factory.mktemp("resume")
-    trial = ClosedForm(interrupts=ses_beta_is(0.5, seed=0), interrupt_epoch=2, marker=str(cwd / "ctrl-c"), epoch_s=0.1)
-    first = run_study(["ses_beta_sweep", "--seeds", "0"], cwd, trial)  # resume keeps them
-    parents, trials = study_runs(store(cwd), "ses_beta_sweep")
-    resumed_at_ms = int(time.time() * 1000)
-    resumed = run_study(["ses_beta_sweep", "--resume"], cwd, trial)
-    return SimpleNamespace(cwd=cwd, first=first, parent_before=parents[0], trials_before=trials,
-                           resumed=resumed, resumed_at_ms=resumed_at_ms)
+def study(interrupted_sweep):
+    """The sweep Ctrl-C'd once (by the third variant's seed-0 trial, after it checkpointed epoch 2), then resumed
+    (conftest's `interrupted_sweep`: its storage is a file:// URI, which test_storage.py reads)."""
+    return interrupted_sweep
 
 
 def test_ctrl_c_saves_the_study_and_says_how_to_resume(study):
