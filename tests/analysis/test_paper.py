@@ -246,3 +246,28 @@ def test_a_search_with_one_completed_configuration_draws_no_bars(tmp_path):
     trials.loc[1, ["status", "test/acc"]] = ["completed", 0.6]
     draw("bars", None, trials, seed_table(trials, "val/acc", None), tmp_path / "x.png", "t", None)
     assert (tmp_path / "x.png").is_file()
+
+
+def test_the_latex_parses_strictly_and_holds_nothing_pdflatex_stops_at(paper):
+    from tests.analysis.latex_check import problems
+
+    assert problems(paper.tex) == []
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    (r"\begin{document} a \begin{table} b \end{document}", "does not parse"),
+    (r"\begin{document} {a \end{document}", "does not parse"),
+    (r"\begin{document} val_acc \end{document}", "unescaped '_'"),
+    ("\\begin{document} 5% of it\n\\end{document}", "text after an unescaped %"),
+    (r"\begin{document} a & b \end{document}", "unescaped '&'"),
+    (r"\begin{document} \pm \end{document}", r"\pm outside math"),
+    (r"\begin{document} \kappa \end{document}", r"unknown macro \kappa"),
+    ("\\begin{document} κ(J) \\end{document}", "non-ASCII character 'κ'"),
+])
+def test_the_latex_check_finds_what_pdflatex_stops_at(text, found):
+    from tests.analysis.latex_check import problems
+
+    assert any(p.startswith(found) for p in problems(text)), problems(text)
+    ok = r"\begin{document} \includegraphics{figures/02_beta_sweep.png} $\pm$ 5\% \begin{tabular}{lr} a & b \\ " \
+         r"\end{tabular} \end{document}"
+    assert problems(ok) == []

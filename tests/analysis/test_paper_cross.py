@@ -59,6 +59,9 @@ def test_the_joined_figures_are_drawn_and_name_both_parent_runs(both):
     assert both.store.beta in part and both.store.layers in part
     assert all(f"![{name}](figures/{name})" in part for name in NAMES)
     assert r"\includegraphics[width=\linewidth]{figures/21_vit_ablations.png}" in both.tex
+    from tests.analysis.latex_check import problems
+
+    assert problems(both.tex) == []
 
 
 def test_every_configuration_keeps_its_halfs_numbers_under_its_halfs_name(both):
