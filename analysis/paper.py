@@ -21,7 +21,7 @@ from analysis.paper_doc import (
     document_latex,
     document_markdown,
 )
-from analysis.paper_figures import NotDrawn, draw, figures_of, owners
+from analysis.paper_figures import draw_each, figures_of, owners
 from analysis.paper_runs import SMOKE, StudyRun, collect, ses_entries
 from analysis.report import EXIT_BAD_INPUT
 from analysis.seed_table import seed_table
@@ -39,21 +39,11 @@ def default_out(tracking_uri: str) -> Path:
 
 
 def _figures(run: StudyRun, table, out: Path, tracking_uri: str, owned: dict[str, str]) -> list[Figure]:
-    """Each of the study's figures, drawn or with the reason it is not; a figure never costs the tables."""
-    figures, folder = [], out / FIGURE_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    """Each of the study's figures, drawn or with the reason it is not."""
     n = ", ".join(map(str, table.n))
     title = f"{run.entry.experiment}: {run.entry.name} (profile {run.profile}, n = {n} seeds)"
-    for name, kind, only in figures_of(run.entry.name, run.entry.experiment, owned):
-        try:
-            draw(kind, only, run.trials, table, folder / name, title, tracking_uri)
-            figures.append(Figure(name, drawn=True))
-        except NotDrawn as why:
-            figures.append(Figure(name, drawn=False, why=str(why)))
-        except Exception as err:  # noqa: BLE001 -- said in the document and on stderr, the tables still stand
-            print(f"warning: {name} ({run.entry.name}) not drawn: {type(err).__name__}: {err}", file=sys.stderr)
-            figures.append(Figure(name, drawn=False, why=f"{type(err).__name__}: {err}"))
-    return figures
+    return draw_each(figures_of(run.entry.name, run.entry.experiment, owned), run.trials, table, out / FIGURE_DIR,
+                     title, tracking_uri, run.entry.name)
 
 
 def build(runs: list[StudyRun], out: Path, tracking_uri: str) -> list[Section]:

@@ -16,25 +16,16 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.paper_doc import FIGURE_DIR, Figure, Section
-from analysis.paper_figures import NotDrawn, draw, experiment_ids
+from analysis.paper_figures import NotDrawn, draw_each, experiment_ids
 from analysis.paper_runs import StudyRun
 from analysis.seed_table import seed_table
 
-
-@dataclass(frozen=True)
-class Joined:
-    """One seed figure drawn from several experiments' studies."""
-
-    name: str
-    kind: str  # as analysis.paper_figures.draw takes it
-    experiments: tuple[str, ...]  # experiment ids ("17a"), in the order their configurations are shown
-
-
-CROSS: tuple[Joined, ...] = (
-    Joined("21_vit_ablations.png", "bars", ("17a", "17b")),
-    Joined("21c_vit_ablations_curves.png", "curves", ("17a", "17b")),
-    Joined("21d_vit_ablations_percorruption.png", "corruption", ("17a", "17b")),
-)
+# experiment ids (their configurations shown in this order) -> the seed's figures joining them, as
+# analysis.paper_figures.draw takes them: (file, kind, only)
+CROSS: dict[tuple[str, ...], tuple[tuple[str, str, None], ...]] = {
+    ("17a", "17b"): (("21_vit_ablations.png", "bars", None), ("21c_vit_ablations_curves.png", "curves", None),
+                     ("21d_vit_ablations_percorruption.png", "corruption", None)),
+}
 
 
 @dataclass
@@ -99,30 +90,23 @@ def _group_title(experiments: tuple[str, ...], halves: dict[str, Section] | None
 def cross_figures(sections: list[Section], runs: list[StudyRun], out: Path,
                   tracking_uri: str | None) -> list[CrossFigures]:
     """Each group of joined figures, drawn where its studies have runs that can be joined, else why not."""
-    groups: dict[tuple[str, ...], CrossFigures] = {}
-    for fig in CROSS:
+    groups = []
+    for experiments, figures in CROSS.items():
         try:
-            halves = _halves(sections, runs, fig.experiments)
+            halves = _halves(sections, runs, experiments)
         except NotDrawn as why:
-            group = groups.setdefault(fig.experiments, CrossFigures(_group_title(fig.experiments, None), ""))
-            group.figures.append(Figure(fig.name, drawn=False, why=str(why)))
+            groups.append(CrossFigures(_group_title(experiments, None), "",
+                                       [Figure(name, drawn=False, why=str(why)) for name, _, _ in figures]))
             continue
         trials, baseline = joined_trials(halves)
-        table = seed_table(trials, next(iter(halves.values())).run.lead, baseline)
-        profile = next(iter(halves.values())).run.profile
+        first = next(iter(halves.values())).run
+        table = seed_table(trials, first.lead, baseline)
         n = ", ".join(map(str, table.n))
-        title = f"{_group_title(fig.experiments, halves)} (profile {profile}, n = {n} seeds)"
-        note = (f"Seed 001 ran Exp {_number(fig.experiments)} as one script; "
+        title = f"{_group_title(experiments, halves)} (profile {first.profile}, n = {n} seeds)"
+        note = (f"Seed 001 ran Exp {_number(experiments)} as one script; "
                 "here its halves are two studies, each with its own baseline: every configuration is named by "
                 "its half, parent runs " + ", ".join(f"`{s.run.parent.info.run_id}` (Exp {i})"
-                                                     for i, s in halves.items()) + f", profile `{profile}`.")
-        group = groups.setdefault(fig.experiments, CrossFigures(title, note))
-        group.title, group.note = title, note
-        folder = out / FIGURE_DIR
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            draw(fig.kind, None, trials, table, folder / fig.name, title, tracking_uri)
-            group.figures.append(Figure(fig.name, drawn=True))
-        except NotDrawn as why:
-            group.figures.append(Figure(fig.name, drawn=False, why=str(why)))
-    return list(groups.values())
+                                                     for i, s in halves.items()) + f", profile `{first.profile}`.")
+        groups.append(CrossFigures(title, note, draw_each(figures, trials, table, out / FIGURE_DIR, title,
+                                                          tracking_uri, _group_title(experiments, halves))))
+    return groups

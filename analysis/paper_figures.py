@@ -9,11 +9,13 @@ MLflow does not hold (drawn here as bars of its metrics).
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 from analysis.curves import corruption_columns, plot_learning_curves, plot_robustness
 from analysis.formats import metric_direction
 from analysis.load import load_history
+from analysis.paper_doc import Figure
 from analysis.paper_plots import plot_bars, plot_delta
 from analysis.pareto import pareto_table
 from analysis.plots import plot_pareto, plot_vs_param
@@ -133,4 +135,22 @@ def draw(kind: str, only: str | None, trials, table: SeedTable, path: Path, titl
         history = load_history(list(runs), shown, tracking_uri=tracking_uri)
         return plot_learning_curves(history, counted, configs, shown, path, baseline, title)
     raise KeyError(f"unknown figure kind {kind!r}; known: vs_param, bars, delta, corruption, pareto, curves")
+
+
+def draw_each(figures, trials, table: SeedTable, folder: Path, title: str, tracking_uri: str | None,
+              who: str) -> list[Figure]:
+    """Each of `figures` ((file, kind, only) triples) drawn into `folder`, or the reason it is not; a figure never
+    costs the tables (an unexpected error is also a warning line on stderr naming `who`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, kind, only in figures:
+        try:
+            draw(kind, only, trials, table, folder / name, title, tracking_uri)
+            out.append(Figure(name, drawn=True))
+        except NotDrawn as why:
+            out.append(Figure(name, drawn=False, why=str(why)))
+        except Exception as err:  # noqa: BLE001 -- said in the document and on stderr, the tables still stand
+            print(f"warning: {name} ({who}) not drawn: {type(err).__name__}: {err}", file=sys.stderr)
+            out.append(Figure(name, drawn=False, why=f"{type(err).__name__}: {err}"))
+    return out
 

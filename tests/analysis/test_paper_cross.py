@@ -17,7 +17,7 @@ from tests.analysis.test_paper import SEEDS, _beta, _study, final_acc, run_main
 
 BETAS = {"baseline": 0.55, "beta=0.3": 0.56, "beta=0.5": 0.58}
 LAYERS = {"baseline": 0.55, "layers=first:4": 0.54, "layers=last:4": 0.57}
-NAMES = [j.name for j in CROSS]
+NAMES = [name for figures in CROSS.values() for name, _, _ in figures]
 
 
 def _layers(config: str) -> dict:

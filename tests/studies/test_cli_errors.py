@@ -12,11 +12,6 @@ from studies import registry
 from tests.studies.conftest import cli
 
 
-@pytest.fixture
-def run_main(cli_here):
-    return cli_here
-
-
 def _one_line_error(result) -> str:
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -25,8 +20,8 @@ def _one_line_error(result) -> str:
     return lines[0]
 
 
-def test_list_names_every_study_with_a_description(run_main):
-    result = run_main(["--list"])
+def test_list_names_every_study_with_a_description(cli_here):
+    result = cli_here(["--list"])
     assert result.returncode == 0
     names = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("  ")}  # not headings
     assert set(names) == set(registry.study_names())
@@ -45,8 +40,8 @@ def test_unknown_study_lists_the_valid_ones(workdir):
     ("ses.beta=0.5", "ses.beta"),  # the sweep varies beta itself
     ("noequals", "noequals"),
 ])
-def test_bad_set_names_the_key(workdir, run_main, setting, named):
-    line = _one_line_error(run_main(["ses_beta_sweep", "--set", setting]))
+def test_bad_set_names_the_key(workdir, cli_here, setting, named):
+    line = _one_line_error(cli_here(["ses_beta_sweep", "--set", setting]))
     assert named in line
     assert not (workdir / "hpstudy_runs").exists(), "bad input must not start a study"
 
@@ -58,28 +53,28 @@ def test_bad_set_names_the_key(workdir, run_main, setting, named):
     (["--set", "checkpoint.metric=test/acc"], "checkpoint.metric"),  # follows the study's metric
     (["--smoke", "--profile", "local"], "--smoke"),
 ])
-def test_values_outside_their_meaning_are_refused(workdir, run_main, args, named):
-    line = _one_line_error(run_main(["lr_warmup_dropout", *args]))
+def test_values_outside_their_meaning_are_refused(workdir, cli_here, args, named):
+    line = _one_line_error(cli_here(["lr_warmup_dropout", *args]))
     assert named in line
     assert not (workdir / "hpstudy_runs").exists(), "bad input must not start a study"
 
 
-def test_profile_full_without_data_names_the_missing_root(workdir, run_main):
-    line = _one_line_error(run_main(["ses_beta_sweep", "--profile", "full", "--set", "data.root=/nowhere/cifar"]))
+def test_profile_full_without_data_names_the_missing_root(workdir, cli_here):
+    line = _one_line_error(cli_here(["ses_beta_sweep", "--profile", "full", "--set", "data.root=/nowhere/cifar"]))
     assert "/nowhere/cifar" in line and "cifar-100-python" in line
 
 
-def test_missing_data_root_for_local_profile(workdir, run_main):
+def test_missing_data_root_for_local_profile(workdir, cli_here):
     args = ["ses_beta_sweep", "--profile", "local", "--set", "data.name=cifar10", "--set", "data.root=/no/such/root"]
-    line = _one_line_error(run_main(args))
+    line = _one_line_error(cli_here(args))
     assert "/no/such/root" in line
 
 
-def test_resume_with_nothing_to_resume(workdir, run_main):
-    line = _one_line_error(run_main(["ses_beta_sweep", "--resume"]))
+def test_resume_with_nothing_to_resume(workdir, cli_here):
+    line = _one_line_error(cli_here(["ses_beta_sweep", "--resume"]))
     assert "nothing to resume" in line
 
 
-def test_lr_range_on_a_study_that_varies_the_lr_is_refused(workdir, run_main):
-    line = _one_line_error(run_main(["lr_warmup_dropout", "--lr-range", "50"]))
+def test_lr_range_on_a_study_that_varies_the_lr_is_refused(workdir, cli_here):
+    line = _one_line_error(cli_here(["lr_warmup_dropout", "--lr-range", "50"]))
     assert "--lr-range 50" in line and "optim.lr" in line
