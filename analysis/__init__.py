@@ -2,11 +2,11 @@
 overhead, Pareto fronts and plots. Imports only mlflow, pandas, numpy, scipy and matplotlib (plots, lazily).
 """
 
-from analysis.build import Report, build_report
 from analysis.formats import format_latex, format_markdown, format_overview_markdown
 from analysis.load import AnalysisError, find_study_run, load_history, load_trials
 from analysis.overhead import format_overhead_markdown, overhead_table
 from analysis.pareto import pareto_front, pareto_table
+from analysis.report_content import Report, build_report
 from analysis.stats import mean_ci, paired_comparison, variance_ratio
 from analysis.tables import multiseed_table, swept_params
 

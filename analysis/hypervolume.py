@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 from optuna._hypervolume import compute_hypervolume  # in optuna._hypervolume's __all__; used by
+
 # optuna.visualization.plot_hypervolume_history: Optuna's exact WFG algorithm, with a fast 2-D path
 
 EPOCHS = "sys/epochs"  # analysis.load's count of the epochs a trial trained

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
-from analysis.build import Report
 from analysis.curves import MAX_CONFIGS, corruption_columns, plot_learning_curves, plot_robustness
 from analysis.formats import format_latex
 from analysis.load import load_history
 from analysis.plots import plot_hypervolume, plot_pareto, plot_vs_param
+from analysis.report_content import Report
 from analysis.tables import summary_long, swept_params
 
 ARTIFACT_PATH = "report"  # folder of the parent run's artifacts that holds the report

@@ -25,7 +25,7 @@ from analysis.paper_figures import draw_each, figures_of, owners
 from analysis.paper_runs import SMOKE, StudyRun, collect, ses_entries
 from analysis.report import EXIT_BAD_INPUT
 from analysis.seed_table import seed_table
-from studies.tracking import default_tracking_uri
+from studies.tracking.tracker import default_tracking_uri
 
 RUNS_DIR = Path("hpstudy_runs")  # `python -m studies.run`'s --runs-dir default
 PROFILES = ("full", "local", SMOKE)

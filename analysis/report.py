@@ -11,10 +11,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.build import Report, build_report
 from analysis.load import AnalysisError, load_trials
 from analysis.outputs import ARTIFACT_PATH, OnError, log_report, write_report
 from analysis.pareto import parse_objectives
+from analysis.report_content import Report, build_report
 from schema.tags import BASELINE
 
 EXIT_BAD_INPUT = 2

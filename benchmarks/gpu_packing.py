@@ -1,7 +1,7 @@
 """Trials packed on one GPU: `python -m benchmarks.gpu_packing [--trials-per-gpu 1 2 4] [--seconds S] [--cpu-fake]`.
 
 For each K, K trials of the study's local profile (its model and data, `trainables.loop.run` on cuda) run at once
-through hpstudy's Tune adapter (`studies.tune.run_tuner`) with gpus_per_trial = 1/K, so Ray packs them on one GPU,
+through hpstudy's Tune adapter (`studies.tune.tuner.run_tuner`) with gpus_per_trial = 1/K, so Ray packs them on one GPU,
 and the machine's CPUs split evenly (cpus_per_trial = cores / K, torch threads = cores // K, at least 1). The K
 trials wait at a barrier until all have started, then train for --seconds (3 epochs at least); their first epoch
 (CUDA start-up, cuDNN autotuning) is dropped. Printed per K: the trainer's own `sys/samples_per_s` (training phase),
@@ -28,7 +28,7 @@ from typing import Any
 
 import torch
 
-from studies import packing
+from studies.tune import packing
 
 STUDY = "lr_warmup_dropout"  # its local profile: small_cnn on embedded MNIST-5k, batch 128
 MEASURED_FROM = 2  # epochs before this one are warm-up (CUDA context, cuDNN autotuning, allocator growth)
@@ -105,8 +105,8 @@ def make_trial(out: Path, base, b: Budget, seconds: float):
         import ray
         from ray import tune
 
+        from trainables.config.overrides import apply_overrides
         from trainables.loop import run
-        from trainables.overrides import apply_overrides
 
         index, epochs = config["trial"], []
         (out / f"start_{index}").touch()
@@ -141,7 +141,7 @@ def make_trial(out: Path, base, b: Budget, seconds: float):
 
 def measure(b: Budget, study, seconds: float, work: Path, cluster) -> list[dict[str, Any]]:
     from search_spaces import Grid
-    from studies.tune import TrialEvents, TrialFn, run_tuner
+    from studies.tune.tuner import TrialEvents, TrialFn, run_tuner
 
     out = work / f"k{b.k}"
     out.mkdir(parents=True)
@@ -162,8 +162,8 @@ def measure(b: Budget, study, seconds: float, work: Path, cluster) -> list[dict[
 
 def local_study(name: str, device: str, fake: bool):
     from studies import registry
-    from studies.build import build_study
-    from trainables.overrides import apply_overrides
+    from studies.assembly.assemble import build_study
+    from trainables.config.overrides import apply_overrides
 
     study = build_study(registry.load(name), "local", {}, None)
     return replace(study, base=apply_overrides(study.base, {"device": device, **(FAKE_OVERRIDES if fake else {})}))
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import ray
 
-    from studies.tune import Cluster
+    from studies.tune.tuner import Cluster
 
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Tune's new output engine prints its box even at verbose=0
     ray.init(num_cpus=cores, num_gpus=1, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)

@@ -40,8 +40,8 @@ PR_SET_CHILD_SUBREAPER = 36
 def planned(study_name: str) -> list[dict[str, Any]]:
     """Each local trial's flattened, resolved config, in the order hpstudy's grid runs them."""
     from studies import registry
-    from studies.build import build_study
-    from studies.dry_run import grid_trials, with_threads
+    from studies.assembly.assemble import build_study
+    from studies.cli.dry_run import grid_trials, with_threads
 
     study = with_threads(build_study(registry.load(study_name), "local", {}, None))
     if study.search != "grid":
@@ -64,8 +64,8 @@ class _Events:
 
 def _train(config: dict[str, Any], events: _Events, sink_report) -> None:
     from trainables.config import TrainConfig
+    from trainables.config.overrides import apply_overrides
     from trainables.loop import run
-    from trainables.overrides import apply_overrides
 
     class Sink:
         def restore(self):
@@ -82,7 +82,7 @@ def _train(config: dict[str, Any], events: _Events, sink_report) -> None:
 
 def _no_ray_trial(job: tuple[dict[str, Any], str, int]) -> None:
     config, out, index = job
-    from trainables import checkpoint
+    from trainables.checkpointing import checkpoint
 
     events = _Events(Path(out), index)
     directory = Path(out) / f"ckpt_{index:03d}"
@@ -111,7 +111,7 @@ def _child_tune(study: str, out: Path, cores: int) -> None:
     ray.init(num_cpus=cores, include_dashboard=False, log_to_driver=False)
 
     def trainable(config: dict[str, Any]) -> None:
-        from trainables import checkpoint
+        from trainables.checkpointing import checkpoint
 
         events = _Events(out, config["index"])
 

@@ -13,7 +13,7 @@ import time
 import torch
 
 from trainables.config import ModelConfig
-from trainables.models import build_model
+from trainables.models.by_name import build_model
 from trainables.robustness import CORRUPTIONS, SEVERITIES, corrupt, evaluate_robustness
 
 

@@ -55,15 +55,15 @@ QUICK = Size(space={"optim.lr": (0.01, 0.1), "model.drop_rate": (0.0, 0.2), "sch
 
 def local_study():
     from studies import registry
-    from studies.build import build_study
+    from studies.assembly.assemble import build_study
 
     return build_study(registry.load(STUDY), "local", {}, None)
 
 
 def _train_one(job: tuple[Any, dict[str, Any]]) -> list[float]:
     base, overrides = job
+    from trainables.config.overrides import apply_overrides
     from trainables.loop import run
-    from trainables.overrides import apply_overrides
 
     accs: list[float] = []
 
@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     cache = args.cache or Path("hpstudy_runs/search_efficiency") / f"curves{'_quick' if args.quick else ''}.json"
     table = load_or_record(cache, size.space, size.epochs or local_study().base.epochs, args.cores)
 
-    from studies import tune
+    from studies.tune import tuner as tune
 
     start = time.monotonic()
     cluster = tune.connect(None, worker_groups=False)

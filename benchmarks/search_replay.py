@@ -1,4 +1,4 @@
-"""Searches of the search-efficiency benchmark, run by the project's own Tune adapter (`studies.tune.run_tuner`: its
+"""Searches of the search-efficiency benchmark, run by the project's own Tune adapter (`studies.tune.tuner.run_tuner`: its
 searchers, ASHA and MO-ASHA) on trials whose values come from a table of recorded curves or a closed form.
 
 Each trial reports one value per epoch, as the training loop does, so a scheduler stops it on the real curve; the
@@ -29,7 +29,7 @@ def curve_key(config: Mapping[str, Any], keys: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class Replay:
-    """A `studies.tune.TrialFactory`: trial `config` reports `curves[curve_key(config)][e - 1]` as `metric` at each
+    """A `studies.tune.tuner.TrialFactory`: trial `config` reports `curves[curve_key(config)][e - 1]` as `metric` at each
     epoch e, so a search replays what the trainer recorded for that configuration."""
 
     curves: Mapping[str, Sequence[float]]
@@ -38,7 +38,7 @@ class Replay:
     epoch_s: float = 0.0  # sleep per epoch: lets concurrent trials interleave as trained ones do
 
     def __call__(self, study, resolve, storage):
-        from studies.tune import TrialFn
+        from studies.tune.tuner import TrialFn
 
         curves, keys, metric, epoch_s = dict(self.curves), self.keys, self.metric, self.epoch_s
 
@@ -77,12 +77,12 @@ def zdt1_at(x1: float, x2: float, epoch: int, epochs: int) -> tuple[float, float
 
 @dataclass(frozen=True)
 class ClosedFormZDT1:
-    """A `studies.tune.TrialFactory`: reports val/f1, val/f2 (`zdt1_at`) and their mean val/sum each epoch."""
+    """A `studies.tune.tuner.TrialFactory`: reports val/f1, val/f2 (`zdt1_at`) and their mean val/sum each epoch."""
 
     epoch_s: float = 0.0
 
     def __call__(self, study, resolve, storage):
-        from studies.tune import TrialFn
+        from studies.tune.tuner import TrialFn
 
         epochs, epoch_s = study.base.epochs, self.epoch_s
 
@@ -100,9 +100,9 @@ class ClosedFormZDT1:
 # --- running one search ----------------------------------------------------------------------------------------
 
 def run_search(study, factory, cluster, name: str) -> list[dict[str, Any]]:
-    """Run `study` once through `studies.tune.run_tuner` with `factory`'s trials; the log of every epoch reported:
+    """Run `study` once through `studies.tune.tuner.run_tuner` with `factory`'s trials; the log of every epoch reported:
     {"trial": n (in order of start), "epoch": e, metric: value, ...}."""
-    from studies import tune
+    from studies.tune import tuner as tune
 
     order: dict[str, int] = {}
     log: list[dict[str, Any]] = []
@@ -115,7 +115,7 @@ def run_search(study, factory, cluster, name: str) -> list[dict[str, Any]]:
             log.append({"trial": order.setdefault(trial_id, len(order)), **report})
 
     events = tune.TrialEvents(started, result, lambda *a: None)
-    np.random.seed(study.search_seed)  # Tune's random search draws from numpy's global RNG (studies.tune._searcher)
+    np.random.seed(study.search_seed)  # Tune's random search draws from numpy's global RNG (studies.tune.tuner._searcher)
     with tempfile.TemporaryDirectory(prefix="search_efficiency_") as storage:
         trial = factory(study, lambda config: config, storage)
         tune.run_tuner(study, trial, cluster=cluster, storage=storage, name=name, events=events, resume=False)

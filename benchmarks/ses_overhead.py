@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from trainables.config import ModelConfig, OptimConfig, SESConfig
-from trainables.models import build_model
-from trainables.optim import build_optimizer
-from trainables.precision import build_precision, resolve_device
+from trainables.models.by_name import build_model
+from trainables.optim.optimizers import build_optimizer
+from trainables.optim.precision import build_precision, resolve_device
 from trainables.ses import build_ses
 
 NUM_CLASSES, IMAGE = 100, 32  # CIFAR-100 shapes, as seed 001's timing figures

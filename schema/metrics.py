@@ -88,7 +88,7 @@ PLATFORM = (
     MetricKey("loss_log_var/<loss>", "1", None, "uncertainty weighting: the learned log-variance s of one loss"),
 )
 
-# eval.jacobian (trainables.jacobian): κ(J) over each evaluated split's inputs, for the weights of every evaluation
+# eval.jacobian (trainables.watch.jacobian): κ(J) over each evaluated split's inputs, for the weights of every evaluation
 # that runs (the EMA's; the last epoch's with checkpoint.keep=both). Only val/test: training never measures it.
 _WHOSE = {"": "", "_ema": " (the EMA's weights)", "_last": " (the last epoch's weights)"}
 JACOBIAN = tuple(
@@ -115,7 +115,7 @@ DERIVED = (
               derived=True),
 )
 
-# The study run's summary, written when the study ends (studies.summary)
+# The study run's summary, written when the study ends (studies.tracking.summary)
 SUMMARY = (
     MetricKey("trials/<status>", "trials", None, "how many trials ended with that hpstudy.status; trials/total"),
 )

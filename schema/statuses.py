@@ -7,7 +7,7 @@ COMPLETED = "completed"  # trained every epoch
 EARLY_STOPPED = "early_stopped"  # ASHA (or the patience monitor) stopped it: a result, at an earlier epoch
 FAILED = "failed"  # raised; the reason is its stop_reason tag
 INTERRUPTED = "interrupted"  # the study was stopped (Ctrl-C) while it ran; --resume continues it
-# A monitor's labelled stop (trainables.stops): the run ended as designed, its stop_reason says why.
+# A monitor's labelled stop (trainables.watch.stops): the run ended as designed, its stop_reason says why.
 MONITOR_STOPS = ("diverged", "collapsed", "memory_growth", "oom")
 
 TRIAL_STATUSES = (RUNNING, COMPLETED, EARLY_STOPPED, *MONITOR_STOPS, FAILED, INTERRUPTED)

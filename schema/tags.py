@@ -1,6 +1,6 @@
 """Every MLflow tag key hpstudy writes, and the values of the ones that take a fixed set.
 
-The study driver writes them (studies.tracking), the analysis reads them (analysis.load); both import them from here.
+The study driver writes them (studies.tracking.tracker), the analysis reads them (analysis.load); both import them from here.
 """
 
 from __future__ import annotations

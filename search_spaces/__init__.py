@@ -1,7 +1,7 @@
 """Declarative search spaces: what a study varies, with no dependence on the tuner that samples it."""
 
 from search_spaces.conditional import Conditional, applied, validate_space, walk
-from search_spaces.params import (
+from search_spaces.distributions import (
     Choice,
     Grid,
     IntRange,

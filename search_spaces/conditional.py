@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from search_spaces.params import Choice, Grid, IntRange, LogUniform, Uniform, Variants
+from search_spaces.distributions import Choice, Grid, IntRange, LogUniform, Uniform, Variants
 
 OPTION_TYPES = (bool, int, float, str, type(None))  # what a categorical parameter may hold (Optuna's rule, too)
 Condition = tuple[tuple[str, Any], ...]  # ((choice key, its value), ...) from the outside in; () at the top

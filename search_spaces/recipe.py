@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from search_spaces.params import IntRange, LogUniform, Uniform
+from search_spaces.distributions import IntRange, LogUniform, Uniform
 
 DICE_WEIGHT = (0.5, 2.0)  # seed 003: 1.5 "proven optimal", diminishing returns above it
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from search_spaces.conditional import Conditional
-from search_spaces.params import Choice, LogUniform, Uniform, Variants
+from search_spaces.distributions import Choice, LogUniform, Uniform, Variants
 
 
 def ses_beta_variants(betas: tuple[float, ...], lam: float) -> Variants:

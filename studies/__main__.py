@@ -1,3 +1,3 @@
-from studies.run import main
+from studies.cli.main import main
 
 raise SystemExit(main())

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from search_spaces import Conditional, Grid, Variants, walk
-from studies.packing import gpu_request_error
+from studies.tune.packing import gpu_request_error
 from trainables.config import TrainConfig
-from trainables.overrides import ConfigError
+from trainables.config.overrides import ConfigError
 from trainables.tasks import build_task
 
 SEARCHES = ("grid", "tpe", "random")
@@ -40,7 +40,7 @@ class Study:
     profile: str  # local | full
     base: TrainConfig  # fixed hyperparameters of every trial
     space: dict[str, Any]  # override key -> search_spaces parameter (or a constant)
-    name: str = ""  # the study file's module name, set by studies.build (a study never names itself)
+    name: str = ""  # the study file's module name, set by studies.assembly.assemble (a study never names itself)
     search: str = "grid"  # grid | tpe | random
     metric: str = ""  # the one metric ASHA and the searcher optimize; "": the task's lead metric, val/<lead>
     mode: str = ""  # max | min; "": the direction the task's metric table gives it
@@ -52,12 +52,12 @@ class Study:
     workers_per_trial: int = 1  # Train workers of one trial: 1 runs in the trial's process, N > 1 is DDP
     search_seed: int = 0  # seeds the sampler, so a search is reproducible
     tags: dict[str, str] = field(default_factory=dict)
-    # Trained once before the trials (studies.pretrain), on one trial's resources; every trial's init.checkpoint is
+    # Trained once before the trials (studies.assembly.pretrain), on one trial's resources; every trial's init.checkpoint is
     # its final checkpoint, and the base's init.mode/init.keep say what a trial takes from it. An init.checkpoint
     # in the base (a user's --set) replaces it.
     pretrain: TrainConfig | None = None
     # Several objectives ((metric, mode), mode "" from the metric tables): the searcher is Optuna's multi-objective
-    # `sampler` and `asha` is multi-objective successive halving (studies.mo_asha). `metric` stays the first one:
+    # `sampler` and `asha` is multi-objective successive halving (studies.search.mo_asha). `metric` stays the first one:
     # what the report leads with. (): a single-objective study on metric/mode.
     objectives: tuple[tuple[str, str], ...] = ()
     sampler: str = "tpe"  # tpe | nsga2: Optuna's sampler for search="tpe" with several objectives
@@ -117,7 +117,7 @@ class Study:
         return tuple(value.values) if isinstance(value, Grid) else ()
 
     def sampled_by_optuna(self) -> bool:
-        """Whether Optuna samples the space (studies.tune): a TPE search, and a random search of a conditional
+        """Whether Optuna samples the space (studies.tune.tuner): a TPE search, and a random search of a conditional
         space (Tune's random search has no conditional parameters; Optuna's RandomSampler draws them define-by-run)."""
         return self.search == "tpe" or (self.search == "random" and
                                         any(isinstance(v, Conditional) for v in self.space.values()))

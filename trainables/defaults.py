@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from trainables.config import TrainConfig
-from trainables.models import is_vit
+from trainables.models.by_name import is_vit
 from trainables.protocol import when_tested
 from trainables.tasks import build_task
 

@@ -80,7 +80,7 @@ def data_parallel(model: nn.Module, device: torch.device) -> nn.Module:
 
 def average_gradients(module: nn.Module, optimizer: torch.optim.Optimizer) -> None:
     """Average `module`'s gradients over the ranks before each step of `optimizer`: for parameters trained beside
-    the DDP-wrapped model, which DDP does not see (the learned loss weights, trainables.uncertainty)."""
+    the DDP-wrapped model, which DDP does not see (the learned loss weights, trainables.optim.uncertainty)."""
     if world() == 1:
         return
 

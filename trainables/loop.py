@@ -16,15 +16,16 @@ from typing import Any, Protocol
 import torch
 from torch import nn
 
-from trainables import checkpoint, distributed
+from trainables import distributed
+from trainables.checkpointing import checkpoint
+from trainables.checkpointing.warm_start import apply_init
 from trainables.config import TrainConfig
-from trainables.init import apply_init
-from trainables.jacobian import build_kappa
-from trainables.meters import peak_memory_mb, reset_peak_memory
-from trainables.overrides import flatten
+from trainables.config.overrides import flatten
 from trainables.parts import Parts, build_parts
 from trainables.step import train_one_epoch
-from trainables.stops import StopTraining, is_oom, oom_retry_config, oom_stop
+from trainables.watch.jacobian import build_kappa
+from trainables.watch.meters import peak_memory_mb, reset_peak_memory
+from trainables.watch.stops import StopTraining, is_oom, oom_retry_config, oom_stop
 
 STOP_REASON, STOP_DETAIL = "stop/reason", "stop/detail"  # report keys of a labelled stop (strings)
 INIT_REPORT = "init/report"  # report key: the warm-start coverage report (text), sent with the first epoch

@@ -12,22 +12,22 @@ import torch
 from torch import Tensor, nn
 
 from trainables import distributed
-from trainables.best import BestWeights, NoBest, build_best
+from trainables.checkpointing.best import BestWeights, NoBest, build_best
 from trainables.config import TrainConfig
 from trainables.data import DataBundle, Shard, build_data
 from trainables.defaults import resolve
-from trainables.monitors import Monitors
-from trainables.optim import build_optimizer
-from trainables.precision import Precision, build_precision, resolve_device
+from trainables.optim.optimizers import build_optimizer
+from trainables.optim.precision import Precision, build_precision, resolve_device
+from trainables.optim.schedules import build_lr_schedule
+from trainables.optim.uncertainty import TaskLossWeighting
 from trainables.protocol import epoch_split
 from trainables.recipe import RandAugmentBatch, build_ema
 from trainables.robustness import build_robustness
-from trainables.schedules import build_lr_schedule
 from trainables.ses import build_ses
 from trainables.tasks import Task, build_task
 from trainables.tasks.base import LossOut
-from trainables.uncertainty import TaskLossWeighting
 from trainables.validate import validate
+from trainables.watch.monitors import Monitors
 
 
 def fixed_weighting(losses: LossOut, penalty: Tensor) -> tuple[Tensor, dict[str, Tensor]]:

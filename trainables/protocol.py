@@ -9,7 +9,7 @@ every epoch, as the seed's scripts did, and nothing may decide on it.
 from __future__ import annotations
 
 from trainables.config import TrainConfig
-from trainables.overrides import ConfigError
+from trainables.config.overrides import ConfigError
 
 TEST_WHEN = ("auto", "end", "every_epoch", "off")
 CHECKPOINT_KEEPS = ("last", "best", "both")

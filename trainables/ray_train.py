@@ -25,10 +25,10 @@ import ray.tune
 from ray.train.torch import TorchTrainer
 from ray.tune.integration.ray_train import TuneReportCallback
 
-from trainables import checkpoint
+from trainables.checkpointing import checkpoint
 from trainables.config import TrainConfig
+from trainables.config.overrides import apply_overrides
 from trainables.loop import run
-from trainables.overrides import apply_overrides
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import numpy as np
 from torch import nn
 
 from trainables import distributed
-from trainables.meters import Means
 from trainables.parts import Parts
+from trainables.watch.meters import Means
 
 
 def _groups(batches: Iterator, size: int) -> Iterator[list]:

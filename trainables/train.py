@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from trainables import checkpoint
+from trainables.checkpointing import checkpoint
 from trainables.config import TrainConfig
+from trainables.config.overrides import ConfigError, apply_overrides, parse_set_args
 from trainables.loop import INIT_REPORT, run
-from trainables.overrides import ConfigError, apply_overrides, parse_set_args
 from trainables.validate import validate
 
 

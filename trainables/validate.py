@@ -1,28 +1,28 @@
-"""Up-front checks of a config: named choices, the range of every numeric field (trainables.ranges), the settings
+"""Up-front checks of a config: named choices, the range of every numeric field (trainables.config.ranges), the settings
 that only make sense together, and the data root; bad input fails before any trial starts, in one line.
 """
 
 from __future__ import annotations
 
+from trainables.checkpointing.warm_start import check as check_init
 from trainables.config import TrainConfig
+from trainables.config.overrides import ConfigError, flatten
+from trainables.config.ranges import RANGES
 from trainables.data import DATASETS, check_root, data_inputs, data_kind
-from trainables.init import check as check_init
-from trainables.models import VECTOR_MODELS
-from trainables.optim import OPTIMIZERS
-from trainables.overrides import ConfigError, flatten
-from trainables.precision import PRECISIONS
+from trainables.models.by_name import VECTOR_MODELS
+from trainables.models.wrn import WRN28_10
+from trainables.optim.optimizers import OPTIMIZERS
+from trainables.optim.precision import PRECISIONS
+from trainables.optim.schedules import DECAYS
+from trainables.optim.uncertainty import WEIGHTINGS
 from trainables.protocol import CHECKPOINT_KEEPS, TEST_WHEN, check_protocol
-from trainables.ranges import RANGES
 from trainables.recipe.mixing import MIX_TARGETS
 from trainables.recipe.mixing import check as _check_recipe
 from trainables.robustness.evaluate import resolve_corruptions
-from trainables.schedules import DECAYS
 from trainables.ses import SCHEDULES
 from trainables.ses.entropy import UNREACHABLE_MODES
 from trainables.ses.targets import TARGETS
 from trainables.tasks import build_task
-from trainables.uncertainty import WEIGHTINGS
-from trainables.wrn import WRN28_10
 
 
 def _choice(key: str, value: str, valid) -> None:
@@ -134,7 +134,7 @@ def _check_model(cfg: TrainConfig) -> None:
     if not model.spectral_norm:
         return
     if not cfg.task.module and cfg.task.name != "classification":
-        raise ConfigError(f"model.spectral_norm: only the classification models (trainables.models) apply it, "
+        raise ConfigError(f"model.spectral_norm: only the classification models (trainables.models.by_name) apply it, "
                           f"not the {cfg.task.name} task's; set it to false (got True)")
     if cfg.grad_checkpointing:  # the recompute would run another power iteration: backward would see another sigma
         raise ConfigError("model.spectral_norm: not with grad_checkpointing, whose recompute in backward would "

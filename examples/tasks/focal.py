@@ -11,9 +11,9 @@ from torch import Tensor, nn
 
 from schema.metrics import MetricSpec
 from trainables.config import ModelConfig, TrainConfig
-from trainables.meters import Means
-from trainables.models import build_model
+from trainables.models.by_name import build_model
 from trainables.tasks import Task, TrainTargets
+from trainables.watch.meters import Means
 
 GAMMA = 2.0  # focusing parameter of Lin et al. (2017): 0 is plain cross-entropy; `--set task.options.gamma=1`
 

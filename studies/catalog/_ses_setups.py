@@ -20,8 +20,15 @@ from typing import Any
 
 from search_spaces import Grid, Variants
 from studies.study import Study
-from trainables.config import (DataConfig, ModelConfig, OptimConfig, RobustnessConfig, ScheduleConfig, SESConfig,
-                               TrainConfig)
+from trainables.config import (
+    DataConfig,
+    ModelConfig,
+    OptimConfig,
+    RobustnessConfig,
+    ScheduleConfig,
+    SESConfig,
+    TrainConfig,
+)
 
 SEEDS = (0, 1, 2)  # full: 3 replicates (Exp 5/6, and the seed's planned multi-seed Exp 10/11)
 LOCAL_SEEDS = (0, 1)
@@ -115,7 +122,7 @@ def local_cnn(full: TrainConfig) -> TrainConfig:
 def local_vit(full: TrainConfig, model: str = VIT_T, *, limit_train: int = 640) -> TrainConfig:
     """A ViT study on scikit-learn's 8x8 digits, 640 of its 1,293 training images: patch 4 gives 4 patches + class
     token; an epoch of ViT-T takes ~3 s on one idle core, ViT-S ~17 s. ViT-T/4 on 28x28 MNIST (49 patches) takes
-    ~150 s an epoch, and timm's small `test_vit` cannot be used: trainables.models gives patch 4 and the image size
+    ~150 s an epoch, and timm's small `test_vit` cannot be used: trainables.models.by_name gives patch 4 and the image size
     only to `vit_*`/`deit_*` names."""
     return replace(
         full, epochs=4, precision="auto",

@@ -38,8 +38,7 @@ from dataclasses import replace
 
 from search_spaces import Grid, Variants
 from studies.study import Study
-from trainables.config import (DataConfig, EMAConfig, ModelConfig, OptimConfig, RecipeConfig, ScheduleConfig,
-                               TrainConfig)
+from trainables.config import DataConfig, EMAConfig, ModelConfig, OptimConfig, RecipeConfig, ScheduleConfig, TrainConfig
 
 DESCRIPTION = ("ResNet Strikes Back fixes: seed's broken recipe vs soft targets, EMA, no BN/bias decay, "
                "RandAugment, one at a time and together (seed 000)")

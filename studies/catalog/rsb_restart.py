@@ -28,7 +28,7 @@ from search_spaces import Grid
 from studies.catalog.rsb_fixes_ablation import ALL_FIXES, LOCAL_SEEDS, METRIC, SEED_RECIPE, SEEDS
 from studies.study import Study
 from trainables.config import DataConfig, EMAConfig, InitConfig, ModelConfig, ScheduleConfig, TrainConfig
-from trainables.overrides import apply_overrides
+from trainables.config.overrides import apply_overrides
 
 DESCRIPTION = ("ResNet Strikes Back restart: pretrain the seed's recipe to epoch 124, LR range test, then the fixed "
                "recipe under a fresh cosine to 1e-5 over the remaining 476 epochs (seed 000)")
@@ -37,7 +37,7 @@ EXPERIMENT = "restart at epoch 124"
 
 TOTAL_EPOCHS, RESTART_EPOCH = 600, 124
 SEED_LR = 2e-4  # the seed's range-test pick at epoch 124: shown by --dry-run, replaced by this study's own pick
-LR_RANGE_STEPS = 200  # trainables.lr_range's default sweep, 1e-5 -> 10
+LR_RANGE_STEPS = 200  # trainables.optim.lr_range's default sweep, 1e-5 -> 10
 
 PRETRAIN = replace(
     SEED_RECIPE, epochs=RESTART_EPOCH, ema=EMAConfig(),  # the seed's first run had no EMA

@@ -8,7 +8,13 @@ from dataclasses import replace
 from search_spaces import seg_lr_warmup_dropout_space
 from studies.study import Asha, Study
 from trainables.config import (
-    DataConfig, ModelConfig, MonitorConfig, OptimConfig, ScheduleConfig, TaskConfig, TrainConfig,
+    DataConfig,
+    ModelConfig,
+    MonitorConfig,
+    OptimConfig,
+    ScheduleConfig,
+    TaskConfig,
+    TrainConfig,
 )
 
 DESCRIPTION = "TPE + ASHA over LR, warmup, dropout, weight decay, Dice weight; val F-score (seed 003 segmentation)"

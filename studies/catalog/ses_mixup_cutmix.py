@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from studies.catalog._ses_setups import (CUTMIX, MIXUP, local, local_cnn, paired_sweep, resnet18_batch512,
-                                         with_and_without_ses)
+from studies.catalog._ses_setups import (
+    CUTMIX,
+    MIXUP,
+    local,
+    local_cnn,
+    paired_sweep,
+    resnet18_batch512,
+    with_and_without_ses,
+)
 from studies.study import Study
 
 DESCRIPTION = "SES + Mixup/CutMix: ResNet-18 CIFAR-100, {none,mixup,cutmix} x {baseline,SES} (seed 001 Exp 12)"

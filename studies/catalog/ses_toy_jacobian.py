@@ -1,7 +1,7 @@
 """SES on a toy 2-D problem (seed 001, Exp 4): κ(J) of the input-output Jacobian of a small MLP, baseline vs SES.
 
 The seed reports κ(J) 57.3 -> 23.4 (2.45x lower with SES); its toy data, network and statistic (mean or median)
-are not given: two moons (toy2d), 3 x 64 ReLU (toy_mlp), both mean and median logged (docs in trainables.jacobian).
+are not given: two moons (toy2d), 3 x 64 ReLU (toy_mlp), both mean and median logged (docs in trainables.watch.jacobian).
 """
 
 from __future__ import annotations

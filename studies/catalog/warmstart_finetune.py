@@ -4,7 +4,7 @@ clipnorm 1.0; binary tabular data (scikit-learn's breast cancer), scored by accu
 
 The warm start fails loudly when it leaves a layer as initialized (init.allow_partial=false): the seed's first run
 silently skipped its renamed output layer. The quantized model is our own fake quantization on torch's ops
-(trainables.quant: torch.ao's prepare_qat keeps observer state a float checkpoint cannot hold; torchao is not
+(trainables.models.quant: torch.ao's prepare_qat keeps observer state a float checkpoint cannot hold; torchao is not
 installed): 4-bit weights and activations of every linear layer (model.quant_bits=4), the seed's bit width, not
 its QKeras quantizers (their per-layer ranges are not given).
 

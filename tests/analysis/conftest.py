@@ -11,7 +11,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-
 from mlflow.entities import Metric, Param
 from mlflow.tracking import MlflowClient
 
@@ -59,7 +58,7 @@ def _trial(client, exp_id, parent_id, start, *, params, tags, accs, mlflow_statu
     # The last epoch is logged first, with the earliest timestamp: "final" must mean last step, not last write.
     order = [n - 1, *range(n - 1)]
     metrics = [Metric("val/acc", accs[i], T0 + k, i + 1) for k, i in enumerate(order)]
-    # the trainer's running best (trainables.monitors): its last value is the trial's best epoch
+    # the trainer's running best (trainables.watch.monitors): its last value is the trial's best epoch
     metrics += [Metric("val/acc_best", max(accs[: i + 1]), T0 + i, i + 1) for i in range(n)]
     metrics += [Metric("train/loss", 1.0 / (i + 1), T0 + i, i + 1) for i in range(n)]
     metrics += [Metric("lr", 0.1 * (n - i) / n, T0 + i, i + 1) for i in range(n)]

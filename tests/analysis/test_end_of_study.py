@@ -1,4 +1,4 @@
-"""`studies.report.print_summary`, which closes every study: main table first, report written and logged, and a
+"""`studies.tracking.closing_report.print_summary`, which closes every study: main table first, report written and logged, and a
 figure or artifact that fails is a warning line, never a failed study. (Here because it is the analysis's caller.)"""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from mlflow.tracking import MlflowClient
 
-from studies.report import print_summary
+from studies.tracking.closing_report import print_summary
 
 # Only the attributes print_summary reads; a search: no baseline, best first.
 SEARCH = SimpleNamespace(name="lr_search", profile="local", baseline=None, metric="val/acc", mode="max",

@@ -6,8 +6,8 @@ import math
 import pandas as pd
 import pytest
 
-from analysis.build import build_report
 from analysis.hypervolume import format_hypervolume_markdown, hypervolume, hypervolume_history, normalized
+from analysis.report_content import build_report
 
 OBJECTIVES = [("val/acc", "max"), ("sys/epoch_s/mean", "min")]
 

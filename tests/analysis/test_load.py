@@ -122,8 +122,8 @@ def metric_table():
 
 
 def test_a_tasks_own_metrics_get_their_unit_and_direction_from_the_parent_run(store, metric_table):
-    from analysis.build import build_report
     from analysis.formats import metric_direction, metric_unit
+    from analysis.report_content import build_report
 
     search = load_trials("lr_search", tracking_uri=store.uri)
     assert [s.name for s in search.attrs["metric_specs"]] == ["p_true"]

@@ -13,8 +13,8 @@ from schema import metrics, params, statuses, tags
 from schema.metrics import METRICS, MetricSpec, direction, on_split, split_metrics, split_of
 from trainables import loop
 from trainables.config import TrainConfig
-from trainables.overrides import apply_overrides
-from trainables.stops import REASONS
+from trainables.config.overrides import apply_overrides
+from trainables.watch.stops import REASONS
 
 TINY = {"data.name": "digits", "data.limit_train": 128, "data.batch_size": 64, "num_threads": 1}
 # Every optional feature that reports metrics of its own: SES, EMA, robustness, learned loss weights, the final

@@ -21,7 +21,7 @@ from search_spaces import (
     validate_space,
     walk,
 )
-from studies.optuna_search import define_by_run
+from studies.search.optuna_search import define_by_run
 
 SCHEDULE_KEYS = {  # the keys each beta schedule uses (trainables.config.SESConfig)
     "fixed": {"ses.beta"}, "linear": {"ses.beta_start", "ses.beta_end"}, "cosine": {"ses.beta_start", "ses.beta_end"},
@@ -62,7 +62,7 @@ def test_keys_two_declarations_could_both_set_are_refused(bad, message):
 
 def test_unknown_keys_are_named_with_their_condition_and_the_nearest_key():
     from trainables.config import TrainConfig
-    from trainables.overrides import apply_overrides
+    from trainables.config.overrides import apply_overrides
 
     known = set(SES_KEYS | {"ses.enabled", "optim.lr", "epochs"})
     validate_space(space(), known_keys=known)

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from search_spaces import Grid, IntRange, LogUniform, Uniform, Variants, lr_warmup_dropout_space, ses_beta_variants
-from search_spaces import to_overrides
+from search_spaces import (
+    Grid,
+    IntRange,
+    LogUniform,
+    Uniform,
+    Variants,
+    lr_warmup_dropout_space,
+    ses_beta_variants,
+    to_overrides,
+)
 from studies.catalog import lr_warmup_dropout, ses_beta_sweep
 from studies.study import Study
 from trainables.config import TrainConfig
-from trainables.overrides import apply_overrides
+from trainables.config.overrides import apply_overrides
 
 
 @pytest.mark.parametrize("make, message", [

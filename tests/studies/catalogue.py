@@ -7,13 +7,13 @@ from functools import cache
 from typing import Any
 
 from search_spaces import Variants
-from search_spaces.params import NAME_KEY
+from search_spaces.distributions import NAME_KEY
 from studies import registry
-from studies.build import build_study
+from studies.assembly.assemble import build_study
 from trainables.config import ModelConfig, TrainConfig
+from trainables.config.overrides import apply_overrides, flatten
 from trainables.defaults import resolve
-from trainables.models import build_model
-from trainables.overrides import apply_overrides, flatten
+from trainables.models.by_name import build_model
 from trainables.ses import hook_points, hook_specs, select_layers
 
 

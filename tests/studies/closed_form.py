@@ -23,10 +23,10 @@ from typing import Any, Callable
 import ray.tune
 from ray import cloudpickle
 
-from trainables.checkpoint import HISTORY_FILE
+from trainables.checkpointing.checkpoint import HISTORY_FILE
 from trainables.config import TrainConfig
+from trainables.config.overrides import apply_overrides
 from trainables.loop import STOP_DETAIL, STOP_REASON
-from trainables.overrides import apply_overrides
 from trainables.protocol import epoch_split, when_tested
 
 PEAK_LR = 0.1  # val/acc peaks at this optim.lr (a bump on the log scale)
@@ -107,7 +107,7 @@ def _report(metrics: dict[str, Any], state: dict[str, Any] | None) -> None:
 
 @dataclass(frozen=True)
 class ClosedForm:
-    """A `studies.tune.TrialFactory`. Each predicate gets the trial's resolved config."""
+    """A `studies.tune.tuner.TrialFactory`. Each predicate gets the trial's resolved config."""
 
     fails: Callable[[TrainConfig], bool] = never  # raises before its first report, as a data error would
     diverges: Callable[[TrainConfig], bool] = never  # a labelled stop (stop/reason=diverged) in DIVERGE_EPOCH
@@ -122,7 +122,7 @@ class ClosedForm:
     def __call__(self, study, resolve: Callable[[dict], dict], storage: str):
         # Here, in the driver: a global would make each trial import Ray Train and torch. The real trial's reader of
         # its checkpoints (a folder or a --storage URI): this trial checkpoints in the same Tune trial folders.
-        from studies.tune import TrialFn
+        from studies.tune.tuner import TrialFn
         from trainables.ray_train import checkpointed
 
         driver = os.getpid()  # the CLI's process: Tune's Ctrl-C handler runs there

@@ -35,7 +35,7 @@ def cli(args: list[str], cwd: Path, timeout: float = 600, **popen) -> subprocess
 
 def run_main(args: list[str], cwd: Path, trial_factory) -> subprocess.CompletedProcess:
     """`python -m studies.run ARGS --runs-dir CWD/hpstudy_runs` in this process, each trial `trial_factory`'s."""
-    from studies.run import main
+    from studies.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
@@ -67,8 +67,8 @@ def cli_here(workdir, monkeypatch, capsys):
     """`python -m studies.run ARGS` in `workdir`, in this process, for input refused before Ray starts (the same code
     path up to the exit code as `cli`, without ~7 s of imports per case): a CompletedProcess-like result. Starting
     Ray fails the test: bad input must be refused first."""
-    from studies import tune
-    from studies.run import main
+    from studies.cli.main import main
+    from studies.tune import tuner as tune
 
     def no_ray(*args, **kwargs):
         raise AssertionError("Ray was started: the input should have been refused before")
@@ -95,8 +95,8 @@ def empty_store(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def shared_ray():
     """One local Ray for the session's in-process studies (Ray's start is ~10 s on 2 cores): each `main` gets it from
-    `studies.tune.connect` and leaves it running; it stops when the session ends."""
-    from studies import tune
+    `studies.tune.tuner.connect` and leaves it running; it stops when the session ends."""
+    from studies.tune import tuner as tune
 
     cluster = tune.connect(None)
     try:
@@ -125,7 +125,7 @@ def run_study(shared_ray, empty_store):
 def interrupted_sweep(run_study, tmp_path_factory):
     """`ses_beta_sweep --seeds 0` with its storage at a file:// URI, Ctrl-C'd by the third variant's seed-0 trial
     after it checkpointed epoch 2; then `--resume --storage` again (refused: the resume state records the storage);
-    then `--resume`. One scenario, read for two concerns: tests/studies/test_tuner_resume.py (what a resume keeps and
+    then `--resume`. One scenario, read for two concerns: tests/studies/tune/test_tuner_resume.py (what a resume keeps and
     continues) and test_storage.py (where the checkpoints and the resume state went)."""
     import time
     from types import SimpleNamespace

@@ -1,5 +1,5 @@
 """Fractional GPUs on a fake one-GPU Ray (4 CPUs): `python -m tests.studies.packing_probe OUT CASES_JSON` runs each
-case's study through `studies.tune.run_tuner` and writes what every trial saw to OUT (tests/studies/test_packing.py).
+case's study through `studies.tune.tuner.run_tuner` and writes what every trial saw to OUT (tests/studies/tune/test_packing.py).
 
 A case is (cpus_per_trial, gpus_per_trial, expected): expected + 1 trials whose first `expected` wait at a barrier
 until `expected` have started, so the overlap of their [start, end] is what Ray and Tune let run at once.
@@ -21,7 +21,7 @@ import ray.tune
 
 from search_spaces import Grid
 from studies import registry
-from studies.tune import DRIVER_RESOURCE, Cluster, TrialEvents, TrialFn, run_tuner
+from studies.tune.tuner import DRIVER_RESOURCE, Cluster, TrialEvents, TrialFn, run_tuner
 
 BARRIER_S = 10.0  # a barrier that never fills (fewer run at once than expected) gives up after this
 HOLD_S = 0.3  # past the barrier, so a trial that started beside the others overlaps them

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import store, study_runs
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "tasks" / "focal.py"

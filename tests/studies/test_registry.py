@@ -8,7 +8,7 @@ from types import ModuleType
 import pytest
 
 from studies import registry
-from studies.build import UsageError, build_study
+from studies.assembly.assemble import UsageError, build_study
 
 
 def test_the_registry_is_the_catalogue_and_only_it():

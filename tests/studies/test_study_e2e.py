@@ -19,7 +19,7 @@ CIFAR = ["--set", "data.name=cifar10", "--set", "data.root=data"]  # relative: r
 @pytest.fixture(scope="module")
 def search(tmp_path_factory, shared_ray):
     """With a second Ray running on the machine (the session's), as when a user runs two studies at once: Train's
-    workers must still find their own cluster's State API (they hung before studies.tune pinned it)."""
+    workers must still find their own cluster's State API (they hung before studies.tune.tuner pinned it)."""
     cwd = tmp_path_factory.mktemp("search")
     write_dataset("cifar10", cwd / "data")
     result = cli(["lr_warmup_dropout", "--num-samples", str(SAMPLES), *TINY, *CIFAR], cwd)

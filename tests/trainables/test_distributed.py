@@ -21,11 +21,11 @@ import torch.multiprocessing as mp
 
 from trainables import distributed, loop
 from trainables.config import TrainConfig
-from trainables.models import SmallCNN
-from trainables.monitors import Monitors
-from trainables.overrides import ConfigError, apply_overrides
+from trainables.config.overrides import ConfigError, apply_overrides
+from trainables.models.by_name import SmallCNN
 from trainables.parts import build_parts
 from trainables.validate import validate
+from trainables.watch.monitors import Monitors
 
 WORLD = 2
 BATCH = 32  # one worker's; each of the WORLD workers trains on BATCH // WORLD

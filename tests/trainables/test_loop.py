@@ -6,10 +6,11 @@ import types
 import pytest
 import torch
 
-from trainables import checkpoint, loop
+from trainables import loop
+from trainables.checkpointing import checkpoint
 from trainables.config import TrainConfig
-from trainables.models import SmallCNN
-from trainables.overrides import apply_overrides
+from trainables.config.overrides import apply_overrides
+from trainables.models.by_name import SmallCNN
 
 TINY = {"data.name": "digits", "data.limit_train": 512, "num_threads": 1, "epochs": 2}  # 4 steps of 128 per epoch
 SES_LAYERS = list(SmallCNN.hook_points)  # what `ses.layers=all` hooks on small_cnn

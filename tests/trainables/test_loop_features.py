@@ -8,9 +8,10 @@ import weakref
 import pytest
 import torch
 
-from trainables import checkpoint, loop, step
+from trainables import loop, step
+from trainables.checkpointing import checkpoint
 from trainables.config import TrainConfig
-from trainables.overrides import apply_overrides
+from trainables.config.overrides import apply_overrides
 
 TINY = {"data.name": "digits", "data.limit_train": 512, "num_threads": 1, "epochs": 2}
 

@@ -8,7 +8,7 @@ import torch
 
 from tests.trainables.test_loop import Crash, MemorySink, tiny
 from trainables import loop
-from trainables.overrides import ConfigError
+from trainables.config.overrides import ConfigError
 from trainables.parts import build_parts
 from trainables.validate import validate
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from trainables.config import TrainConfig
+from trainables.config.overrides import apply_overrides
 from trainables.loop import run
-from trainables.overrides import apply_overrides
 from trainables.step import seed_numpy
 
 

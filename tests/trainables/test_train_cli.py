@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from trainables import checkpoint
+from trainables.checkpointing import checkpoint
 from trainables.train import LocalSink, main
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,8 +3,8 @@
 import pytest
 
 from trainables.config import TrainConfig
-from trainables.overrides import ConfigError, apply_overrides, flatten
-from trainables.ranges import RANGES, UNBOUNDED
+from trainables.config.overrides import ConfigError, apply_overrides, flatten
+from trainables.config.ranges import RANGES, UNBOUNDED
 from trainables.validate import validate
 
 
@@ -71,7 +71,7 @@ def test_a_bad_item_of_a_list_is_named(key, value, item):
 
 
 def test_every_numeric_field_has_a_range():
-    """A numeric field added later needs a row in trainables.ranges (or a reason to be in UNBOUNDED)."""
+    """A numeric field added later needs a row in trainables.config.ranges (or a reason to be in UNBOUNDED)."""
     numeric = {k for k, v in flatten(TrainConfig()).items()
                if isinstance(v, (int, float)) and not isinstance(v, bool)
                or isinstance(v, tuple) and v and all(isinstance(i, (int, float)) for i in v)}

@@ -16,11 +16,20 @@ from trainables.data.batching import ONE_PROCESS, DataBundle, Shard
 from trainables.data.breast_cancer import build_breast_cancer
 from trainables.data.imagefolder import build_imagefolder, imagefolder_dir
 from trainables.data.in_memory import build_in_memory
+from trainables.data.seg_datasets import build_masks, read_mnist_seg
 from trainables.data.segfolder import read_segfolder, segfolder_dir
-from trainables.data.segmentation import build_masks, read_mnist_seg
 from trainables.data.sources import (
-    CIFAR10, CIFAR10_STATS, CIFAR100, CIFAR100_STATS, IMAGENET_STATS, MNIST_STATS, DataError, cifar_dir, read_cifar,
-    read_digits, read_mnist5k,
+    CIFAR10,
+    CIFAR10_STATS,
+    CIFAR100,
+    CIFAR100_STATS,
+    IMAGENET_STATS,
+    MNIST_STATS,
+    DataError,
+    cifar_dir,
+    read_cifar,
+    read_digits,
+    read_mnist5k,
 )
 from trainables.data.tiny_imagenet import read_tiny_imagenet, tiny_imagenet_dir
 from trainables.data.toy2d import build_toy2d

@@ -8,9 +8,18 @@ from typing import TYPE_CHECKING, Iterator
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
+
 from trainables.config import DataConfig
 from trainables.data.batching import (
-    ONE_PROCESS, Batch, BatchTransform, DataBundle, Shard, check_sizes, limit, split_indices, train_batch_size,
+    ONE_PROCESS,
+    Batch,
+    BatchTransform,
+    DataBundle,
+    Shard,
+    check_sizes,
+    limit,
+    split_indices,
+    train_batch_size,
 )
 from trainables.data.sources import IMAGENET_STATS, DataError, imagefolder_dir
 

@@ -13,7 +13,15 @@ from torch import Tensor
 
 from trainables.config import DataConfig
 from trainables.data.batching import (
-    ONE_PROCESS, Batch, BatchTransform, DataBundle, Shard, check_sizes, limit, measure_stats, split_indices,
+    ONE_PROCESS,
+    Batch,
+    BatchTransform,
+    DataBundle,
+    Shard,
+    check_sizes,
+    limit,
+    measure_stats,
+    split_indices,
     train_batch_size,
 )
 from trainables.data.sources import RawImages, Stats

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from trainables.config import DataConfig
-from trainables.data.segmentation import RawMasks
+from trainables.data.seg_datasets import RawMasks
 from trainables.data.sources import DataError, embedded_split, require_root
 
 LAYOUT = ("<root>/images/<id>.png + <root>/masks/<id>.png, or <root>/{train,val,test}/{images,masks}/<id>.png "

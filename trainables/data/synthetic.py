@@ -11,7 +11,8 @@ import numpy as np
 from PIL import Image
 
 from trainables.data.sources import CIFAR10, CIFAR100, CifarLayout
-from trainables.data.tiny_imagenet import FOLDER as TINY_FOLDER, SIZE as TINY_SIZE
+from trainables.data.tiny_imagenet import FOLDER as TINY_FOLDER
+from trainables.data.tiny_imagenet import SIZE as TINY_SIZE
 
 
 def dump_pickle(path: Path, entry: dict) -> None:

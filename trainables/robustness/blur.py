@@ -11,8 +11,15 @@ import torch
 from torch import Tensor
 
 from trainables.robustness.ops import (
-    apply_rows_cols, clipped_zoom_matrix, filter2d, gaussian_filter, gaussian_filter_scipy_order, motion_blur_im,
-    randint, to_uint8_grid, uniform,
+    apply_rows_cols,
+    clipped_zoom_matrix,
+    filter2d,
+    gaussian_filter,
+    gaussian_filter_scipy_order,
+    motion_blur_im,
+    randint,
+    to_uint8_grid,
+    uniform,
 )
 
 GAUSSIAN_BLUR = (0.4, 0.6, 0.7, 0.8, 1.0)  # sigma, px (skimage gaussian: edges 'nearest', truncate 4)

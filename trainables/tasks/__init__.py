@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 from trainables.config import TaskConfig
-from trainables.overrides import ConfigError
+from trainables.config.overrides import ConfigError
 from trainables.tasks.base import FEATURES, Meter, Task, TrainTargets
 
 __all__ = ["FEATURES", "TASKS", "Meter", "Task", "TrainTargets", "build_task", "task_class"]

@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from schema.metrics import MetricSpec
 from trainables.config import ModelConfig, TaskConfig, TrainConfig
-from trainables.overrides import ConfigError, coerce
+from trainables.config.overrides import ConfigError, coerce
 
 LossOut = dict[str, Tensor]  # "loss" (what backward sees) plus components worth logging, named "loss_<part>"
 FEATURES = ("mixing", "label_smoothing", "randaugment", "robustness")  # loop features a task may support

@@ -10,11 +10,11 @@ from torchmetrics.classification import BinaryAUROC
 
 from schema.metrics import AUC, MetricSpec
 from trainables.config import ModelConfig, TrainConfig
-from trainables.meters import Means
-from trainables.models import build_model, is_known
-from trainables.overrides import ConfigError
+from trainables.config.overrides import ConfigError
+from trainables.models.by_name import build_model, is_known
 from trainables.recipe.mixing import build_targets_and_loss
 from trainables.tasks.base import DataShape, LossOut, Task, TrainTargets
+from trainables.watch.meters import Means
 
 
 class _Loss:

@@ -13,11 +13,11 @@ from torchmetrics.classification import MulticlassConfusionMatrix
 
 from schema.metrics import MetricSpec
 from trainables.config import ModelConfig, TrainConfig
-from trainables.data.segmentation import known_image_size
-from trainables.meters import Means
-from trainables.overrides import ConfigError
-from trainables.seg_models import build_seg_model, check_input_size, input_stride
+from trainables.config.overrides import ConfigError
+from trainables.data.seg_datasets import known_image_size
+from trainables.models.seg_models import build_seg_model, check_input_size, input_stride
 from trainables.tasks.base import DataShape, LossOut, Task, TrainTargets
+from trainables.watch.meters import Means
 
 
 class SegLoss:

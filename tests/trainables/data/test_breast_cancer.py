@@ -8,9 +8,9 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.preprocessing import StandardScaler
 
 from trainables.config import DataConfig, TrainConfig
+from trainables.config.overrides import ConfigError, apply_overrides
 from trainables.data import DataError, build_data, data_inputs
 from trainables.data.breast_cancer import read_breast_cancer
-from trainables.overrides import ConfigError, apply_overrides
 from trainables.validate import validate
 
 TABULAR = {"data.name": "breast_cancer", "model.name": "tabular_mlp", "data.augment": False}

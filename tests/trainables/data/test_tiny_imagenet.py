@@ -7,12 +7,12 @@ import pytest
 import torch
 from PIL import Image
 
+from tests.trainables.test_loop import MemorySink
 from trainables import loop
 from trainables.config import TrainConfig
+from trainables.config.overrides import apply_overrides
 from trainables.data import DataError, build_data, check_root
 from trainables.data.tiny_imagenet import read_tiny_imagenet
-from trainables.overrides import apply_overrides
-from tests.trainables.test_loop import MemorySink
 
 WNIDS = ("n02124075", "n01443537", "n09246464")  # wnids.txt is not sorted; labels follow the sorted order
 PER_CLASS = 4

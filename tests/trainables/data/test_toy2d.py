@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from trainables.config import DataConfig, TrainConfig
+from trainables.config.overrides import ConfigError, apply_overrides
 from trainables.data import DataError, build_data, data_inputs
 from trainables.data.toy2d import N_POINTS, read_toy2d
-from trainables.overrides import ConfigError, apply_overrides
 from trainables.validate import validate
 
 TOY = {"data.name": "toy2d", "model.name": "toy_mlp", "data.augment": False}

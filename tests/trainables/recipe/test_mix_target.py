@@ -8,7 +8,7 @@ from timm.loss import SoftTargetCrossEntropy
 from torch import nn
 
 from trainables.config import RecipeConfig, TrainConfig
-from trainables.overrides import ConfigError, apply_overrides
+from trainables.config.overrides import ConfigError, apply_overrides
 from trainables.recipe import mixing
 from trainables.validate import validate
 

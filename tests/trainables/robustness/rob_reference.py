@@ -11,9 +11,9 @@ import io
 import math
 
 import numpy as np
+import torch
 from PIL import Image
 from scipy import ndimage
-import torch
 
 
 def hwc(x) -> np.ndarray:

@@ -5,10 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from rob_reference import SEVERITIES, assert_matches, seeded, defocus_blur, gaussian, glass_blur, hwc, imagemagick_motion_blur, zoom_blur
+from rob_reference import (
+    SEVERITIES,
+    assert_matches,
+    defocus_blur,
+    gaussian,
+    glass_blur,
+    hwc,
+    imagemagick_motion_blur,
+    seeded,
+    zoom_blur,
+)
 
 from trainables.robustness import corrupt
 from trainables.robustness.blur import DEFOCUS_BLUR, GAUSSIAN_BLUR, GLASS_BLUR, MOTION_BLUR, ZOOM_BLUR
+
 
 def test_constants_are_cifar10c():
     assert GAUSSIAN_BLUR == (0.4, 0.6, 0.7, 0.8, 1.0)

@@ -10,11 +10,20 @@ import pytest
 import torch
 from PIL import Image
 from rob_reference import (
-    SEVERITIES, assert_matches, contrast, elastic_transform, hwc, jpeg_compression, pixelate, saturate, seeded,
+    SEVERITIES,
+    assert_matches,
+    contrast,
+    elastic_transform,
+    hwc,
+    jpeg_compression,
+    pixelate,
+    saturate,
+    seeded,
 )
 
 from trainables.robustness import corrupt
 from trainables.robustness.digital import CONTRAST, ELASTIC, JPEG_QUALITY, PIXELATE, SATURATE
+
 
 def test_constants_are_cifar10c():
     assert CONTRAST == (0.75, 0.5, 0.4, 0.3, 0.15)

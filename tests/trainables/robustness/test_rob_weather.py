@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from rob_reference import SEVERITIES, assert_matches, seeded, brightness, fog, hwc, snow
+from rob_reference import SEVERITIES, assert_matches, brightness, fog, hwc, seeded, snow
 
 from trainables.robustness import corrupt
 from trainables.robustness.weather import BRIGHTNESS, FOG, SNOW
+
 
 def test_constants_are_cifar10c():
     assert FOG == ((0.2, 3), (0.5, 3), (0.75, 2.5), (1, 2), (1.5, 1.75))

@@ -9,7 +9,7 @@ import timm
 import torch
 
 from trainables.config import SESConfig
-from trainables.models import SmallCNN
+from trainables.models.by_name import SmallCNN
 from trainables.ses import build_ses
 
 ALL = ("block", "attn_out", "attn_weights")

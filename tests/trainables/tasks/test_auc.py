@@ -9,8 +9,8 @@ from sklearn.metrics import roc_auc_score
 
 from schema.metrics import METRICS, direction
 from trainables.config import TaskConfig, TrainConfig
+from trainables.config.overrides import apply_overrides
 from trainables.loop import run
-from trainables.overrides import apply_overrides
 from trainables.tasks import build_task
 from trainables.tasks.classification import AccuracyMeter, BinaryMeter
 

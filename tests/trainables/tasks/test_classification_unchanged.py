@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from trainables.config import TrainConfig
+from trainables.config.overrides import apply_overrides
 from trainables.loop import run
-from trainables.overrides import apply_overrides
 
 RECORDED = json.loads((Path(__file__).parent / "classification_before_tasks.json").read_text())["cases"]
 COMMON = {"epochs": 2, "data.limit_train": 256, "data.batch_size": 64, "num_threads": 1, "optim.lr": 0.05}

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from trainables.config import TrainConfig
+from trainables.config.overrides import ConfigError, apply_overrides
 from trainables.loop import run
-from trainables.overrides import ConfigError, apply_overrides
 from trainables.tasks import build_task
 from trainables.validate import validate
 
@@ -103,7 +103,7 @@ def test_an_unknown_or_mistyped_option_is_one_line(user_module):
 
 
 def test_options_are_params_and_a_mapping_in_the_yaml(user_module):
-    from studies.logged_config import config_dict, trial_params
+    from studies.tracking.logged_config import config_dict, trial_params
 
     cfg = apply_overrides(TrainConfig(), {"task.module": user_module, "task.options.gamma": 1.5})
     assert trial_params(cfg)["task.options.gamma"] == 1.5 and "task.dice_weight" not in trial_params(cfg)

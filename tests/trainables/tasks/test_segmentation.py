@@ -9,11 +9,14 @@ import torch
 import torch.nn.functional as F
 from segmentation_models_pytorch.losses import DiceLoss
 from torchmetrics.functional.classification import (
-    multiclass_accuracy, multiclass_confusion_matrix, multiclass_f1_score, multiclass_jaccard_index,
+    multiclass_accuracy,
+    multiclass_confusion_matrix,
+    multiclass_f1_score,
+    multiclass_jaccard_index,
 )
 
 from trainables.config import DataConfig, ModelConfig, TaskConfig, TrainConfig
-from trainables.overrides import ConfigError
+from trainables.config.overrides import ConfigError
 from trainables.tasks import build_task
 from trainables.tasks.segmentation import PixelConfusion, SegLoss, SegMeter, scores
 

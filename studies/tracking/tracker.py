@@ -1,0 +1,270 @@
+"""MLflow bookkeeping of a study: one parent run, one nested run per trial, statuses that say how each ended.
+
+Runs in the driver only (one writer for the SQLite store). Resuming finds existing runs by tag, never duplicates.
+The keys it writes are schema.tags / schema.params; what the parent run shows at the end is studies.tracking.summary.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from mlflow.entities import Metric, Param, RunStatus, RunTag
+from mlflow.tracking import MlflowClient
+
+from schema import params as P
+from schema import statuses
+from schema import tags as T
+from studies.tracking.summary import Summary, TrialRow, summarize
+
+_BATCH = 100  # MLflow's log_batch limit on params per call
+_MAX_TAG = 5000  # characters; MLflow refuses longer tag values
+_UI = "http://127.0.0.1:5000"  # where `mlflow ui` (mlflow_ui_command) serves
+# MLflow's schema set-up on a new store ("Creating initial MLflow database tables...") is not news to a user.
+_QUIET_LOGGERS = ("mlflow.store.db.utils", "alembic")
+
+
+def default_tracking_uri(runs_dir: Path) -> str:
+    """A SQLite store under the user's run folder, absolute: trials run with Ray's temp folder as their cwd."""
+    return f"sqlite:///{(runs_dir / 'mlflow.db').resolve()}"
+
+
+def mlflow_ui_command(tracking_uri: str, runs_dir: Path) -> str:
+    if _is_server(tracking_uri):
+        return f"open {tracking_uri}"
+    return (f"mlflow ui --backend-store-uri {tracking_uri} "
+            f"--default-artifact-root {(runs_dir / 'mlartifacts').resolve().as_uri()} --host 127.0.0.1")
+
+
+def runs_url(tracking_uri: str, experiment_id: str) -> str:
+    """The study's runs in the UI's model-training view: the server's, or the one `mlflow ui` starts."""
+    base = tracking_uri.rstrip("/") if _is_server(tracking_uri) else _UI
+    return f"{base}/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
+
+
+def _is_server(tracking_uri: str) -> bool:
+    return tracking_uri.startswith(("http://", "https://"))
+
+
+def _tags(values: dict[str, Any]) -> list[RunTag]:
+    """No empty tags: a tag that is there says something (an absent stop_reason: the trial just completed)."""
+    return [RunTag(k, str(v)[:_MAX_TAG]) for k, v in values.items() if v is not None and str(v) != ""]
+
+
+class StudyTracker:
+    """Holds only strings, so it pickles into Ray Tune's experiment state; the client is made on first use."""
+
+    def __init__(self, tracking_uri: str, study: str, artifact_root: Path | None = None) -> None:
+        if not study:  # a Study from get_study() directly: build_study names it after its file
+            raise ValueError("StudyTracker needs the study's name (studies.assembly.assemble.build_study sets it)")
+        self.tracking_uri, self.study = tracking_uri, study
+        self.artifact_root = str(artifact_root.resolve()) if artifact_root else None
+        self.parent_run_id: str | None = None
+        self._runs: dict[str, str] = {}  # trial id -> run id
+        self._epochs: dict[str, set[int]] = {}  # trial id -> epochs its run holds (read from the store once)
+        self._retries: dict[str, list[str]] = {}  # trial id -> its retries.txt lines
+        self._client: MlflowClient | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_client": None}
+
+    @property
+    def client(self) -> MlflowClient:
+        if self._client is None:
+            for name in _QUIET_LOGGERS:
+                logging.getLogger(name).setLevel(logging.WARNING)
+            self._client = MlflowClient(tracking_uri=self.tracking_uri)
+        return self._client
+
+    def experiment_id(self) -> str:
+        exp = self.client.get_experiment_by_name(self.study)
+        if exp is not None:
+            return exp.experiment_id
+        location = Path(self.artifact_root, self.study).as_uri() if self.artifact_root else None
+        return self.client.create_experiment(self.study, artifact_location=location)
+
+    def start_study(self, run_name: str, tags: dict[str, str], params: dict[str, Any]) -> str:
+        tags = {T.ROLE: T.ROLE_STUDY, T.STUDY: self.study, T.STATUS: statuses.RUNNING, **tags}
+        run = self.client.create_run(self.experiment_id(), run_name=run_name,
+                                     tags={t.key: t.value for t in _tags(tags)})
+        self.parent_run_id = run.info.run_id
+        self._log_params(self.parent_run_id, params)
+        return self.parent_run_id
+
+    def log_base_config(self, config: dict[str, Any]) -> None:
+        """The base config (nested) as the parent's base_config.yaml: one file, not ~70 params beside study.*."""
+        self.client.log_dict(self.parent_run_id, config, P.BASE_CONFIG)
+
+    def resume_study(self, parent_run_id: str) -> None:
+        self.parent_run_id = parent_run_id
+        self.client.update_run(parent_run_id, status="RUNNING")
+        self.client.set_tag(parent_run_id, T.STATUS, statuses.RUNNING)
+
+    def end_study(self, status: str, tags: dict[str, str] | None = None, summary: Summary | None = None) -> None:
+        """status: completed | interrupted | failed (the parent's MLflow status follows); `summary` (see
+        studies.tracking.summary) adds its metrics, tags, summary.md and the best trial's hpstudy.best tag."""
+        metrics = []
+        if summary is not None:
+            now = int(time.time() * 1000)
+            metrics = [Metric(k, v, now, 0) for k, v in summary.metrics().items()]
+            tags = {**(tags or {}), **summary.tags()}
+            self.client.log_text(self.parent_run_id, summary.markdown(self.study), P.SUMMARY)
+            self._mark_best(summary.best.run_id if summary.best else None)
+        self.client.log_batch(self.parent_run_id, metrics=metrics, tags=_tags({T.STATUS: status, **(tags or {})}))
+        self.client.set_terminated(self.parent_run_id, status=statuses.mlflow_status(status))
+
+    def summarize(self, metric: str, mode: str) -> Summary:
+        """The summary of every trial of this study invocation, by the study's metric and mode."""
+        return summarize(self.trial_rows(metric), metric, mode)
+
+    def _mark_best(self, run_id: str | None) -> None:
+        # Idempotent: a resumed study's earlier best may have lost its place.
+        for run in self._trial_runs(f"and tags.`{T.BEST}` = '{T.BEST_VALUE}'"):
+            if run.info.run_id != run_id:
+                self.client.delete_tag(run.info.run_id, T.BEST)
+        if run_id is not None:
+            self.client.set_tag(run_id, T.BEST, T.BEST_VALUE)
+
+    def _trial_runs(self, extra_filter: str = "") -> list:
+        """This invocation's trial runs, in the order they started."""
+        runs = self.client.search_runs(
+            [self.experiment_id()],
+            filter_string=(f"tags.`{T.PARENT_RUN_ID}` = '{self.parent_run_id}' and tags.`{T.ROLE}` = '{T.ROLE_TRIAL}' "
+                           + extra_filter),
+            max_results=50_000, order_by=["attributes.start_time ASC"],
+        )
+        return list(runs)
+
+    def _existing_trial_run(self, trial_id: str) -> str | None:
+        found = self._trial_runs(f"and tags.`{T.TRIAL_ID}` = '{trial_id}'")
+        return found[0].info.run_id if found else None
+
+    def trial_started(self, trial_id: str, *, name: str, seed: int, params: dict[str, Any],
+                      config: dict[str, Any] | None = None) -> None:
+        """`params`: what MLflow lists and compares; `config` (nested): the trial's config.yaml, all of it."""
+        run_id = self._runs.get(trial_id) or self._existing_trial_run(trial_id)
+        if run_id is not None:  # a resumed or retried trial continues its own run
+            self.client.update_run(run_id, status="RUNNING")
+            self.client.set_tag(run_id, T.STATUS, statuses.RUNNING)
+            stale = {T.STOP_REASON, T.STOP_EPOCH} & set(self.client.get_run(run_id).data.tags)
+            for key in stale:  # how it ended before no longer holds; an absent tag must not read as the old one
+                self.client.delete_tag(run_id, key)
+        else:
+            tags = {T.PARENT_RUN_ID: self.parent_run_id, T.ROLE: T.ROLE_TRIAL, T.STUDY: self.study,
+                    T.TRIAL_ID: trial_id, T.SEED: seed, T.CONFIG: name, T.STATUS: statuses.RUNNING}
+            run_id = self.client.create_run(self.experiment_id(), run_name=f"{name} seed={seed} [{trial_id}]",
+                                            tags={t.key: t.value for t in _tags(tags)}).info.run_id
+            self._log_params(run_id, params)
+            if config is not None:
+                self.client.log_dict(run_id, config, P.TRIAL_CONFIG)
+        self._runs[trial_id] = run_id
+
+    def trial_metrics(self, trial_id: str, metrics: dict[str, float], epoch: int) -> bool:
+        """Log one epoch's metrics at step=epoch, once: an epoch the run already has is skipped (a resumed trial
+        re-reports, or its checkpoint's history is backfilled), so every epoch reaches MLflow exactly once.
+        Returns whether it was logged."""
+        logged = self._epochs.get(trial_id)
+        if logged is None:  # first call in this driver (a resumed study): what the store already holds
+            logged = self._epochs[trial_id] = self._logged_epochs(trial_id)
+        if epoch in logged:
+            return False
+        now = int(time.time() * 1000)
+        batch = [Metric(k, float(v), now, epoch) for k, v in metrics.items()]
+        self.client.log_batch(self._runs[trial_id], metrics=batch)
+        logged.add(epoch)
+        return True
+
+    def trial_text(self, trial_id: str, text: str, name: str) -> None:
+        """A text artifact of the trial's run (e.g. the warm-start coverage report)."""
+        self.client.log_text(self._runs[trial_id], text, name)
+
+    def trial_params(self, trial_id: str, params: dict[str, Any]) -> None:
+        """Params logged after the trial started (those an out-of-memory retry may change, with its first report);
+        any the run already holds (a resumed trial's) are kept: MLflow never changes a logged param."""
+        run_id = self._runs.get(trial_id)
+        if run_id is None:
+            return
+        logged = self.client.get_run(run_id).data.params
+        self._log_params(run_id, {k: v for k, v in params.items() if k not in logged})
+
+    def trial_config_changed(self, trial_id: str, changed: dict[str, Any], config: dict[str, Any]) -> None:
+        """The trial now trains with `config` (an out-of-memory retry halved its batch): a tag says what changed and
+        config.yaml is rewritten. The params that changed are logged with the first report (`trial_params`), so a
+        retry in the first epoch shows in them; after a later retry they keep the values of the epochs before."""
+        run_id = self._runs.get(trial_id)
+        if run_id is None:
+            return
+        self.client.set_tag(run_id, T.CONFIG_CHANGED, ", ".join(f"{k}={v}" for k, v in sorted(changed.items())))
+        self.client.log_dict(run_id, config, P.TRIAL_CONFIG)
+
+    def trial_retried(self, trial_id: str, line: str) -> None:
+        """A retry of the trial (its process died, or it raised): counted in a tag, and a line in retries.txt."""
+        run_id = self._runs.get(trial_id)
+        if run_id is None:
+            return
+        if trial_id not in self._retries:  # first in this driver: a resumed study continues the run's own list
+            self._retries[trial_id] = self._logged_retries(run_id)
+        lines = self._retries[trial_id]
+        lines.append(line)
+        self.client.set_tag(run_id, T.RETRIES, str(len(lines)))
+        self.client.log_text(run_id, "\n".join(lines) + "\n", P.TRIAL_RETRIES)
+
+    def _logged_retries(self, run_id: str) -> list[str]:
+        if T.RETRIES not in self.client.get_run(run_id).data.tags:
+            return []
+        with tempfile.TemporaryDirectory() as directory:
+            path = self.client.download_artifacts(run_id, P.TRIAL_RETRIES, directory)
+            return Path(path).read_text().splitlines()
+
+    def _logged_epochs(self, trial_id: str) -> set[int]:
+        # train/loss: the one metric every epoch reports, whatever the task, with a validation split or without
+        return {m.step for m in self.client.get_metric_history(self._runs[trial_id], "train/loss")}
+
+    def trial_ended(self, trial_id: str, status: str, reason: str = "", stop_epoch: int | None = None) -> None:
+        run_id = self._runs.get(trial_id)
+        if run_id is None:
+            return
+        self.client.log_text(run_id, self.history_csv(run_id), P.TRIAL_HISTORY)
+        self.client.log_batch(run_id, tags=_tags({T.STATUS: status, T.STOP_REASON: reason, T.STOP_EPOCH: stop_epoch}))
+        self.client.set_terminated(run_id, status=statuses.mlflow_status(status))
+
+    def history_csv(self, run_id: str) -> str:
+        """One row per epoch (MLflow's step), a column per metric the run logged; empty where an epoch lacks it."""
+        keys = sorted(self.client.get_run(run_id).data.metrics)
+        rows: dict[int, dict[str, float]] = {}
+        for key in keys:
+            for m in sorted(self.client.get_metric_history(run_id, key), key=lambda m: (m.step, m.timestamp)):
+                rows.setdefault(m.step, {})[key] = m.value  # a step logged twice: its latest value
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=["epoch", *keys], lineterminator="\n")
+        writer.writeheader()
+        for step in sorted(rows):
+            writer.writerow({"epoch": step, **rows[step]})
+        return out.getvalue()
+
+    def trial_rows(self, metric: str) -> list[TrialRow]:
+        """Every trial of this invocation (this session's and a resumed one's), its final value of `metric`."""
+        return [TrialRow(r.info.run_id, r.data.tags.get(T.TRIAL_ID, ""), r.data.tags.get(T.CONFIG, ""),
+                         r.data.tags.get(T.SEED, ""), r.data.tags.get(T.STATUS) or statuses.RUNNING,
+                         r.data.metrics.get(metric))
+                for r in self._trial_runs()]
+
+    def trial_outcomes(self) -> list[tuple[str, str]]:
+        """(status, reason) of every trial of this study invocation, this session's and a resumed one's."""
+        return [(r.data.tags.get(T.STATUS) or statuses.RUNNING, r.data.tags.get(T.STOP_REASON) or "")
+                for r in self._trial_runs()]
+
+    def open_trials(self) -> list[str]:
+        """Trial ids whose runs are still RUNNING (to be marked interrupted when the study stops early)."""
+        running = RunStatus.to_string(RunStatus.RUNNING)
+        return [t for t, r in self._runs.items() if self.client.get_run(r).info.status == running]
+
+    def _log_params(self, run_id: str, params: dict[str, Any]) -> None:
+        items = [Param(k, str(v)) for k, v in params.items()]
+        for i in range(0, len(items), _BATCH):
+            self.client.log_batch(run_id, params=items[i:i + _BATCH])

@@ -1,0 +1,1 @@
+"""Models by name: timm architectures adapted to small images, and our own small ones."""
