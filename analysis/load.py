@@ -15,11 +15,12 @@ from mlflow.tracking import MlflowClient
 
 from schema import statuses
 from schema import tags as T
+from schema.errors import BadInput
 from schema.metrics import METRICS, MetricSpec, specs_from_json
 from schema.params import RUN_SPECIFIC
 
 
-class AnalysisError(ValueError):
+class AnalysisError(BadInput):
     """A study, run, config or metric that is not there; the message lists what is."""
 
 

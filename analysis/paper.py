@@ -14,13 +14,7 @@ import pandas as pd
 
 from analysis.load import AnalysisError
 from analysis.paper_cross import cross_figures
-from analysis.paper_doc import (
-    FIGURE_DIR,
-    Figure,
-    Section,
-    document_latex,
-    document_markdown,
-)
+from analysis.paper_doc import FIGURE_DIR, Figure, Section, document_latex, document_markdown
 from analysis.paper_figures import draw_each, figures_of, owners
 from analysis.paper_runs import SMOKE, StudyRun, collect, ses_entries
 from analysis.report import EXIT_BAD_INPUT

@@ -5,7 +5,7 @@ The only module of `trainables` that imports Ray; the loop sees a `Sink` and not
 A one-worker trial runs in Ray Train's local mode (`ScalingConfig(num_workers=0)`): the loop runs in the Tune
 trial's own process, which holds the trial's CPUs and GPUs. A worker group (a controller and a worker process,
 each importing torch, with Train's placement group, health checks and storage sync) cost a trial ~20 s of start-up
-and ~26 CPU-s on 2 cores, several times what a local profile's training takes (issue 12). In local mode Ray Train
+and ~26 CPU-s on 2 cores, several times what a local profile's training takes. In local mode Ray Train
 2.60's `ray.train.report` keeps only the last metrics and persists no checkpoint, and `ray.train.get_checkpoint()`
 sees none of an earlier attempt, so this sink reports and restores through the Tune trial's session
 (`ray.tune.report` / `ray.tune.get_checkpoint`): each epoch reaches Tune (and ASHA) as it ends, checkpoints live in

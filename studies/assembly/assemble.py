@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from schema.errors import BadInput
 from search_spaces import Choice, Conditional, Grid, IntRange, LogUniform, Uniform, Variants, walk
 from search_spaces.distributions import NAME_KEY
 from studies.assembly import smoke
@@ -22,7 +23,7 @@ from trainables.validate import validate
 PATH_KEYS = frozenset(path_keys(TrainConfig()))  # config keys whose values are paths (trainables.config.paths)
 
 
-class UsageError(Exception):
+class UsageError(BadInput):
     """Bad input: printed as one line, exit code 2."""
 
 

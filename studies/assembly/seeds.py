@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from schema.errors import BadInput
 from search_spaces import Grid, Variants
 from studies.study import SEED_KEY, Study
 
@@ -14,7 +15,7 @@ MAX_SEED = 2**32 - 1  # numpy's seeds are unsigned 32-bit
 EXPECTED = "expected distinct integers >= 0 separated by commas, e.g. --seeds 0,1,2"
 
 
-class SeedsError(ValueError):
+class SeedsError(BadInput):
     """A `--seeds` value that is not a list of distinct seeds; one line, naming the value."""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from schema.errors import BadInput
 from schema.metrics import on_split, split_of
 from studies.study import Study
 from trainables.defaults import resolve
@@ -18,7 +19,7 @@ from trainables.protocol import has_val, when_tested
 OWNED_KEYS = ("checkpoint.metric", "checkpoint.mode")  # follow the study's metric; not for --set
 
 
-class ProtocolError(ValueError):
+class ProtocolError(BadInput):
     """A study whose settings would decide on the test set; the message is one line."""
 
 

@@ -1,4 +1,4 @@
-"""SES searched on three objectives at once (issue 11): accuracy, corruption robustness and epoch time, by Optuna's
+"""SES searched on three objectives at once: accuracy, corruption robustness and epoch time, by Optuna's
 multi-objective TPE with multi-objective successive halving (studies.search.mo_asha) stopping the dominated trials early.
 
 The space is conditional: a beta schedule's endpoints exist only for the schedules that use them (fixed: beta;
@@ -15,7 +15,7 @@ from search_spaces import Choice, Conditional, LogUniform, Uniform
 from studies.catalog._ses_setups import cifar_resnet18, local_cnn
 from studies.study import Asha, Study
 
-DESCRIPTION = "SES multi-objective search: acc, rob, epoch time; MO-TPE + MO successive halving (issue 11)"
+DESCRIPTION = "SES multi-objective search: acc, rob, epoch time; MO-TPE + MO successive halving"
 SEED = "001"
 EXPERIMENT = "Exp 2/7/9/10/16 as one search"
 

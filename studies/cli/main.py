@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from studies.tracking.tracker import StudyTracker
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's arguments (docs/reference/cli.md is generated from this parser)."""
     p = argparse.ArgumentParser(prog="python -m studies.run", description="Run a named hpstudy study.")
     p.add_argument("name", nargs="?", help="study name (see --list)")
     p.add_argument("--list", action="store_true",
@@ -76,7 +77,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "... (default: RUNS_DIR/ray)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="a line per trial epoch and per trial end (default: one progress line)")
-    return p.parse_args(argv)
+    return p
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def _resolver(base: dict[str, Any]):

@@ -12,10 +12,12 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+from schema.errors import BadInput
+
 TIMEOUT_S = 5.0  # for a cluster or MLflow server to answer; Ray and MLflow would otherwise retry for minutes
 
 
-class SurroundingsError(RuntimeError):
+class SurroundingsError(BadInput):
     """The study cannot start here; the message is one line naming the thing and the fix."""
 
 

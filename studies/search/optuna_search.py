@@ -15,16 +15,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 from ray.tune.search.optuna import OptunaSearch
 
-from search_spaces import (
-    Choice,
-    Conditional,
-    Grid,
-    IntRange,
-    LogUniform,
-    Uniform,
-    Variants,
-    validate_space,
-)
+from search_spaces import Choice, Conditional, Grid, IntRange, LogUniform, Uniform, Variants, validate_space
 from search_spaces.conditional import OPTION_TYPES
 from studies.search.endings import (
     EPOCH_KEY,

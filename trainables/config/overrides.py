@@ -11,6 +11,8 @@ import typing
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+from schema.errors import BadInput
+
 C = TypeVar("C")
 OPEN = "open"  # field metadata: a section of (name, value) pairs whose names its owner checks, not the dataclass
 
@@ -18,7 +20,7 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 
-class ConfigError(ValueError):
+class ConfigError(BadInput):
     """A config key or value that does not fit the dataclass; the message is one line."""
 
 

@@ -14,14 +14,7 @@ import torch
 from torch import Tensor
 
 from trainables.config import DataConfig
-from trainables.data.batching import (
-    ONE_PROCESS,
-    DataBundle,
-    Shard,
-    check_sizes,
-    limit,
-    split_indices,
-)
+from trainables.data.batching import ONE_PROCESS, DataBundle, Shard, check_sizes, limit, split_indices
 from trainables.data.in_memory import TensorSource
 from trainables.data.sources import DataError, RawImages, embedded_split
 

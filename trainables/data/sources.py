@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from schema.errors import BadInput
+
 Stats = tuple[tuple[float, ...], tuple[float, ...]]  # per-channel (mean, std) of pixels scaled to [0, 1]
 
 MNIST_STATS: Stats = ((0.1307,), (0.3081,))  # full MNIST train set; the 5k subset is within 1%
@@ -22,7 +24,7 @@ CIFAR100_STATS: Stats = ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762))
 IMAGENET_STATS: Stats = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))  # for arbitrary image folders
 
 
-class DataError(ValueError):
+class DataError(BadInput):
     """A dataset root is missing, empty or malformed; the message is one line naming path and expected files."""
 
 

@@ -7,15 +7,7 @@ import math
 
 import pytest
 
-from studies.search.endings import (
-    COMPLETE,
-    FAIL,
-    PRUNED,
-    STOP_DETAIL,
-    STOP_REASON,
-    STOP_STATES,
-    ending,
-)
+from studies.search.endings import COMPLETE, FAIL, PRUNED, STOP_DETAIL, STOP_REASON, STOP_STATES, ending
 
 OBJ = ["val/acc"]
 

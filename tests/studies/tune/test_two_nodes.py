@@ -12,9 +12,9 @@ import sys
 import time
 
 import pytest
-from tests.studies.tune.test_trial_kill import _trial_processes
 
 from tests.studies.conftest import store, study_runs
+from tests.studies.tune.test_trial_kill import _trial_processes
 
 EPOCHS = 4
 
