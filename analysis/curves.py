@@ -12,6 +12,7 @@ import pandas as pd
 
 from analysis.formats import metric_unit
 from analysis.plots import BASE, MAX_LABEL, axis_label, plt, save
+from schema.metrics import MetricTable
 
 MAX_CONFIGS = 10  # more lines than this are unreadable; a search's table order puts its best configs first
 
@@ -31,22 +32,23 @@ def _curve(ax, history: pd.DataFrame, scale: float, color: str, name: str, thick
 
 
 def plot_learning_curves(history: pd.DataFrame, trials: pd.DataFrame, configs: list[str], keys: list[str],
-                         path: Path, baseline: str | None = None, title: str = "Learning curves per configuration"
-                         ) -> Path:
+                         path: Path, baseline: str | None = None, title: str = "Learning curves per configuration",
+                         *, metric_table: MetricTable) -> Path:
     """One panel per key: per config (in `configs` order, at most MAX_CONFIGS) the mean over its trials at each
-    epoch with a ± std band. `history` is `load_history`'s long frame for the trials to draw."""
+    epoch with a ± std band, in the units of the study's `metric_table`. `history` is `load_history`'s long frame
+    for the trials to draw."""
     shown = configs[:MAX_CONFIGS]
     colors = _colors(shown, baseline)
     hist = history.merge(trials[["run_id", "config"]], on="run_id")
     fig, axes = plt.subplots(1, len(keys), figsize=(5.6 * len(keys), 4.2), squeeze=False)
     for ax, key in zip(axes[0], keys):
-        scale = metric_unit(key)[0]
+        scale = metric_unit(key, metric_table)[0]
         for config in shown:
             h = hist[(hist["config"] == config) & (hist["key"] == key)]
             if not h.empty:
                 _curve(ax, h, scale, colors[config], str(config), thick=config == baseline)
         ax.set_xlabel("epoch")
-        ax.set_ylabel(axis_label(key))
+        ax.set_ylabel(axis_label(key, metric_table))
         ax.grid(alpha=0.3)
         if not hist[hist["key"] == key].empty:
             ax.xaxis.get_major_locator().set_params(integer=True)

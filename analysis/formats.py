@@ -1,6 +1,7 @@
 """Markdown and LaTeX (booktabs) renderings of `multiseed_table` results, with units and honest notes.
 
-Cells are built once as Unicode text (±, ×, —) and translated for LaTeX, so both outputs always agree.
+Cells are built once as Unicode text (±, ×, —) and translated for LaTeX, so both outputs always agree. Units and
+directions come from the study's metric table (`analysis.load.metric_table_of`), handed to each function needing one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 import pandas as pd
 
 from analysis.stats import LEVEL, MIN_PAIRS, N_RESAMPLES
-from schema.metrics import METRICS
+from schema.metrics import MetricTable
 
 _TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}", "<": r"\textless{}",
@@ -22,15 +23,16 @@ _SHOWN = {"fraction": (100.0, "%", "pp"), "fraction difference": (100.0, "pp", "
           "samples/s": (1.0, "samples/s", "samples/s"), "MB": (1.0, "MB", "MB")}
 
 
-def metric_unit(metric: str) -> tuple[float, str, str]:
-    """(scale, unit, unit of a difference) from the metric table: accuracies in %, their differences in pp."""
-    row = METRICS.find(metric)
+def metric_unit(metric: str, metric_table: MetricTable) -> tuple[float, str, str]:
+    """(scale, unit, unit of a difference) from the study's metric table: accuracies in %, their differences in pp."""
+    row = metric_table.find(metric)
     return _SHOWN.get(row.unit, (1.0, "", "")) if row is not None else (1.0, "", "")
 
 
-def metric_direction(metric: str) -> str | None:
-    """Which way is better (schema.metrics): 'max' | 'min', or None where no side is (gap) or the key is unknown."""
-    row = METRICS.find(metric)
+def metric_direction(metric: str, metric_table: MetricTable) -> str | None:
+    """Which way is better in the study's metric table: 'max' | 'min', or None where no side is (gap) or the key is
+    unknown."""
+    row = metric_table.find(metric)
     return row.direction if row is not None else None
 
 
@@ -114,27 +116,28 @@ def _markdown(head: list[str], rows: list[list[str]]) -> list[str]:
     return lines + ["| " + " | ".join(r) + " |" for r in esc]
 
 
-def format_markdown(table: pd.DataFrame, metric: str, scale: float | None = None, unit: str | None = None,
-                    *, with_notes: bool = True) -> str:
-    """A Markdown table of `multiseed_table`'s output, notes first; `scale`/`unit` default to `metric_unit`."""
+def format_markdown(table: pd.DataFrame, metric: str, metric_table: MetricTable, scale: float | None = None,
+                    unit: str | None = None, *, with_notes: bool = True) -> str:
+    """A Markdown table of `multiseed_table`'s output, notes first; `scale`/`unit` default to `metric_unit`'s."""
     if scale is None or unit is None:
-        scale, unit, _ = metric_unit(metric)
+        scale, unit, _ = metric_unit(metric, metric_table)
     head, rows = metric_rows(table, metric, scale, unit)
     return "\n".join([*(notes(table) + [""] if with_notes else []), *_markdown(head, rows)]) + "\n"
 
 
-def overview_rows(tables: dict[str, pd.DataFrame]) -> tuple[list[str], list[list[str]], list[list[bool]]]:
+def overview_rows(tables: dict[str, pd.DataFrame],
+                  metric_table: MetricTable) -> tuple[list[str], list[list[str]], list[list[bool]]]:
     """(header, rows, bold) for all metrics side by side: mean ± std, the best mean of each metric bold."""
     first = next(iter(tables.values()))
     head, rows = ["config", "n"], [[str(c), str(int(first.loc[c, "n"]))] for c in first.index]
     bold = [[False, False] for _ in rows]
     for metric, table in tables.items():
-        scale, unit, _ = metric_unit(metric)
+        scale, unit, _ = metric_unit(metric, metric_table)
         dec = _decimals(table, scale, unit)
         head.append(_label(metric, unit))
         means = table["mean"].reindex(first.index)
         # none bold where no side is better (a smaller train-val gap can be underfitting as well)
-        direction = metric_direction(metric)
+        direction = metric_direction(metric, metric_table)
         best = None if direction is None else means.max() if direction == "max" else means.min()
         for i, config in enumerate(first.index):
             row = table.loc[config]
@@ -147,8 +150,8 @@ def overview_rows(tables: dict[str, pd.DataFrame]) -> tuple[list[str], list[list
     return head, rows, bold
 
 
-def format_overview_markdown(tables: dict[str, pd.DataFrame]) -> str:
-    head, rows, bold = overview_rows(tables)
+def format_overview_markdown(tables: dict[str, pd.DataFrame], metric_table: MetricTable) -> str:
+    head, rows, bold = overview_rows(tables, metric_table)
     rows = [[f"**{c}**" if b else c for c, b in zip(r, bs)] for r, bs in zip(rows, bold)]
     return "\n".join(_markdown(head, rows)) + "\n"
 
@@ -179,14 +182,14 @@ def latex_tabular(head: list[str], rows: list[list[str]]) -> str:
     return "\n".join(_tabular(head, rows)) + "\n"
 
 
-def format_latex(tables: dict[str, pd.DataFrame], title: str = "") -> str:
+def format_latex(tables: dict[str, pd.DataFrame], metric_table: MetricTable, title: str = "") -> str:
     """booktabs tables: all metrics side by side (best bold), then one comparison table per metric."""
     caption = f"{title}: " if title else ""
     lines = [r"% needs \usepackage{booktabs}", r"\begin{table}[t]", r"\centering",
              rf"\caption{{{tex(caption + 'mean ± std (ddof=1) over seeds; the best mean of each metric in bold.')}}}"]
-    lines += _tabular(*overview_rows(tables)) + [r"\end{table}", ""]
+    lines += _tabular(*overview_rows(tables, metric_table)) + [r"\end{table}", ""]
     for metric, table in tables.items():
-        scale, unit, _ = metric_unit(metric)
+        scale, unit, _ = metric_unit(metric, metric_table)
         text = f"{caption}{metric}. " + " ".join(notes(table))
         lines += [r"\begin{table}[t]", r"\centering", rf"\caption{{{tex(text)}}}"]
         lines += _tabular(*metric_rows(table, metric, scale, unit)) + [r"\end{table}", ""]

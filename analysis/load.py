@@ -1,4 +1,5 @@
-"""Read a study's trials from MLflow into pandas: one row per trial, final metrics as columns.
+"""Read a study's trials from MLflow into pandas: one row per trial, final metrics as columns, and the study's own
+metric table (`metric_table_of`) attached, which every table and figure of that study is then handed.
 
 Reads the layout hpstudy writes (a parent run per study invocation, one nested child run per trial) and nothing else.
 """
@@ -16,7 +17,7 @@ from mlflow.tracking import MlflowClient
 from schema import statuses
 from schema import tags as T
 from schema.errors import BadInput
-from schema.metrics import METRICS, MetricSpec, specs_from_json
+from schema.metrics import METRICS, MetricSpec, MetricTable, specs_from_json
 from schema.params import RUN_SPECIFIC
 
 
@@ -43,7 +44,8 @@ def _client(tracking_uri: str | None) -> MlflowClient:
     return MlflowClient(tracking_uri=tracking_uri)
 
 
-def _all_pages(search, **kwargs) -> list:
+def all_pages(search, **kwargs) -> list:
+    """Every item an MLflow client search (`search_runs`, `search_experiments`) finds, page by page."""
     items, token = [], None
     while True:
         page = search(max_results=_PAGE, page_token=token, **kwargs)
@@ -55,7 +57,7 @@ def _all_pages(search, **kwargs) -> list:
 
 def _studies(client: MlflowClient) -> list[str]:
     # "Default" is MLflow's own; hpstudy never logs there, so listing it would only mislead.
-    exps = _all_pages(client.search_experiments)
+    exps = all_pages(client.search_experiments)
     return sorted(e.name for e in exps if e.name != "Default")
 
 
@@ -164,13 +166,14 @@ def load_trials(
     Derived (schema.metrics.DERIVED): `sys/epoch_s/mean`, `sys/epochs`, `sys/samples_per_s/mean`,
     `sys/peak_mem_mb/max`, `gap` (final train/acc - the acc of the split every epoch was measured on: val, or test
     without a validation split) and `sys/trial_s`. Failed, early-stopped and interrupted trials stay in,
-    marked by `status`. `attrs` carries the study name, parent run id and the study's baseline config (or None).
+    marked by `status`. `attrs` carries the study name, parent run id, the study's baseline config (or None), its
+    task's `metric_specs` and its `metrics` table (read it with `metric_table_of`).
     """
     client = _client(tracking_uri)
     parent = find_study_run(study, parent_run_id=parent_run_id, tracking_uri=tracking_uri)
     pid = parent.info.run_id
-    children = _all_pages(client.search_runs, experiment_ids=[parent.info.experiment_id],
-                          filter_string=f"tags.`{T.PARENT_RUN_ID}` = '{pid}'")
+    children = all_pages(client.search_runs, experiment_ids=[parent.info.experiment_id],
+                         filter_string=f"tags.`{T.PARENT_RUN_ID}` = '{pid}'")
     # Other nested runs (none today) would not be trials; untagged ones are, from before the role tag existed.
     runs = [r for r in children if r.data.tags.get(T.ROLE, T.ROLE_TRIAL) == T.ROLE_TRIAL]
     runs.sort(key=lambda r: (r.info.start_time or 0, r.info.run_id))
@@ -206,15 +209,18 @@ def load_trials(
     out = pd.concat([out, pd.DataFrame(param_cols), pd.DataFrame(metric_cols)], axis=1)
     ptags = parent.data.tags
     specs = _metric_specs(ptags)
-    try:
-        METRICS.learn(specs)  # the task's own metrics get their unit and direction in every table and figure
-    except ValueError as err:
-        raise AnalysisError(str(err)) from None
-    out.attrs = {"metric_specs": specs, "study": ptags.get(T.STUDY), "parent_run_id": pid, "baseline": ptags.get(T.BASELINE),
+    out.attrs = {"metric_specs": specs, "metrics": METRICS.with_specs(specs) if specs else METRICS,
+                 "study": ptags.get(T.STUDY), "parent_run_id": pid, "baseline": ptags.get(T.BASELINE),
                  # one sentence each: what the study selected on and how it used the test split; what a --smoke
                  # rehearsal resolved differently (absent for studies logged before they existed)
                  "protocol": ptags.get(T.PROTOCOL), "notes": ptags.get(T.NOTES)}
     return out
+
+
+def metric_table_of(trials: pd.DataFrame) -> MetricTable:
+    """The study's metric table that `load_trials` attached to its trials: schema.metrics' built-in keys plus the
+    task's own, with their units and directions; the built-in table alone for a frame not read from a store."""
+    return trials.attrs.get("metrics", METRICS)
 
 
 def _metric_specs(tags: dict[str, str]) -> tuple[MetricSpec, ...]:

@@ -35,7 +35,7 @@ def file_stem(name: str) -> str:
 
 def write_tables(report: Report, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    texts = {"table.md": report.markdown(), "table.tex": format_latex(report.tables, report.study),
+    texts = {"table.md": report.markdown(), "table.tex": format_latex(report.tables, report.metric_table, report.study),
              "overhead.md": report.overhead_markdown()}
     if report.pareto is not None:
         texts["pareto.md"] = report.pareto_markdown()
@@ -60,7 +60,8 @@ def _plots(report: Report, out: Path, tracking_uri: str | None) -> dict[str, Cal
     r, plots = report, {}
     if r.pareto is not None:
         title = f"{r.study}: Pareto front (means over seeds)"
-        plots["pareto.png"] = lambda: plot_pareto(r.pareto, out / "pareto.png", title, r.baseline, r.configs)
+        plots["pareto.png"] = lambda: plot_pareto(r.pareto, out / "pareto.png", title, r.baseline, r.configs,
+                                                  metric_table=r.metric_table)
     if r.hypervolume is not None:
         plots["hypervolume.png"] = lambda: plot_hypervolume(r.hypervolume, out / "hypervolume.png",
                                                             f"{r.study}: hypervolume against epochs spent")
@@ -71,14 +72,14 @@ def _plots(report: Report, out: Path, tracking_uri: str | None) -> dict[str, Cal
             runs = r.trials[r.trials["status"].isin(r.statuses) & r.trials["config"].isin(shown)]["run_id"]
             history = load_history(list(runs), keys, tracking_uri=tracking_uri)
             return plot_learning_curves(history, r.trials[r.trials["status"].isin(r.statuses)], r.configs, keys,
-                                        out / "learning_curves.png", r.baseline)
+                                        out / "learning_curves.png", r.baseline, metric_table=r.metric_table)
         plots["learning_curves.png"] = curves
     swept = swept_params(r.trials, r.baseline)
     for param, values in swept.items():
         for metric, table in r.tables.items():
             name = f"{file_stem(metric)}_vs_{file_stem(param)}.png"
             plots[name] = lambda t=table, v=values, p=param, n=name: plot_vs_param(
-                r.trials, t, v, p, out / n, connect=len(swept) == 1)
+                r.trials, t, v, p, out / n, connect=len(swept) == 1, metric_table=r.metric_table)
     columns = corruption_columns(r.trials)
     if columns:
         plots["robustness.png"] = lambda: plot_robustness(r.trials, r.configs, columns, out / "robustness.png",

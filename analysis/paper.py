@@ -1,7 +1,9 @@
-"""`python -m analysis.paper`: the latest finished run of every SES catalogue study (seed 001) as one document.
+"""`python -m analysis.paper`: the latest finished run of every SES study in the store (seed 001) as one document.
 
 Writes paper.md, paper.tex and paper.csv (every table's numbers) with the figures under figures/, named as the seed
-names them; bad input (no store, no finished run at all) is one `error: ...` line on stderr, exit code 2.
+names them; bad input (no store, no finished run at all) is one `error: ...` line on stderr, exit code 2. The SES
+studies are those the store holds parent runs of tagged with seed note 001 (analysis.paper_runs): a study never run
+is not known to the paper, which lists the studies found, not the catalogue.
 """
 
 from __future__ import annotations
@@ -16,20 +18,19 @@ from analysis.load import AnalysisError
 from analysis.paper_cross import cross_figures
 from analysis.paper_doc import FIGURE_DIR, Figure, Section, document_latex, document_markdown
 from analysis.paper_figures import draw_each, figures_of, owners
-from analysis.paper_runs import SMOKE, StudyRun, collect, ses_entries
+from analysis.paper_runs import SES_SEED, SMOKE, StudyRun, collect
 from analysis.report import EXIT_BAD_INPUT
 from analysis.seed_table import seed_table
-from studies.tracking.tracker import default_tracking_uri
+from schema.locations import RUNS_DIR, default_tracking_uri, sqlite_path
+from schema.tags import SEED_NOTE
 
-RUNS_DIR = Path("hpstudy_runs")  # `python -m studies.run`'s --runs-dir default
 PROFILES = ("full", "local", SMOKE)
 
 
 def default_out(tracking_uri: str) -> Path:
     """`paper/` next to a SQLite store (in hpstudy_runs/), else ./hpstudy_runs/paper."""
-    root = (Path(tracking_uri[len("sqlite:///"):]).parent if tracking_uri.startswith("sqlite:///")
-            else RUNS_DIR.resolve())
-    return root / "paper"
+    path = sqlite_path(tracking_uri)
+    return (path.parent if path is not None else RUNS_DIR.resolve()) / "paper"
 
 
 def _figures(run: StudyRun, table, out: Path, tracking_uri: str, owned: dict[str, str]) -> list[Figure]:
@@ -41,7 +42,8 @@ def _figures(run: StudyRun, table, out: Path, tracking_uri: str, owned: dict[str
 
 
 def build(runs: list[StudyRun], out: Path, tracking_uri: str) -> list[Section]:
-    sections, owned = [], owners([(e.name, e.experiment) for e in ses_entries()])  # whether run or not: stable names
+    # over every SES study found, finished or not: a figure's name does not move with a run's status
+    sections, owned = [], owners([(r.entry.name, r.entry.experiment) for r in runs])
     for run in runs:
         if run.parent is None:
             continue
@@ -62,7 +64,7 @@ def numbers(sections: list[Section]) -> pd.DataFrame:
 
 def check_store(tracking_uri: str) -> None:
     # MLflow would create an empty database at a mistyped path and then find no runs in it.
-    path = Path(tracking_uri[len("sqlite:///"):]) if tracking_uri.startswith("sqlite:///") else None
+    path = sqlite_path(tracking_uri)
     if path is not None and not path.is_file():
         raise AnalysisError(f"no MLflow store at {path}; give --runs-dir (the folder `python -m studies.run` "
                             "wrote, default hpstudy_runs) or --tracking-uri")
@@ -72,9 +74,12 @@ def make_paper(tracking_uri: str, out: Path | None = None,
                profile: str | None = None) -> tuple[Path, list[Section], list[StudyRun], list]:
     check_store(tracking_uri)
     runs = collect(tracking_uri, profile)
+    if not runs:
+        raise AnalysisError(f"no SES study in {tracking_uri}: no parent run tagged {SEED_NOTE}={SES_SEED} (the study "
+                            "runner writes it; runs logged before it did are not found)")
     if not any(r.parent is not None for r in runs):
         kind = f" of profile {profile}" if profile else ""
-        raise AnalysisError(f"no finished run{kind} of any SES study in {tracking_uri}; studies: "
+        raise AnalysisError(f"no finished run{kind} of any SES study in {tracking_uri}; studies found in the store: "
                             + "; ".join(f"{r.entry.name} ({r.missing})" for r in runs))
     out = out or default_out(tracking_uri)
     out.mkdir(parents=True, exist_ok=True)
@@ -107,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     drawn = sum(f.drawn for s in [*sections, *cross] for f in s.figures)
-    print(f"paper: {out / 'paper.md'}, {out / 'paper.tex'}, {out / 'paper.csv'}: {len(sections)} of {len(runs)} "
-          f"SES studies, {drawn} figures in {out / FIGURE_DIR}; not run: "
+    print(f"paper: {out / 'paper.md'}, {out / 'paper.tex'}, {out / 'paper.csv'}: {len(sections)} of the {len(runs)} "
+          f"SES studies found in the store, {drawn} figures in {out / FIGURE_DIR}; without a finished run: "
           + (", ".join(r.entry.name for r in runs if r.parent is None) or "none"))
     return 0
 

@@ -5,7 +5,8 @@
 Seed 001 ran Exp 17 as one script of six configurations; the catalogue runs its halves as two studies, each with its
 own baseline. The figures keep both halves' configurations, each labelled by its half ("17a: beta=0.5"), both
 baselines included; the first half's baseline is the reference colour. They are drawn only from runs of one profile
-with one lead metric: otherwise the reason stands in the document in the figure's place.
+with one lead metric that both halves' tasks measure alike (one direction, one unit): otherwise the reason stands in
+the document in the figure's place.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 from analysis.paper_doc import FIGURE_DIR, Figure, Section
 from analysis.paper_figures import NotDrawn, draw_each, experiment_ids
 from analysis.paper_runs import StudyRun
-from analysis.seed_table import seed_table
+from analysis.seed_table import Keys, seed_table
 
 # experiment ids (their configurations shown in this order) -> the seed's figures joining them, as
 # analysis.paper_figures.draw takes them: (file, kind, only)
@@ -55,8 +56,8 @@ def _halves(sections: list[Section], runs: list[StudyRun], experiments: tuple[st
     if missing:
         studies = _by_experiment(runs, experiments)
         raise NotDrawn("needs a finished run of " + " and ".join(
-            f"Exp {i} ({studies[i].entry.name}: {studies[i].missing})" if i in studies else f"Exp {i} (no such study)"
-            for i in missing))
+            f"Exp {i} ({studies[i].entry.name}: {studies[i].missing})" if i in studies
+            else f"Exp {i} (no study of it in the store)" for i in missing))
     profiles = {i: s.run.profile for i, s in have.items()}
     if len(set(profiles.values())) > 1:
         raise NotDrawn("their latest runs are of different profiles: "
@@ -65,6 +66,13 @@ def _halves(sections: list[Section], runs: list[StudyRun], experiments: tuple[st
     if len(set(leads.values())) > 1:
         raise NotDrawn("their studies select on different metrics: "
                        + ", ".join(f"Exp {i} {lead}" for i, lead in leads.items()))
+    keys = Keys.of(next(iter(leads.values())))
+    for key in (keys.lead, keys.acc, keys.rob):
+        rows = {i: s.run.metric_table.find(key) for i, s in have.items()}
+        if len({(r.direction, r.unit) if r else None for r in rows.values()}) > 1:
+            raise NotDrawn(f"their tasks measure {key} differently: " + ", ".join(
+                f"Exp {i} {r.direction or 'no direction'} in {r.unit}" if r else f"Exp {i} unknown"
+                for i, r in rows.items()))
     return have
 
 
@@ -100,7 +108,7 @@ def cross_figures(sections: list[Section], runs: list[StudyRun], out: Path,
             continue
         trials, baseline = joined_trials(halves)
         first = next(iter(halves.values())).run
-        table = seed_table(trials, first.lead, baseline)
+        table = seed_table(trials, first.lead, baseline, first.metric_table)  # one table: the halves agree
         n = ", ".join(map(str, table.n))
         title = f"{_group_title(experiments, halves)} (profile {first.profile}, n = {n} seeds)"
         note = (f"Seed 001 ran Exp {_number(experiments)} as one script; "

@@ -17,6 +17,8 @@ from analysis.stats import LEVEL, MIN_PAIRS, N_RESAMPLES
 from schema import tags as T
 
 FIGURE_DIR = "figures"  # next to paper.md / paper.tex
+UNFINISHED = "Without a finished run"  # the heading over the studies found in the store that have no table
+ALL_FINISHED = "(every SES study found has a finished run)"
 
 
 @dataclass
@@ -41,9 +43,10 @@ def _num(x, scale: float, dec: int, sign: bool = False) -> str:
     return "—" if _missing(x) else f"{float(x) * scale:+.{dec}f}" if sign else f"{float(x) * scale:.{dec}f}"
 
 
-def _scale(key: str) -> tuple[float, int, str, str]:
-    """(scale, decimals, unit, unit of a difference) of a key: accuracies in % and pp with 2 decimals."""
-    scale, unit, dunit = metric_unit(key)
+def _scale(key: str, table: SeedTable) -> tuple[float, int, str, str]:
+    """(scale, decimals, unit, unit of a difference) of a key in the study's table: accuracies in % and pp with 2
+    decimals."""
+    scale, unit, dunit = metric_unit(key, table.metric_table)
     return scale, 2, unit, dunit
 
 
@@ -55,26 +58,26 @@ def _name(table: SeedTable, column: str) -> str:
 def head(table: SeedTable, with_vs: bool) -> list[str]:
     cols = ["configuration", "n"] + (["Δ vs"] if with_vs else [])
     for column, attr in (*MEASURED[:3], *PAIRED, MEASURED[3]):
-        _, _, unit, dunit = _scale(getattr(table.keys, attr))
+        _, _, unit, dunit = _scale(getattr(table.keys, attr), table)
         unit = dunit if column.startswith("Δ") or column == "Gap" else unit
         cols.append(f"{_name(table, column)} ({unit})" if unit else _name(table, column))
     return cols
 
 
-def _measured(row: pd.Series, attr: str, key: str, n: int) -> str:
+def _measured(row: pd.Series, attr: str, table: SeedTable, n: int) -> str:
     if attr not in row or _missing(row[attr]):
         return "—"
-    scale, dec, _, _ = _scale(key)
+    scale, dec, _, _ = _scale(getattr(table.keys, attr), table)
     k = int(row[f"{attr}/n"])
     cell = _num(row[attr], scale, dec) + (f" ± {_num(row[f'{attr}/std'], scale, dec)}" if k >= 2 else "")
     return cell + (f" (n={k})" if k != n else "")
 
 
-def _paired(row: pd.Series, attr: str, key: str) -> str:
+def _paired(row: pd.Series, attr: str, table: SeedTable) -> str:
     if _missing(row["vs"]) or f"d_{attr}" not in row or _missing(row[f"d_{attr}"]):
         flag = row.get(f"d_{attr}/flag")
         return "—" if _missing(row["vs"]) or _missing(flag) or not flag else f"— ({flag})"
-    scale, dec, _, _ = _scale(key)
+    scale, dec, _, _ = _scale(getattr(table.keys, attr), table)
     cell = _num(row[f"d_{attr}"], scale, dec, sign=True)
     if row[f"d_{attr}/flag"]:
         return f"{cell} ({row[f'd_{attr}/flag']})"
@@ -84,8 +87,8 @@ def _paired(row: pd.Series, attr: str, key: str) -> str:
             f" {p}")
 
 
-def _time(row: pd.Series, key: str, n: int) -> str:
-    cell = _measured(row, "time", key, n)
+def _time(row: pd.Series, table: SeedTable, n: int) -> str:
+    cell = _measured(row, "time", table, n)
     rel = row.get("time/rel")
     return cell if cell == "—" or _missing(rel) else cell + (" (±0%)" if abs(rel) < 0.005 else f" ({rel:+.0%})")
 
@@ -97,9 +100,9 @@ def rows(table: SeedTable, with_vs: bool) -> list[list[str]]:
         other = int(row["acc/other"]) if "acc/other" in row and not _missing(row["acc/other"]) else 0
         cells = [str(config), f"{n} (+{other})" if other else str(n)]
         cells += [str(row["vs"]) if not _missing(row["vs"]) else "—"] if with_vs else []
-        cells += [_measured(row, attr, getattr(table.keys, attr), n) for _, attr in MEASURED[:3]]
-        cells += [_paired(row, attr, getattr(table.keys, attr)) for _, attr in PAIRED]
-        out.append(cells + [_time(row, table.keys.time, n)])
+        cells += [_measured(row, attr, table, n) for _, attr in MEASURED[:3]]
+        cells += [_paired(row, attr, table) for _, attr in PAIRED]
+        out.append(cells + [_time(row, table, n)])
     return out
 
 
@@ -195,23 +198,27 @@ def _not_run(runs: list[StudyRun]) -> list[str]:
     return [f"{r.entry.experiment or '-'}: {r.entry.name} — {r.missing}" for r in runs if r.parent is None]
 
 
+def summary(sections: list[Section], runs: list[StudyRun], source: str) -> str:
+    """Which studies the document covers: those the store holds, since a study never run leaves no trace in it."""
+    return (f"From {source}: the latest finished run of each of the {len(runs)} SES studies found in the store "
+            f"(parent runs tagged with seed note 001; a study never run is not listed); {len(sections)} with a "
+            f"finished run, {len(runs) - len(sections)} without.")
+
+
 def document_markdown(sections: list[Section], runs: list[StudyRun], source: str, cross=()) -> str:
     """The document; `cross`: figures joined across studies (analysis.paper_cross), after the studies' sections."""
-    summary = (f"From {source}: the latest finished run of each of the {len(runs)} SES catalogue studies "
-               f"(seed 001); {len(sections)} run, {len(runs) - len(sections)} not.")
-    parts = ["# SES: the paper's tables", "", summary, "", *[section_markdown(s) for s in sections],
-             *[cross_markdown(g) for g in cross], "## Not run yet", ""]
-    return "\n".join(parts + [f"- {line}" for line in _not_run(runs) or ["(every SES study has a run)"]]) + "\n"
+    parts = ["# SES: the paper's tables", "", summary(sections, runs, source), "",
+             *[section_markdown(s) for s in sections], *[cross_markdown(g) for g in cross], f"## {UNFINISHED}", ""]
+    return "\n".join(parts + [f"- {line}" for line in _not_run(runs) or [ALL_FINISHED]]) + "\n"
 
 
 def document_latex(sections: list[Section], runs: list[StudyRun], source: str, cross=()) -> str:
     lines = [r"\documentclass{article}", r"\usepackage[margin=2cm]{geometry}", r"\usepackage{booktabs}",
              r"\usepackage{graphicx}", r"\begin{document}", r"\section*{SES: the paper's tables}",
-             tex(f"From {source}: the latest finished run of each of the {len(runs)} SES catalogue studies "
-                 f"(seed 001); {len(sections)} run, {len(runs) - len(sections)} not."), ""]
+             tex(summary(sections, runs, source)), ""]
     lines += [section_latex(s) for s in sections] + [cross_latex(g) for g in cross]
     missing = _not_run(runs)
-    lines += [rf"\section*{{{tex('Not run yet')}}}"]
+    lines += [rf"\section*{{{tex(UNFINISHED)}}}"]
     lines += ([r"\begin{itemize}", *[rf"\item {tex(m)}" for m in missing], r"\end{itemize}"] if missing
-              else [tex("(every SES study has a run)")])
+              else [tex(ALL_FINISHED)])
     return "\n".join(lines + [r"\end{document}", ""])

@@ -104,7 +104,8 @@ def draw(kind: str, only: str | None, trials, table: SeedTable, path: Path, titl
             kind = "bars"  # one swept param draws as a curve; none or several as bars
         else:
             (param, values), = swept.items()
-            return plot_vs_param(trials, multiseed_table(trials, keys.acc, baseline=baseline), values, param, path)
+            return plot_vs_param(trials, multiseed_table(trials, keys.acc, baseline=baseline), values, param, path,
+                                 metric_table=table.metric_table)
     if kind == "bars":
         if baseline is None:  # a search: most of its configurations were stopped early, without a test figure
             shown = set(counted["config"].astype(str))
@@ -125,15 +126,17 @@ def draw(kind: str, only: str | None, trials, table: SeedTable, path: Path, titl
     if kind == "pareto":
         if TIME not in trials or keys.acc not in trials:
             raise NotDrawn(f"needs {keys.acc} and {TIME}")
-        front = pareto_table(trials, [(keys.acc, metric_direction(keys.acc) or "max"), (TIME, "min")], COUNTED)
-        return plot_pareto(front, path, title, baseline, configs)
+        front = pareto_table(trials, [(keys.acc, metric_direction(keys.acc, table.metric_table) or "max"),
+                                      (TIME, "min")], COUNTED)
+        return plot_pareto(front, path, title, baseline, configs, metric_table=table.metric_table)
     if kind == "curves":
         shown = [k for k in (keys.lead, *CURVE_KEYS) if k in trials]
         if not shown:
             raise NotDrawn(f"neither {keys.lead} nor train/loss was logged")
         runs = counted[counted["config"].astype(str).isin(configs)]["run_id"]
         history = load_history(list(runs), shown, tracking_uri=tracking_uri)
-        return plot_learning_curves(history, counted, configs, shown, path, baseline, title)
+        return plot_learning_curves(history, counted, configs, shown, path, baseline, title,
+                                    metric_table=table.metric_table)
     raise KeyError(f"unknown figure kind {kind!r}; known: vs_param, bars, delta, corruption, pareto, curves")
 
 

@@ -32,12 +32,12 @@ def plot_bars(trials: pd.DataFrame, table: SeedTable, configs: list[str], path: 
     x = np.arange(len(configs))
     fig, ax = plt.subplots(figsize=(max(6.4, 0.9 * len(configs) + 2), 4.4))
     for i, (key, color) in enumerate(zip(keys, COLORS)):
-        scale = metric_unit(key)[0]
+        scale, label = metric_unit(key, table.metric_table)[0], axis_label(key, table.metric_table)
         groups = [counted.loc[counted["config"].astype(str) == c, key].dropna() * scale for c in configs]
         means = [g.mean() if len(g) else np.nan for g in groups]
         stds = [g.std(ddof=1) if len(g) > 1 else 0.0 for g in groups]
         offset = (i - (len(keys) - 1) / 2) * width
-        ax.bar(x + offset, means, width, yerr=stds, capsize=3, color=color, alpha=0.8, label=axis_label(key))
+        ax.bar(x + offset, means, width, yerr=stds, capsize=3, color=color, alpha=0.8, label=label)
         for j, g in enumerate(groups):
             ax.scatter(np.full(len(g), x[j] + offset), g, s=10, color="k", alpha=0.6, zorder=3)
     _xticks(ax, configs)
@@ -60,13 +60,13 @@ def plot_delta(table: SeedTable, path: Path, title: str) -> Path:
     fig, ax = plt.subplots(figsize=(max(6.4, 0.9 * len(configs) + 2), 4.4))
     for i, (attr, color) in enumerate(zip(attrs, COLORS)):
         key = getattr(table.keys, attr)
-        scale = metric_unit(key)[0]
+        scale, _, dunit = metric_unit(key, table.metric_table)
         d = rows[f"d_{attr}"].astype(float).to_numpy() * scale
         low = rows.get(f"d_{attr}/low", pd.Series(np.nan, index=rows.index)).astype(float).to_numpy() * scale
         high = rows.get(f"d_{attr}/high", pd.Series(np.nan, index=rows.index)).astype(float).to_numpy() * scale
         err = np.nan_to_num(np.vstack([d - low, high - d]))  # no bar where no CI was computed
         ax.bar(x + (i - (len(attrs) - 1) / 2) * width, d, width, yerr=err, capsize=3, color=color, alpha=0.8,
-               label=f"Δ {key} ({metric_unit(key)[2] or 'as logged'})")
+               label=f"Δ {key} ({dunit or 'as logged'})")
     ax.axhline(0, color=BASE, lw=1)
     _xticks(ax, configs)
     ax.set_ylabel("paired Δ vs its reference (95% CI where n ≥ 3 pairs)")

@@ -1,10 +1,14 @@
-"""Which run of each SES catalogue study the paper reports: the latest finished parent run of each, its trials loaded.
+"""Which runs the paper reports: the SES studies found in the store (parent runs tagged with seed note 001), and of
+each the latest finished parent run, its trials loaded with the study's metric table.
 
-The catalogue (studies.registry) says which studies exist; everything else is read from MLflow.
+Everything is read from MLflow: a study's name, experiment and description are its parent runs' tags
+(schema.tags.SEED_NOTE, EXPERIMENT, DESCRIPTION, which the study runner writes), so a study never run, or only run
+before the runner wrote them, is not known here: the paper lists the studies found in the store, not the catalogue.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,25 +18,36 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from analysis.formats import metric_direction
-from analysis.load import AnalysisError, load_history, load_trials
+from analysis.load import AnalysisError, all_pages, load_history, load_trials, metric_table_of
 from analysis.seed_table import Keys
 from schema import statuses
 from schema import tags as T
+from schema.metrics import METRICS, MetricTable
 from schema.params import STUDY_PREFIX
-from studies import registry
 
 SES_SEED = "001"  # the seed note of the SES project
 SMOKE = "smoke"  # a rehearsal on generated data: never a paper's number unless asked for
 
 
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One SES study as its newest tagged parent run names it, as `python -m studies.run --list` shows it."""
+
+    name: str  # the study, as run (its MLflow experiment)
+    experiment: str  # which of the seed note's experiments, "Exp 2"; "" when it names none
+    description: str = ""
+
+
 @dataclass
 class StudyRun:
-    """One catalogue study: its latest finished parent run and trials, or why it has none (`missing`)."""
+    """One SES study found in the store: its latest finished parent run and trials, or why it has none (`missing`)."""
 
-    entry: registry.Entry
+    entry: CatalogueEntry
+    parents: list[Run] = field(default_factory=list)  # its parent runs tagged with the seed note, newest first
     parent: Run | None = None
     trials: pd.DataFrame | None = None
     lead: str = "val/acc"  # the study's metric (parent param study.metric): the columns follow its leaf
+    metric_table: MetricTable = METRICS  # the study's: its task's own metrics' units and directions included
     missing: str = ""  # "" when run
     skipped: list[str] = field(default_factory=list)  # newer parent runs not used: "<run id> (<why>)"
 
@@ -41,17 +56,29 @@ class StudyRun:
         return self.parent.data.tags.get(T.PROFILE, "?") if self.parent is not None else ""
 
 
-def ses_entries() -> list[registry.Entry]:
-    """The catalogue's SES studies in experiment order (`--list`'s order)."""
-    return [e for _, entries in registry.groups() for e in entries if e.seed == SES_SEED]
+def _in_order(text: str) -> list:
+    """'Exp 10' after 'Exp 2': numbers compared as numbers (as `--list` orders them)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
-def _parents(client: MlflowClient, study: str) -> list[Run]:
-    exp = client.get_experiment_by_name(study)
-    if exp is None:
+def ses_studies(client: MlflowClient) -> list[StudyRun]:
+    """Every study with a parent run tagged with the SES seed note, its tagged parents newest first, in `--list`'s
+    order: by experiment ("Exp 2" before "Exp 10"), then by name. Named and labelled by its newest such run."""
+    experiments = {e.experiment_id: e.name for e in all_pages(client.search_experiments)}
+    if not experiments:
         return []
-    return list(client.search_runs([exp.experiment_id], f"tags.`{T.ROLE}` = '{T.ROLE_STUDY}'",
-                                   ViewType.ACTIVE_ONLY, 1000, ["attributes.start_time DESC"]))
+    tagged = all_pages(client.search_runs, experiment_ids=list(experiments),
+                       filter_string=f"tags.`{T.ROLE}` = '{T.ROLE_STUDY}' AND tags.`{T.SEED_NOTE}` = '{SES_SEED}'",
+                       run_view_type=ViewType.ACTIVE_ONLY, order_by=["attributes.start_time DESC"])
+    by_experiment: dict[str, list[Run]] = {}
+    for run in tagged:
+        by_experiment.setdefault(run.info.experiment_id, []).append(run)
+    out = []
+    for exp_id, parents in by_experiment.items():
+        tags = parents[0].data.tags
+        name = tags.get(T.STUDY) or experiments[exp_id]
+        out.append(StudyRun(CatalogueEntry(name, tags.get(T.EXPERIMENT, ""), tags.get(T.DESCRIPTION, "")), parents))
+    return sorted(out, key=lambda r: (_in_order(r.entry.experiment), r.entry.name))
 
 
 def latest_finished(parents: list[Run], profile: str | None) -> tuple[Run | None, list[str], str]:
@@ -69,16 +96,18 @@ def latest_finished(parents: list[Run], profile: str | None) -> tuple[Run | None
     kinds = "" if profile is None else f" of profile {profile}"
     why = f"no finished run{kinds}" + (f"; unfinished: {', '.join(skipped)}" if skipped else "")
     if not parents:
-        why = "not run yet"
+        why = "no parent run"
     elif profile is None and all(r.data.tags.get(T.PROFILE) == SMOKE for r in parents):
         why = "only --smoke rehearsals (give --profile smoke to report them)"
     return None, skipped, why
 
 
-def with_test_gap(trials: pd.DataFrame, keys: Keys, tracking_uri: str | None) -> pd.DataFrame:
+def with_test_gap(trials: pd.DataFrame, keys: Keys, tracking_uri: str | None,
+                  metric_table: MetricTable) -> pd.DataFrame:
     """`keys.gap` per trial: train/<leaf> of the epoch whose weights test/<leaf> measured (test/epoch; the last
-    epoch without it) minus test/<leaf>, sign-flipped for a metric where lower is better. Kept as logged where the
-    trainer logs it (no validation split: the test split is the epoch's split)."""
+    epoch without it) minus test/<leaf>, sign-flipped for a metric where lower is better (in the study's
+    `metric_table`). Kept as logged where the trainer logs it (no validation split: the test split is the epoch's
+    split)."""
     if keys.gap in trials or not {keys.train, keys.acc} <= set(trials.columns):
         return trials
     out = trials.copy()
@@ -90,7 +119,7 @@ def with_test_gap(trials: pd.DataFrame, keys: Keys, tracking_uri: str | None) ->
         for i, row in tested.iterrows():
             train = at.get((row["run_id"], int(row["test/epoch"])), np.nan)
             gap.loc[i] = train - row[keys.acc]
-    out[keys.gap] = -gap if metric_direction(keys.lead) == "min" else gap
+    out[keys.gap] = -gap if metric_direction(keys.lead, metric_table) == "min" else gap
     return out
 
 
@@ -99,19 +128,18 @@ def _lead(parent: Run) -> str:
 
 
 def collect(tracking_uri: str, profile: str | None = None) -> list[StudyRun]:
-    """Every SES catalogue study, with its latest finished run's trials where it has one."""
+    """Every SES study found in the store, with its latest finished run's trials where it has one."""
     try:
         client = MlflowClient(tracking_uri=tracking_uri)
         client.search_experiments(max_results=1)
     except (MlflowException, OSError, ValueError) as err:
         raise AnalysisError(f"cannot read the MLflow store {tracking_uri}: {str(err).splitlines()[0]}") from None
-    out = []
-    for entry in ses_entries():
-        parent, skipped, why = latest_finished(_parents(client, entry.name), profile)
-        run = StudyRun(entry, parent=parent, missing=why, skipped=skipped)
-        if parent is not None:
-            run.lead = _lead(parent)
-            trials = load_trials(parent_run_id=parent.info.run_id, tracking_uri=tracking_uri)
-            run.trials = with_test_gap(trials, Keys.of(run.lead), tracking_uri)
-        out.append(run)
+    out = ses_studies(client)
+    for run in out:
+        run.parent, run.skipped, run.missing = latest_finished(run.parents, profile)
+        if run.parent is not None:
+            run.lead = _lead(run.parent)
+            trials = load_trials(parent_run_id=run.parent.info.run_id, tracking_uri=tracking_uri)
+            run.metric_table = metric_table_of(trials)
+            run.trials = with_test_gap(trials, Keys.of(run.lead), tracking_uri, run.metric_table)
     return out

@@ -13,6 +13,7 @@ import pandas as pd
 from analysis.formats import metric_unit
 from analysis.load import AnalysisError
 from analysis.tables import multiseed_table
+from schema.metrics import MetricTable
 
 DIRECTIONS = ("max", "min")
 
@@ -74,13 +75,14 @@ def pareto_table(
     return out
 
 
-def format_pareto_markdown(table: pd.DataFrame) -> str:
-    """Front members first, then the dominated configs, each with its objective means."""
+def format_pareto_markdown(table: pd.DataFrame, metric_table: MetricTable) -> str:
+    """Front members first, then the dominated configs, each with its objective means in the units of the study's
+    `metric_table`."""
     objectives = table.attrs["objectives"]
     arrows = ", ".join(f"{m} {'↑' if d == 'max' else '↓'}" for m, d in objectives)
     front = [str(c) for c in table.index[table["on_front"]]]
     sep = "; " if any("," in c for c in front) else ", "  # a search's names are "lr=..., drop_rate=..."
-    units = {m: metric_unit(m) for m, _ in objectives}
+    units = {m: metric_unit(m, metric_table) for m, _ in objectives}
     lines = [f"Pareto front over mean per config ({arrows}): {sep.join(front) or '(none)'}", "",
              "| config | n | " + " | ".join(f"{m} ({units[m][1]})" if units[m][1] else m for m, _ in objectives)
              + " | on front |", "|---|---:|" + "---:|" * len(objectives) + "---|"]

@@ -16,14 +16,15 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from analysis.formats import metric_unit  # noqa: E402
+from schema.metrics import MetricTable  # noqa: E402
 
 DPI = 150  # sharp in a PDF at column width, small enough to preview in the MLflow UI
 FRONT, OTHER, BASE = "tab:red", "tab:blue", "0.3"  # front members, dominated configs, the baseline
 MAX_LABEL = 24  # characters of a config name written next to a point; longer names become "#k" with a key
 
 
-def axis_label(metric: str) -> str:
-    _, unit, _ = metric_unit(metric)
+def axis_label(metric: str, metric_table: MetricTable) -> str:
+    _, unit, _ = metric_unit(metric, metric_table)
     return f"{metric} ({unit})" if unit else metric
 
 
@@ -51,9 +52,9 @@ def name_key(fig, names: dict[str, str]) -> None:
 
 
 def _pareto_panel(ax, table: pd.DataFrame, x: tuple[str, str], y: tuple[str, str], baseline: str | None,
-                  curve: bool, names: dict[str, str]) -> None:
+                  curve: bool, names: dict[str, str], metric_table: MetricTable) -> None:
     (mx, dx), (my, dy) = x, y
-    sx, sy = metric_unit(mx)[0], metric_unit(my)[0]
+    sx, sy = metric_unit(mx, metric_table)[0], metric_unit(my, metric_table)[0]
     for on_front, color, name in ((False, OTHER, "dominated"), (True, FRONT, "Pareto front")):
         part = table[table["on_front"] == on_front].dropna(subset=[mx, my])
         ax.errorbar(part[mx] * sx, part[my] * sy, xerr=part[f"{mx}/std"].fillna(0) * sx,
@@ -66,22 +67,24 @@ def _pareto_panel(ax, table: pd.DataFrame, x: tuple[str, str], y: tuple[str, str
     front = table[table["on_front"]].dropna(subset=[mx, my]).sort_values(mx)
     if curve and len(front) > 1:  # with two objectives the front is a monotone trade-off curve in this order
         ax.plot(front[mx] * sx, front[my] * sy, "--", color=FRONT, alpha=0.5, lw=1)
-    ax.set_xlabel(f"{axis_label(mx)}  [{'→' if dx == 'max' else '←'} better]")
-    ax.set_ylabel(f"{axis_label(my)}  [{'↑' if dy == 'max' else '↓'} better]")
+    ax.set_xlabel(f"{axis_label(mx, metric_table)}  [{'→' if dx == 'max' else '←'} better]")
+    ax.set_ylabel(f"{axis_label(my, metric_table)}  [{'↑' if dy == 'max' else '↓'} better]")
     ax.grid(alpha=0.3)
 
 
 def plot_pareto(table: pd.DataFrame, path: Path, title: str = "", baseline: str | None = None,
-                order: list[str] | None = None) -> Path:
-    """The front of `pareto.pareto_table`: means over seeds ± std; three objectives as three pairwise panels.
-    Long config names are numbered in `order` (the report's table order: #1 is its first row)."""
+                order: list[str] | None = None, *, metric_table: MetricTable) -> Path:
+    """The front of `pareto.pareto_table`: means over seeds ± std; three objectives as three pairwise panels, in the
+    units of the study's `metric_table`. Long config names are numbered in `order` (the report's table order: #1 is
+    its first row)."""
     objectives = table.attrs["objectives"]
     pairs = [(0, 1)] if len(objectives) == 2 else [(0, 1), (0, 2), (1, 2)]
     names = short_names(order or table.index)
     fig, axes = plt.subplots(1, len(pairs), figsize=(6.4 * len(pairs), 4.8), squeeze=False)
     for ax, (i, j) in zip(axes[0], pairs):
         # a 3-objective front seen in two of them is no curve: its members are only marked
-        _pareto_panel(ax, table, objectives[i], objectives[j], baseline, curve=len(objectives) == 2, names=names)
+        _pareto_panel(ax, table, objectives[i], objectives[j], baseline, curve=len(objectives) == 2, names=names,
+                      metric_table=metric_table)
     name_key(fig, names)
     axes[0][0].legend(loc="best", fontsize=8, title="error bars: ± std over seeds", title_fontsize=8)
     fig.suptitle(title or "Pareto front over configurations (mean over seeds)")
@@ -121,14 +124,14 @@ def _baseline_band(ax, row: pd.Series, name: str, scale: float, unit: str) -> No
 
 
 def plot_vs_param(trials: pd.DataFrame, table: pd.DataFrame, values: pd.Series, param: str, path: Path,
-                  connect: bool = True) -> Path:
+                  connect: bool = True, *, metric_table: MetricTable) -> Path:
     """A metric (mean, 95% CI band, each seed as a dot) against a swept param; the baseline as a horizontal band.
 
     `connect=False` (several params swept at once, as in a search) draws the means as points only: a line
     through them would suggest that this param alone moves the metric."""
     metric, baseline = table.attrs["metric"], table.attrs.get("baseline")
     statuses = table.attrs.get("statuses", ("completed",))
-    scale, unit, _ = metric_unit(metric)
+    scale, unit, _ = metric_unit(metric, metric_table)
     configs = [c for c in values.index if c in table.index and table.loc[c, "n"] > 0]
     x = values[configs].to_numpy(dtype=float)
     order = np.argsort(x, kind="stable")
@@ -155,7 +158,7 @@ def plot_vs_param(trials: pd.DataFrame, table: pd.DataFrame, values: pd.Series, 
         ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel(param)
-    ax.set_ylabel(axis_label(metric))
+    ax.set_ylabel(axis_label(metric, metric_table))
     n = sorted({int(table.loc[c, "n"]) for c in cfg})
     seeds = "seed" if n == [1] else "seeds"
     ax.set_title(f"{metric} vs {param} (n = {', '.join(map(str, n))} {seeds} per point)")

@@ -15,24 +15,15 @@ from analysis.load import AnalysisError, load_trials
 from analysis.outputs import ARTIFACT_PATH, OnError, log_report, write_report
 from analysis.pareto import parse_objectives
 from analysis.report_content import Report, build_report
+from schema.locations import RUNS_DIR, default_tracking_uri, sqlite_path
 from schema.tags import BASELINE
 
 EXIT_BAD_INPUT = 2
-RUNS_DIR = Path("hpstudy_runs")  # where `python -m studies.run` keeps its store, relative to the folder it ran in
-
-
-def default_tracking_uri() -> str:
-    """The study CLI's default store, so both commands find the same runs from the same folder."""
-    return f"sqlite:///{(RUNS_DIR / 'mlflow.db').resolve()}"
-
-
-def _sqlite_path(tracking_uri: str) -> Path | None:
-    return Path(tracking_uri[len("sqlite:///"):]) if tracking_uri.startswith("sqlite:///") else None
 
 
 def check_store(tracking_uri: str) -> None:
     # MLflow would create an empty database at a mistyped path and then report "no such study".
-    path = _sqlite_path(tracking_uri)
+    path = sqlite_path(tracking_uri)
     if path is not None and not path.is_file():
         raise AnalysisError(f"no MLflow store at {path}; run from the folder holding {RUNS_DIR}/ "
                             "or pass --tracking-uri")
@@ -40,7 +31,7 @@ def check_store(tracking_uri: str) -> None:
 
 def default_out(tracking_uri: str, study: str, parent_run_id: str) -> Path:
     """`reports/<study>/<parent run id>/` next to the SQLite store (hpstudy_runs/), else under ./hpstudy_runs."""
-    path = _sqlite_path(tracking_uri)
+    path = sqlite_path(tracking_uri)
     root = path.resolve().parent if path is not None else RUNS_DIR.resolve()
     return root / "reports" / study / parent_run_id
 

@@ -1,6 +1,7 @@
 """Everything a study report says, computed from the trials frame: per-metric tables, overhead and Pareto front.
 
-Pure computation (no files, no MLflow), so a bad baseline, metric or objective fails before anything is written.
+Pure computation (no files, no MLflow), so a bad baseline, metric or objective fails before anything is written; the
+study's metric table comes with its trials (`analysis.load.metric_table_of`) and stays with the report.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import pandas as pd
 
 from analysis.formats import format_markdown, format_overview_markdown, metric_direction, metric_unit, notes
 from analysis.hypervolume import EPOCHS, format_hypervolume_markdown, hypervolume_history
-from analysis.load import AnalysisError
+from analysis.load import AnalysisError, metric_table_of
 from analysis.overhead import format_overhead_markdown, overhead_summary, overhead_table
 from analysis.pareto import format_pareto_markdown, pareto_table
 from analysis.tables import metric_columns, multiseed_table, sort_best_first
-from schema.metrics import METRICS
+from schema.metrics import MetricTable
 
 # The first present one leads the report; test/acc: measured once per trial at its end (or every epoch without a
 # validation split), never selected on.
@@ -32,6 +33,7 @@ class Report:
     tables: dict[str, pd.DataFrame]  # metric -> multiseed_table, rows in report order
     overhead: pd.DataFrame
     pareto: pd.DataFrame | None  # None with fewer than two objectives logged
+    metric_table: MetricTable  # the study's: units and directions of its metrics, its task's own included
     hypervolume: pd.DataFrame | None = None  # analysis.hypervolume's history; with the Pareto front of a search
     statuses: tuple[str, ...] = ("completed",)
     left_out: list[str] = field(default_factory=list)  # what the report could not include, and why
@@ -65,7 +67,7 @@ class Report:
 
     def main_table(self) -> str:
         """The lead metric's table: what a terminal shows first."""
-        return format_markdown(self.tables[self.metrics[0]], self.metrics[0])
+        return format_markdown(self.tables[self.metrics[0]], self.metrics[0], self.metric_table)
 
     def markdown(self) -> str:
         """table.md: headline, all metrics side by side (best bold), then one detailed table per metric."""
@@ -73,9 +75,9 @@ class Report:
         lead = self.tables[self.metrics[0]]
         parts = [f"# {self.study}", "", f"{self.headline()}; parent run `{self.parent_run_id}`{base}.", "",
                  *[f"{line}\n" for line in self.protocol_lines()], *notes(lead), "", "## Overview", "",
-                 format_overview_markdown(self.tables)]
+                 format_overview_markdown(self.tables, self.metric_table)]
         for metric, table in self.tables.items():
-            parts += [f"## {metric}", "", format_markdown(table, metric, with_notes=False)]
+            parts += [f"## {metric}", "", format_markdown(table, metric, self.metric_table, with_notes=False)]
         parts += [f"_{note}_\n" for note in self.left_out]
         return "\n".join(parts)
 
@@ -87,10 +89,10 @@ class Report:
             return None
         table = self.tables[test]
         if self.baseline is not None:
-            return format_markdown(table, test, with_notes=False)
+            return format_markdown(table, test, self.metric_table, with_notes=False)
         selected = self.configs[0]
         row = table.loc[selected]
-        scale, unit, _ = metric_unit(test)
+        scale, unit, _ = metric_unit(test, self.metric_table)
         spread = f" ± {row['std'] * scale:.2f}" if row["n"] >= 2 else ""
         return (f"selected on {self.metrics[0]}: {selected}: {test} {row['mean'] * scale:.2f}{spread}{unit} "
                 f"(n={int(row['n'])})")
@@ -99,7 +101,7 @@ class Report:
         return format_overhead_markdown(self.overhead)
 
     def pareto_markdown(self) -> str | None:
-        return None if self.pareto is None else format_pareto_markdown(self.pareto)
+        return None if self.pareto is None else format_pareto_markdown(self.pareto, self.metric_table)
 
     def hypervolume_markdown(self) -> str | None:
         return None if self.hypervolume is None else format_hypervolume_markdown(self.hypervolume)
@@ -152,11 +154,12 @@ def default_metrics(trials: pd.DataFrame, lead: str | None = None) -> list[str]:
     return out + [m for m in DEFAULT_METRICS if m not in out and _logged(trials, m)]
 
 
-def default_objectives(trials: pd.DataFrame, lead: str, mode: str) -> list[tuple[str, str]]:
+def default_objectives(trials: pd.DataFrame, lead: str, mode: str,
+                       metric_table: MetricTable) -> list[tuple[str, str]]:
     """The lead metric, robustness when measured, and epoch time: gain against robustness against cost."""
     out = [(lead, mode)]
     if lead != "rob/acc" and _logged(trials, "rob/acc"):
-        out.append(("rob/acc", METRICS.direction("rob/acc")))
+        out.append(("rob/acc", metric_table.direction("rob/acc")))
     if _logged(trials, COST_OBJECTIVE[0]):
         out.append(COST_OBJECTIVE)
     return out
@@ -172,19 +175,21 @@ def build_report(
     statuses: Iterable[str] = ("completed",),
 ) -> Report:
     """Tables for `metrics` (default: `default_metrics`), compared with `baseline` when given, else sorted best
-    first by the first metric in `mode` (default: its natural direction); overhead; Pareto front of `objectives`."""
+    first by the first metric in `mode` (default: its direction in the study's metric table, which `trials` carries
+    from `load_trials`); overhead; Pareto front of `objectives`."""
     statuses = tuple(statuses)
+    metric_table = metric_table_of(trials)
     metrics = list(metrics) if metrics else default_metrics(trials)
     if not metrics:
         _check_metrics(trials, DEFAULT_METRICS[:1])
     _check_metrics(trials, metrics)
-    mode = mode or _direction(metrics[0])
+    mode = mode or _direction(metrics[0], metric_table)
     tables = {m: multiseed_table(trials, m, baseline=baseline, statuses=statuses) for m in metrics}
     if baseline is None:  # a search: best configurations first, every metric in the same row order
         order = sort_best_first(tables[metrics[0]], mode).index
         tables = {m: _reordered(t, order) for m, t in tables.items()}
     left_out = []
-    objectives = list(objectives) if objectives else default_objectives(trials, metrics[0], mode)
+    objectives = list(objectives) if objectives else default_objectives(trials, metrics[0], mode, metric_table)
     _check_metrics(trials, [m for m, _ in objectives])
     pareto = hypervolume = None
     if len(objectives) >= 2:
@@ -195,15 +200,16 @@ def build_report(
         left_out.append(f"no Pareto front: only {objectives[0][0]} of the default objectives was logged "
                      f"(it adds rob/acc and {COST_OBJECTIVE[0]} when they are)")
     return Report(trials=trials, baseline=baseline, metrics=metrics, tables=tables,
-                  overhead=overhead_table(trials, baseline, statuses), pareto=pareto, hypervolume=hypervolume,
-                  statuses=statuses, left_out=left_out)
+                  overhead=overhead_table(trials, baseline, statuses), pareto=pareto, metric_table=metric_table,
+                  hypervolume=hypervolume, statuses=statuses, left_out=left_out)
 
 
-def _direction(metric: str) -> str:
-    direction = metric_direction(metric)
+def _direction(metric: str, metric_table: MetricTable) -> str:
+    direction = metric_direction(metric, metric_table)
     if direction is None:
-        known = "no side is better" if metric in METRICS else "it is not in schema.metrics"
-        raise AnalysisError(f"metric {metric!r} has no direction to rank configs by ({known}); give a mode "
+        why = ("no side is better" if metric in metric_table
+               else "neither schema.metrics nor the study's task (its hpstudy.metric_specs tag) knows it")
+        raise AnalysisError(f"metric {metric!r} has no direction to rank configs by ({why}); give a mode "
                             "(max or min)")
     return direction
 

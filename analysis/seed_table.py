@@ -1,7 +1,8 @@
 """The seed note's result table of one SES study: configuration | Acc | Gap | Rob | Δ Acc | Δ Rob | Time/ep.
 
 Pure computation on `analysis.load.load_trials`' frame, with the test gap `analysis.paper_runs.with_test_gap` adds;
-every column follows the study's lead metric (val/fscore -> test/fscore). `analysis.paper_doc` renders it.
+every column follows the study's lead metric (val/fscore -> test/fscore) and keeps the study's metric table for the
+units. `analysis.paper_doc` renders it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis.load import metric_table_of
 from analysis.tables import multiseed_table, natural_key, paired_columns, pairing_flag
+from schema.metrics import MetricTable
 from schema.params import RUN_SPECIFIC
 
 TIME = "sys/epoch_s/mean"  # a trial's mean epoch wall time: training + evaluation, robustness excluded
@@ -47,6 +50,7 @@ class SeedTable:
     rows: pd.DataFrame
     keys: Keys
     baseline: str | None
+    metric_table: MetricTable  # the study's: the columns' units
     missing: dict[str, str] = field(default_factory=dict)  # column -> why it holds no number
 
     @property
@@ -131,8 +135,10 @@ def _why_missing(trials: pd.DataFrame, keys: Keys, attr: str) -> str:
     return f"{key} not logged"
 
 
-def seed_table(trials: pd.DataFrame, lead: str = "val/acc", baseline: str | None = None) -> SeedTable:
-    """The table of one study invocation's trials; `baseline` (the study's hpstudy.baseline) anchors every Δ."""
+def seed_table(trials: pd.DataFrame, lead: str = "val/acc", baseline: str | None = None,
+               metric_table: MetricTable | None = None) -> SeedTable:
+    """The table of one study invocation's trials; `baseline` (the study's hpstudy.baseline) anchors every Δ;
+    `metric_table`: the study's (default: the one `load_trials` attached to `trials`)."""
     keys = Keys.of(lead)
     configs = ordered_configs(trials, baseline)
     refs = references(trials, baseline)
@@ -158,4 +164,5 @@ def seed_table(trials: pd.DataFrame, lead: str = "val/acc", baseline: str | None
     if "time" in rows and baseline is not None:
         rows["time/rel"] = [rows.loc[c, "time"] / rows.loc[refs[c], "time"] - 1 if refs[c] else np.nan
                             for c in configs]
-    return SeedTable(rows=rows, keys=keys, baseline=baseline, missing=missing)
+    return SeedTable(rows=rows, keys=keys, baseline=baseline, metric_table=metric_table or metric_table_of(trials),
+                     missing=missing)

@@ -40,10 +40,10 @@ PR_SET_CHILD_SUBREAPER = 36
 def planned(study_name: str) -> list[dict[str, Any]]:
     """Each local trial's flattened, resolved config, in the order hpstudy's grid runs them."""
     from studies import registry
-    from studies.assembly.assemble import build_study
-    from studies.cli.dry_run import grid_trials, with_threads
+    from studies.assembly.assemble import runnable
+    from studies.cli.dry_run import grid_trials
 
-    study = with_threads(build_study(registry.load(study_name), "local", {}, None))
+    study = runnable(registry.load(study_name), "local", {})
     if study.search != "grid":
         raise SystemExit(f"error: {study_name} is a {study.search} search; the benchmark needs a grid study")
     return [t.config for t in grid_trials(study)]

@@ -19,8 +19,9 @@ from torch import nn
 
 from trainables.config import ModelConfig, OptimConfig, SESConfig
 from trainables.models.by_name import build_model
+from trainables.optim.grad_step import GradStep
 from trainables.optim.optimizers import build_optimizer
-from trainables.optim.precision import build_precision, resolve_device
+from trainables.optim.precision import Precision, build_precision, resolve_device
 from trainables.ses import build_ses
 
 NUM_CLASSES, IMAGE = 100, 32  # CIFAR-100 shapes, as seed 001's timing figures
@@ -53,19 +54,14 @@ class Variant:
         self.step, self.block_ms = 0, []
 
 
-def train_step(v: Variant, x: torch.Tensor, y: torch.Tensor, precision) -> None:
-    """The step of trainables.loop.train_one_epoch, without the LR schedule and metric sums."""
+def train_step(v: Variant, x: torch.Tensor, y: torch.Tensor, precision: Precision, grad_step: GradStep) -> None:
+    """The step of trainables.step.train_one_epoch, without the LR schedule and metric sums."""
     v.ses.begin_step(v.step)
     with precision.autocast():
         loss = F.cross_entropy(v.model(x), y)
     penalty, _ = v.ses.penalty(v.step)
     v.optimizer.zero_grad(set_to_none=True)
-    precision.scaler.scale(loss + penalty).backward()
-    if v.bench.grad_clip > 0:
-        precision.scaler.unscale_(v.optimizer)
-        nn.utils.clip_grad_norm_(v.model.parameters(), v.bench.grad_clip)
-    precision.scaler.step(v.optimizer)
-    precision.scaler.update()
+    grad_step(loss + penalty, v.optimizer, v.model.parameters())
     v.step += 1
 
 
@@ -86,8 +82,9 @@ def device_name(device: torch.device) -> str:
     return f"CPU {cpu}, {torch.get_num_threads()} threads"
 
 
-def measure(bench: Bench, args, device: torch.device, precision) -> tuple[list[Variant], int]:
+def measure(bench: Bench, args, device: torch.device, precision: Precision) -> tuple[list[Variant], int]:
     torch.manual_seed(0)
+    grad_step = GradStep(precision.scaler, clip_grad=bench.grad_clip)
     base = build_model(ModelConfig(name=bench.model), num_classes=NUM_CLASSES, in_chans=3, image_size=IMAGE)
     base = base.to(device).train()
     targets = tuple(args.vit_targets.split(",")) if bench.model.startswith("vit") else ("block",)
@@ -102,14 +99,14 @@ def measure(bench: Bench, args, device: torch.device, precision) -> tuple[list[V
         warnings.simplefilter("ignore", UserWarning)  # unreachable-target clamping at small batches
         for v in variants:
             for _ in range(args.warmup):
-                train_step(v, x, y, precision)
+                train_step(v, x, y, precision, grad_step)
             v.step = 0  # timed steps start on an SES step, so every_k=10 gets exactly its share
         for r in range(args.steps // args.block):
             for v in variants[r % 3:] + variants[: r % 3]:  # rotate who goes first
                 sync(device)
                 t0 = time.perf_counter()
                 for _ in range(args.block):
-                    train_step(v, x, y, precision)
+                    train_step(v, x, y, precision, grad_step)
                 sync(device)
                 v.block_ms.append((time.perf_counter() - t0) * 1e3 / args.block)
     for v in variants:

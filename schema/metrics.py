@@ -128,7 +128,10 @@ def _regex(pattern: str) -> re.Pattern:
 
 
 class MetricTable:
-    """Lookups by key: exact keys first, then patterns in table order; `best/<key>` takes <key>'s row."""
+    """Lookups by key: exact keys first, then patterns in table order; `best/<key>` takes <key>'s row.
+
+    Never changed once built: a study's own table is `METRICS.with_specs(its task's specs)`, a new table that the
+    analysis hands along with that study's trials (analysis.load), so two studies' tasks never share one."""
 
     def __init__(self, rows: Iterable[MetricKey]) -> None:
         by_key = {r.key: r for r in rows}  # a later row of the same key (a task's own spec) wins
@@ -137,24 +140,10 @@ class MetricTable:
             raise ValueError(f"metric direction must be 'max', 'min' or None; bad rows: {', '.join(bad)}")
         self.rows = tuple(by_key.values())
         self._exact = {r.key: r for r in self.rows if "<" not in r.key}
-        self._patterns = [(_regex(r.key), r) for r in self.rows if "<" in r.key]
-        self._learned: dict[str, MetricSpec] = {}  # name -> the spec `learn` took it from
+        self._patterns = tuple((_regex(r.key), r) for r in self.rows if "<" in r.key)
 
-    def learn(self, specs: Iterable[MetricSpec]) -> None:
-        """Add a task's own metrics to this table in place: the analysis reads MLflow only, and learns a study's
-        task metrics from its parent run (`schema.tags.METRIC_SPECS`) before it formats them. A task's spec wins
-        over the built-in row of its name; two tasks that give one name another direction or unit cannot be read
-        in one process (the table is the process's): ValueError, one line, instead of the later silently winning."""
-        specs = tuple(specs)
-        for spec in specs:
-            seen = self._learned.get(spec.name)
-            if seen is not None and (seen.direction, seen.unit) != (spec.direction, spec.unit):
-                raise ValueError(f"metric {spec.name!r} is {seen.direction or 'no direction'} in {seen.unit} for "
-                                 f"one study's task and {spec.direction or 'no direction'} in {spec.unit} for "
-                                 "another's: report them in separate commands")
-        table = self.with_specs(specs)
-        self.rows, self._exact, self._patterns = table.rows, table._exact, table._patterns
-        self._learned.update({spec.name: spec for spec in specs})
+    def __deepcopy__(self, memo: dict) -> MetricTable:
+        return self  # never changed once built; pandas deep-copies a frame's attrs, which hold a study's table
 
     def with_specs(self, specs: Iterable[MetricSpec]) -> MetricTable:
         """This table plus a task's own metrics on every split (`split_metrics`)."""

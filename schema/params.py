@@ -14,3 +14,10 @@ TRIAL_CONFIG = "config.yaml"  # trial: the resolved config it trained with
 TRIAL_HISTORY = "history.csv"  # trial: one row per epoch, a column per metric logged
 INIT_REPORT = "init_report.txt"  # trial: the warm-start coverage report
 TRIAL_RETRIES = "retries.txt"  # trial: one line per retry after its process died or it raised
+
+# The study's pretraining (Study.pretrain), on the parent run
+PRETRAIN_CHECKPOINT = "pretrain.checkpoint"  # the state.pt every trial's init.checkpoint names
+PRETRAIN_STOP = "pretrain.stop"  # how it ended when a monitor stopped it (stop/reason: stop/detail)
+PRETRAIN_METRIC_PREFIX = "pretrain/"  # its final report: pretrain/val/acc, pretrain/test/acc, ...
+PRETRAIN_ARTIFACTS = "pretrain"  # its artifacts: state.pt, history.json, config.yaml
+LR_RANGE_ARTIFACTS = "lr_range"  # the LR range test's curve: lr_range.csv, lr_range.png

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from types import ModuleType
 
+from schema.errors import BadInput
 from studies import catalog
 
 # The researchers' notes in ../shared/seeds/NNN_*.txt, by what each is about: `--list` groups studies under them.
@@ -23,6 +24,10 @@ SEED_NOTES = {
 OTHER = "other"  # the group of studies that reproduce no seed note
 
 
+class CatalogueError(BadInput):
+    """A study name the catalogue does not have, or a catalogue file that does not declare a study."""
+
+
 def study_names() -> list[str]:
     """Every module of the catalogue; `_`-prefixed ones are shared pieces that study files import."""
     return sorted(m.name for m in pkgutil.iter_modules(catalog.__path__) if not m.name.startswith("_"))
@@ -30,10 +35,10 @@ def study_names() -> list[str]:
 
 def load(name: str) -> ModuleType:
     if name not in study_names():
-        raise KeyError(f"unknown study {name!r}; available: {', '.join(study_names())}")
+        raise CatalogueError(f"unknown study {name!r}; available: {', '.join(study_names())}")
     module = importlib.import_module(f"{catalog.__name__}.{name}")
     if not callable(getattr(module, "get_study", None)):
-        raise KeyError(f"studies/catalog/{name}.py has no get_study(profile); every catalogue module is a study "
+        raise CatalogueError(f"studies/catalog/{name}.py has no get_study(profile); every catalogue module is a study "
                        "(shared pieces go in a _-prefixed module)")
     return module
 
@@ -51,10 +56,10 @@ def entry(name: str) -> Entry:
     module = load(name)
     seed, experiment = getattr(module, "SEED", None), getattr(module, "EXPERIMENT", "")
     if seed is not None and not (isinstance(seed, str) and re.fullmatch(r"\d{3}", seed)):
-        raise KeyError(f"studies/catalog/{name}.py: SEED names a seed note by its number, like '001', but got "
+        raise CatalogueError(f"studies/catalog/{name}.py: SEED names a seed note by its number, like '001', but got "
                        f"{seed!r}")
     if not isinstance(experiment, str) or (experiment and seed is None):
-        raise KeyError(f"studies/catalog/{name}.py: EXPERIMENT is a string naming an experiment of its SEED note, "
+        raise CatalogueError(f"studies/catalog/{name}.py: EXPERIMENT is a string naming an experiment of its SEED note, "
                        f"but got {experiment!r} with SEED={seed!r}")
     return Entry(name, seed, experiment, getattr(module, "DESCRIPTION", ""))
 

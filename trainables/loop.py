@@ -88,11 +88,12 @@ def _final_test(p: Parts, epoch: int) -> dict[str, float]:
 
 
 def _extras(p: Parts) -> dict[str, Any]:
-    extra: dict[str, Any] = {"monitor": p.monitors.state_dict(), "best": p.best.state_dict()}
+    extra: dict[str, Any] = {
+        "monitor": p.monitors.state_dict(), "best": p.best.state_dict(),
+        "weighting": {k: v.detach().cpu().clone() for k, v in p.weighting.state_dict().items()},  # fixed: {}
+    }
     if p.ema is not None:
         extra["ema"] = {k: v.detach().cpu().clone() for k, v in p.ema.state_dict().items()}
-    if isinstance(p.weighting, nn.Module):
-        extra["weighting"] = {k: v.detach().cpu().clone() for k, v in p.weighting.state_dict().items()}
     return extra
 
 
@@ -102,7 +103,7 @@ def _restore_extras(p: Parts, state: dict[str, Any]) -> None:
         p.best.load_state_dict(state["best"])
     if p.ema is not None and "ema" in state:
         p.ema.load_state_dict(state["ema"])
-    if isinstance(p.weighting, nn.Module) and "weighting" in state:
+    if "weighting" in state:  # fixed weighting's checkpoints from before it was a (stateless) module have none
         p.weighting.load_state_dict(state["weighting"])
 
 

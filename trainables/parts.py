@@ -6,6 +6,7 @@ Optional features arrive as null objects or None (no mixing, no EMA, fixed loss 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable
 
 import torch
@@ -16,10 +17,11 @@ from trainables.checkpointing.best import BestWeights, NoBest, build_best
 from trainables.config import TrainConfig
 from trainables.data import DataBundle, Shard, build_data
 from trainables.defaults import resolve
+from trainables.optim.grad_step import GradStep
 from trainables.optim.optimizers import build_optimizer
 from trainables.optim.precision import Precision, build_precision, resolve_device
 from trainables.optim.schedules import build_lr_schedule
-from trainables.optim.uncertainty import TaskLossWeighting
+from trainables.optim.uncertainty import FixedWeighting, TaskLossWeighting
 from trainables.protocol import epoch_split
 from trainables.recipe import RandAugmentBatch, build_ema
 from trainables.robustness import build_robustness
@@ -28,11 +30,6 @@ from trainables.tasks import Task, build_task
 from trainables.tasks.base import LossOut
 from trainables.validate import validate
 from trainables.watch.monitors import Monitors
-
-
-def fixed_weighting(losses: LossOut, penalty: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
-    """The task's loss plus the SES penalty as they are (the penalty carries its own lambda)."""
-    return losses["loss"] + penalty, {}
 
 
 @dataclass
@@ -45,11 +42,12 @@ class Parts:
     train_model: nn.Module  # what the training forward calls: `model`, or its DDP wrapper with several workers
     optimizer: torch.optim.Optimizer
     precision: Precision
+    grad_step: GradStep  # backward per micro-batch; unscale, clip, step and scaler update per optimizer step
     lr_at: Callable[[int], float]
     ses: Any  # SESRegularizer | NoSES
     mix_fn: Callable | None  # timm Mixup; when set, criterion takes soft targets (built together, never apart)
     criterion: Callable[[Tensor, Tensor], LossOut]  # (output, target) -> {"loss": ..., "loss_<part>": ...}
-    weighting: Callable[[LossOut, Tensor], tuple[Tensor, dict[str, Tensor]]]  # (task losses, SES penalty) -> total
+    weighting: FixedWeighting | TaskLossWeighting  # (task losses, SES penalty) -> (total, metrics); state_dict()
     ema: Any  # timm ModelEmaV3 | None
     monitors: Monitors
     rob: Any  # RobustnessEval | None: rob/acc on corrupted validation images, every N epochs and at the end
@@ -65,13 +63,14 @@ def optimizer_steps_per_epoch(data: DataBundle, accum_steps: int) -> int:
     return data.steps_per_epoch() // accum_steps
 
 
-def _weighting(cfg: TrainConfig, optimizer: torch.optim.Optimizer, device: torch.device):
-    if cfg.loss_weighting == "fixed":
-        return fixed_weighting
+def _weighting(cfg: TrainConfig, optimizer: torch.optim.Optimizer,
+               device: torch.device) -> FixedWeighting | TaskLossWeighting:
     low, high = cfg.log_var_bounds
-    # Every term the task returns, plus the penalty when SES is on; the names come with the first step's losses.
-    weighting = TaskLossWeighting(ses=cfg.ses.enabled, min_log_var=low, max_log_var=high).to(device)
-    weighting.attach(optimizer)  # its log-variances train with the model, without weight decay
+    # uncertainty: every term the task returns (and the penalty when SES is on), named by the first step's losses
+    build = {"fixed": FixedWeighting,
+             "uncertainty": partial(TaskLossWeighting, ses=cfg.ses.enabled, min_log_var=low, max_log_var=high)}
+    weighting = build[cfg.loss_weighting]().to(device)
+    weighting.attach(optimizer)  # learned log-variances train with the model, without weight decay
     distributed.average_gradients(weighting, optimizer)  # DDP averages the model's gradients only
     return weighting
 
@@ -97,10 +96,11 @@ def build_parts(cfg: TrainConfig) -> Parts:
     split = epoch_split(cfg)
     mix_fn, criterion = task.train_targets(cfg, data, batch_size=min(cfg.data.batch_size, data.num_train))
     lead = task.lead
+    precision = build_precision(cfg.precision, device)
     return Parts(
         cfg=cfg, task=task, device=device, data=data, model=model,
-        train_model=distributed.data_parallel(model, device), optimizer=optimizer,
-        precision=build_precision(cfg.precision, device),
+        train_model=distributed.data_parallel(model, device), optimizer=optimizer, precision=precision,
+        grad_step=GradStep(precision.scaler, clip_grad=cfg.optim.grad_clip),
         lr_at=build_lr_schedule(cfg.sched, cfg.optim.lr, steps, cfg.epochs),
         ses=build_ses(model, cfg.ses, total_steps=steps * cfg.epochs),
         mix_fn=mix_fn, criterion=criterion, weighting=_weighting(cfg, optimizer, device), ema=ema,

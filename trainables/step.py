@@ -6,7 +6,6 @@ import itertools
 from typing import Iterator
 
 import numpy as np
-from torch import nn
 
 from trainables import distributed
 from trainables.parts import Parts
@@ -55,7 +54,7 @@ def train_one_epoch(p: Parts, epoch: int, first_step: int) -> tuple[dict[str, fl
             penalty, ses_metrics = p.ses.penalty(step)  # float32 inside, autocast off
             total, weight_metrics = p.weighting(losses, penalty)  # fixed: loss + penalty; or every term weighted
             p.monitors.check_step(step, total)
-            p.precision.scaler.scale(total / len(micro_batches)).backward()
+            p.grad_step.backward(total / len(micro_batches))  # the step's gradient: the micro-batches' mean
             meter.update(output.detach(), y, loss)
             n = y.shape[0]
             for key, value in losses.items():
@@ -63,11 +62,7 @@ def train_one_epoch(p: Parts, epoch: int, first_step: int) -> tuple[dict[str, fl
                     means.add(f"train/{key}", value.detach() * n, n)
             for key, value in {**ses_metrics, **weight_metrics}.items():
                 means.add(key, value, 1)
-        if p.cfg.optim.grad_clip > 0:
-            p.precision.scaler.unscale_(p.optimizer)
-            nn.utils.clip_grad_norm_(p.model.parameters(), p.cfg.optim.grad_clip)
-        p.precision.scaler.step(p.optimizer)
-        p.precision.scaler.update()
+        p.grad_step.step(p.optimizer, p.model.parameters())  # clips the model's gradients, not the loss weights'
         step += 1
         if p.ema is not None:
             p.ema.update(p.model, step=step)  # optimizer updates so far: timm's EMA warmup counts these

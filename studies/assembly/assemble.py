@@ -11,7 +11,7 @@ from typing import Any
 from schema.errors import BadInput
 from search_spaces import Choice, Conditional, Grid, IntRange, LogUniform, Uniform, Variants, walk
 from search_spaces.distributions import NAME_KEY
-from studies.assembly import smoke
+from studies.assembly import pretrain, smoke
 from studies.assembly.seeds import with_seeds
 from studies.assembly.study_protocol import OWNED_KEYS, apply_protocol
 from studies.study import SEED_KEY, Study, follows_task
@@ -57,11 +57,35 @@ def _absolute_space(space: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def runnable(module, profile: str, sets: dict[str, str], *, num_samples: int | None = None,
+             seeds: tuple[int, ...] | None = None, runs_dir: Path | None = None, workers: int | None = None) -> Study:
+    """The study a run of `profile` trains and a dry run shows, built once: `build_study`'s, its pretraining given
+    the user's settings too, a torch thread per reserved CPU, and `workers` Train workers per trial (None: the
+    study's own). A rehearsal (smoke) reads generated data under `runs_dir`."""
+    study = pretrain.fit(build_study(module, profile, sets, num_samples, seeds=seeds, runs_dir=runs_dir), sets)
+    if workers is not None:
+        study = replace(study, workers_per_trial=workers)
+    return with_threads(study)
+
+
+def with_threads(study: Study) -> Study:
+    """What each Train worker is given (a torch thread per reserved CPU) unless the config says, set on the base
+    so the params a trial logs, and a dry run shows, are the config it trains with."""
+    threads = max(1, int(study.cpus_per_trial))
+    if study.pretrain is not None and not study.pretrain.num_threads:  # it runs on one trial's resources
+        study = replace(study, pretrain=replace(study.pretrain, num_threads=threads))
+    if study.base.num_threads:
+        return study
+    return replace(study, base=replace(study.base, num_threads=threads))
+
+
 def build_study(module, profile: str, sets: dict[str, str], num_samples: int | None,
-                smoke_data: Path | None = None, *, seeds: tuple[int, ...] | None = None) -> Study:
-    """The study of `profile` (smoke: the full one, shrunk) with `sets` applied, trained once per seed in `seeds`
-    (None: the study's own), every path made absolute against this folder (trials run in Ray's), and its metric
-    fitted to its protocol (studies.assembly.study_protocol)."""
+                smoke_data: Path | None = None, *, seeds: tuple[int, ...] | None = None,
+                runs_dir: Path | None = None) -> Study:
+    """The study of `profile` (smoke: the full one, shrunk, on generated data at `smoke_data`, or the folder
+    `runs_dir` gives it) with `sets` applied, trained once per seed in `seeds` (None: the study's own), every path
+    made absolute against this folder (trials run in Ray's), and its metric fitted to its protocol
+    (studies.assembly.study_protocol)."""
     study = module.get_study("full" if profile == "smoke" else profile)
     name = getattr(module, "__name__", study.name).rsplit(".", 1)[-1]
     if study.name and study.name != name:  # e.g. a file copied from another study: it would log into that one
@@ -88,6 +112,8 @@ def build_study(module, profile: str, sets: dict[str, str], num_samples: int | N
     if derived:  # e.g. --set task.module=mine:Seg: the study optimizes that task's lead metric
         study = replace(study, metric="", mode="")
     if profile == "smoke":
+        if smoke_data is None and runs_dir is not None:
+            smoke_data = smoke.data_root(study.base, runs_dir)
         study = smoke.shrink(study, smoke_data)
     if num_samples is not None:
         if num_samples < 1:

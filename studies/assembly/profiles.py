@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from studies.assembly.assemble import UsageError, build_study
+from studies.assembly import pretrain
+from studies.study import Study
 from trainables.config import TrainConfig
 from trainables.data import DataError, check_root
+
+WHY_LOCAL = "asked for with --profile local"
+WHY_SMOKE = "asked for with --smoke: the full profile, shrunk to generated data, on CPU"
 
 
 def missing_data(cfg: TrainConfig) -> str | None:
@@ -16,26 +20,24 @@ def missing_data(cfg: TrainConfig) -> str | None:
     return None
 
 
+def data_problem(study: Study) -> str | None:
+    """Why the trials' data, or the pretraining's when it runs, cannot be read (one line), or None."""
+    reason = missing_data(study.base)
+    if reason is None and pretrain.runs(study):
+        reason = missing_data(study.pretrain)
+        reason = f"pretraining: {reason}" if reason else None
+    return reason
+
+
 def gpu_shortfall(gpus_per_trial: float, gpus: float) -> str | None:
     if gpus_per_trial > gpus:
         return f"profile full needs {gpus_per_trial:g} GPU per trial; the Ray cluster has {gpus:g}"
     return None
 
 
-def choose_profile(requested: str, module, sets: dict[str, str], gpus: float,
-                   seeds: tuple[int, ...] | None = None) -> tuple[str, str]:
-    """(profile, why) for the banner; raises UsageError when `full` was asked for and cannot run."""
-    if requested == "local":
-        return "local", "asked for with --profile local"
-    if requested == "smoke":
-        return "smoke", "asked for with --smoke: the full profile, shrunk to generated data, on CPU"
-    full = build_study(module, "full", sets, None, seeds=seeds)
-    why_not = missing_data(full.base) or gpu_shortfall(full.gpus_per_trial, gpus)
-    if why_not is None:
-        return "full", f"its data and {full.gpus_per_trial:g} GPU per trial are present"
-    if requested == "full":
-        raise UsageError(why_not)
-    return "local", f"full is not possible here: {why_not}"
+def full_blocker(full: Study, gpus: float) -> str | None:
+    """Why the full profile cannot run on `gpus` GPUs here (its data, then its GPUs), or None when it can."""
+    return missing_data(full.base) or gpu_shortfall(full.gpus_per_trial, gpus)
 
 
 def data_line(cfg: TrainConfig) -> str:

@@ -7,14 +7,13 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from search_spaces import Grid, Variants, to_overrides
 from studies.assembly import pretrain, smoke
-from studies.assembly.assemble import build_study
-from studies.assembly.profiles import choose_profile, data_line, gpu_shortfall, missing_data
+from studies.assembly.profiles import data_line, gpu_shortfall, missing_data
 from studies.assembly.study_protocol import describe
+from studies.cli.plan import Chosen, Plan
 from studies.study import SEED_KEY, Study
 from trainables.config.overrides import apply_overrides, flatten
 from trainables.defaults import resolve
@@ -143,59 +142,42 @@ def to_json(study: Study) -> str:
     return json.dumps(out, indent=2, default=str)
 
 
-def show(name: str, module, requested: str, sets: dict[str, str], num_samples: int | None,
-         seeds: tuple[int, ...] | None, runs_dir: Path, *, lr_range: int | None = None, as_json: bool = False) -> str:
-    """What `--dry-run` prints: the study of the profile a run would choose (`requested` full: that one, even where
+def show(plan: Plan, *, as_json: bool = False) -> str:
+    """What `--dry-run` prints: the study of the profile a run would choose (`--profile full`: that one, even where
     it cannot run here), with what would differ at run time as notes."""
     notes = []
-    if requested == "smoke":
-        full = build_study(module, "full", sets, None, seeds=seeds)
-        study = build_study(module, "smoke", sets, num_samples, smoke.data_root(full.base, runs_dir), seeds=seeds)
-        study = pretrain.fit(study, sets)
-        profile, why = choose_profile("smoke", module, sets, 0)
+    if plan.requested == "full":
+        chosen = Chosen("full", "asked for with --profile full", plan.studies["full"])
+    else:
+        chosen = plan.choose(0 if plan.requested == "smoke" else _local_gpus())  # as a run on this machine would
+    study = chosen.study
+    if chosen.profile == "smoke":
         if study.base.data.root:
             notes.append(f"data.root: generated when the study runs, under {study.base.data.root}")
         notes += [study.tags[smoke.NOTES_TAG]] if smoke.NOTES_TAG in study.tags else []
     else:
-        gpus = _local_gpus()
-        if requested == "full":
-            profile, why = "full", "asked for with --profile full"
-        else:
-            profile, why = choose_profile(requested, module, sets, gpus, seeds)  # as a run on this machine would
-        study = pretrain.fit(build_study(module, profile, sets, num_samples, seeds=seeds), sets)
-        cannot = missing_data(study.base) or (gpu_shortfall(study.gpus_per_trial, gpus) if profile == "full" else None)
+        cannot = missing_data(study.base) or (gpu_shortfall(study.gpus_per_trial, _local_gpus())
+                                              if chosen.profile == "full" else None)
         notes += [f"this machine cannot run it: {cannot}"] if cannot else []
-    study = with_threads(study)
-    notes += pretrain.replaced_steps(study, sets, lr_range)
-    steps = pretrain.lr_range_steps(study, sets, lr_range)
+    notes += pretrain.replaced_steps(study, plan.sets, plan.lr_range)
+    steps = pretrain.lr_range_steps(study, plan.sets, plan.lr_range)
     if pretrain.replaced_by(study) is not None:
         study = replace(study, pretrain=None)  # not run: the trials start from the user's checkpoint
     elif study.pretrain is not None:
-        planned = runs_dir / "pretrain" / "<parent run id>" / "state.pt"
+        planned = pretrain.folder(plan.runs_dir, "<parent run id>") / "state.pt"
         notes.append(f"pretraining: {study.pretrain.epochs} epochs, once, before the trials; every trial starts "
                      f"from its checkpoint, {planned} (init.mode={study.base.init.mode}"
                      + (f", init.keep={','.join(study.base.init.keep)})" if study.base.init.mode == "continue" else ")"))
         study = pretrain.start_from(study, str(planned))  # shown as the trials will have it
     if steps:
-        where = "--lr-range" if lr_range is not None else "the study's own LR range test,"
+        where = "--lr-range" if plan.lr_range is not None else "the study's own LR range test,"
         notes.append(f"{where} {steps} steps{' from the pretraining' if study.pretrain else ''}: every trial trains "
                      f"at the optim.lr it picks when the study runs (shown: the study's own, {study.base.optim.lr:g})")
     if as_json:
         return to_json(study)
-    header = [f"hpstudy: {name}, profile {profile} ({why}); data: {data_line(study.base)}",
+    header = [f"hpstudy: {plan.name}, profile {chosen.profile} ({chosen.why}); data: {data_line(study.base)}",
               "dry run: nothing is started, no data read or written", *(f"note: {n}" for n in notes)]
     return text(study, "\n".join(header))
-
-
-def with_threads(study: Study) -> Study:
-    """What each Train worker is given (a torch thread per reserved CPU) unless the config says, set on the base
-    so the params a trial logs, and a dry run shows, are the config it trains with."""
-    threads = max(1, int(study.cpus_per_trial))
-    if study.pretrain is not None and not study.pretrain.num_threads:  # it runs on one trial's resources
-        study = replace(study, pretrain=replace(study.pretrain, num_threads=threads))
-    if study.base.num_threads:
-        return study
-    return replace(study, base=replace(study.base, num_threads=threads))
 
 
 def _local_gpus() -> int:

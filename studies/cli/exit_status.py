@@ -12,6 +12,10 @@ from schema import statuses, tags
 EXIT_OK, EXIT_BAD_INPUT, EXIT_TRIALS_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 
+class PretrainFailed(RuntimeError):
+    """The pretraining ended in a state no trial should start from (diverged, collapsed, out of memory): exit 3."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     total: int

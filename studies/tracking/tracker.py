@@ -20,6 +20,8 @@ from mlflow.tracking import MlflowClient
 from schema import params as P
 from schema import statuses
 from schema import tags as T
+from schema.locations import ARTIFACTS
+from studies.tracking.logged_config import config_dict
 from studies.tracking.summary import Summary, TrialRow, summarize
 
 _BATCH = 100  # MLflow's log_batch limit on params per call
@@ -29,16 +31,11 @@ _UI = "http://127.0.0.1:5000"  # where `mlflow ui` (mlflow_ui_command) serves
 _QUIET_LOGGERS = ("mlflow.store.db.utils", "alembic")
 
 
-def default_tracking_uri(runs_dir: Path) -> str:
-    """A SQLite store under the user's run folder, absolute: trials run with Ray's temp folder as their cwd."""
-    return f"sqlite:///{(runs_dir / 'mlflow.db').resolve()}"
-
-
 def mlflow_ui_command(tracking_uri: str, runs_dir: Path) -> str:
     if _is_server(tracking_uri):
         return f"open {tracking_uri}"
     return (f"mlflow ui --backend-store-uri {tracking_uri} "
-            f"--default-artifact-root {(runs_dir / 'mlartifacts').resolve().as_uri()} --host 127.0.0.1")
+            f"--default-artifact-root {(runs_dir / ARTIFACTS).resolve().as_uri()} --host 127.0.0.1")
 
 
 def runs_url(tracking_uri: str, experiment_id: str) -> str:
@@ -99,6 +96,27 @@ class StudyTracker:
     def log_base_config(self, config: dict[str, Any]) -> None:
         """The base config (nested) as the parent's base_config.yaml: one file, not ~70 params beside study.*."""
         self.client.log_dict(self.parent_run_id, config, P.BASE_CONFIG)
+
+    def log_pretraining(self, checkpoint: str, config: Any, files: list[Path], metrics: dict[str, float],
+                        stop: str | None) -> None:
+        """The pretraining on the parent run: the checkpoint every trial starts from (a param), its config, state
+        and history (artifacts), its final report (metrics pretrain/...) and how a monitor stopped it."""
+        parent = self.parent_run_id
+        self.client.log_param(parent, P.PRETRAIN_CHECKPOINT, checkpoint)
+        self.client.log_dict(parent, config_dict(config), f"{P.PRETRAIN_ARTIFACTS}/config.yaml")
+        for path in files:
+            self.client.log_artifact(parent, str(path), P.PRETRAIN_ARTIFACTS)
+        if metrics:
+            now = int(time.time() * 1000)
+            self.client.log_batch(parent, metrics=[Metric(f"{P.PRETRAIN_METRIC_PREFIX}{k}", v, now, 0)
+                                                   for k, v in metrics.items()])
+        if stop:
+            self.client.log_param(parent, P.PRETRAIN_STOP, stop[:500])
+
+    def log_lr_range(self, folder: Path, suggestion: str) -> None:
+        """The LR range test on the parent run: its curve (the files in `folder`) and the optim.lr it picked."""
+        self.client.log_artifacts(self.parent_run_id, str(folder), P.LR_RANGE_ARTIFACTS)
+        self.client.log_param(self.parent_run_id, P.LR_RANGE_SUGGESTION, suggestion)
 
     def resume_study(self, parent_run_id: str) -> None:
         self.parent_run_id = parent_run_id

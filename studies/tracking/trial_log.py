@@ -9,9 +9,9 @@ from typing import Any, Callable
 
 from schema import params, statuses
 from search_spaces import to_overrides
-from studies.cli.progress import Progress
 from studies.study import Study
 from studies.tracking.logged_config import config_dict, trial_params
+from studies.tracking.progress import Progress
 from studies.tracking.tracker import StudyTracker
 from trainables.config.overrides import apply_overrides
 from trainables.defaults import resolve

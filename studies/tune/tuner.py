@@ -25,13 +25,13 @@ from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search import BasicVariantGenerator
 from ray.tune.search.repeater import TRIAL_INDEX
 
+from schema.errors import BadInput
 from search_spaces import Choice, Grid, IntRange, LogUniform, Uniform, Variants
-from studies.cli import signals
-from studies.cli.preflight import SurroundingsError
 from studies.search.mo_asha import MOASHAScheduler
 from studies.search.optuna_replicates import MeanOfReplicates
 from studies.search.optuna_search import make_searcher
 from studies.study import SEED_KEY, Study
+from studies.tune import signals
 from studies.tune.events import TrialEvents, trainer_result  # noqa: F401 (re-exported: the adapter's API)
 from studies.tune.packing import concurrency
 from studies.tune.storage import join as join_storage
@@ -45,7 +45,7 @@ _ENV = {
     # Worker start-up imports torch and timm; on 2 busy cores the 60 s default can pass while a trial is starting.
     "RAY_TRAIN_WORKER_GROUP_START_TIMEOUT_S": "300",
     # Tune's legacy output engine prints nothing at verbose=0; the new one still prints its experiment box, the
-    # results folder and a TensorBoard hint. Progress is ours (studies.cli.progress), results are in MLflow.
+    # results folder and a TensorBoard hint. Progress is ours (studies.tracking.progress), results are in MLflow.
     "RAY_AIR_NEW_OUTPUT": "0",
     # Keeping one checkpoint per trial (CheckpointConfig(num_to_keep=1)) makes Tune snapshot the experiment state
     # at each checkpoint, and warn about it at every epoch of a short local trial: a small JSON file, no bottleneck.
@@ -94,7 +94,7 @@ def connect(address: str | None, worker_groups: bool = True) -> Cluster:
             ray.init(address=address, **kwargs)
         except ConnectionError as err:
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise SurroundingsError(f"--address {address}: {first}; start a cluster (ray start --head) or drop "
+            raise BadInput(f"--address {address}: {first}; start a cluster (ray start --head) or drop "
                                     "--address to run on this machine") from None
     elif not worker_groups:
         ray.init(num_cpus=os.cpu_count(), resources={DRIVER_RESOURCE: 10_000}, include_dashboard=False, **kwargs)

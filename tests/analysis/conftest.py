@@ -1,7 +1,7 @@
 """A small SQLite MLflow store in hpstudy's layout, built once per test session (MLflow's schema setup is slow).
 
-Three studies: `ses_beta_sweep`, an older and a newer invocation. The newer: baseline and beta=0.3 x 3 seeds + 1
-early-stopped + 1 failed; beta=0.5 x seeds 0-2; beta=0.9 x seeds 0, 1, 4 (two pairs, one unpaired seed); with
+Three studies: `ses_beta_sweep` (its parent runs tagged as seed 001's Exp 2), an older and a newer invocation. The
+newer: baseline and beta=0.3 x 3 seeds + 1 early-stopped + 1 failed; beta=0.5 x seeds 0-2; beta=0.9 x seeds 0, 1, 4 (two pairs, one unpaired seed); with
 cost (sys/*), train/acc and robustness metrics (rob/acc*) of known values. And two searches: `lr_search` (no
 config_name tags, one trial without a status tag) and `tpe_search` (one config_name label for two learning rates).
 """
@@ -15,6 +15,7 @@ from mlflow.entities import Metric, Param
 from mlflow.tracking import MlflowClient
 
 from analysis import load_trials
+from schema import tags as T
 
 T0 = 1_700_000_000_000  # ms; fixed start times make "most recent parent" deterministic
 
@@ -24,6 +25,11 @@ FINAL = {"beta=0.5": {0: 0.915, 1: 0.905, 2: 0.935}, "beta=0.9": {0: 0.93, 1: 0.
 SEEDS = {"beta=0.3": range(4), "baseline": range(4), "beta=0.5": range(3), "beta=0.9": (0, 1, 4)}
 EPOCH_S = [1.1, 1.0, 0.9]  # x the config's cost: sys/epoch_s per epoch, mean 1.0
 COST = {"baseline": 1.0}  # SES configs: 1.2, i.e. +20% epoch time
+
+
+def ses_tags(experiment: str, description: str = "") -> dict[str, str]:
+    """The catalogue tags the study runner writes on the parent run of a study of seed note 001 (`--list`'s line)."""
+    return {T.SEED_NOTE: "001", T.EXPERIMENT: experiment, T.DESCRIPTION: description or f"{experiment}, as a test"}
 
 
 def val_acc(config: str, seed: int) -> list[float]:
@@ -94,7 +100,7 @@ def store(tmp_path_factory):
     uri = f"sqlite:///{tmp}/mlflow.db"
     client = MlflowClient(tracking_uri=uri)
     study_tags = {"hpstudy.role": "study", "hpstudy.study": "ses_beta_sweep", "hpstudy.profile": "local",
-                  "hpstudy.baseline": "baseline"}
+                  "hpstudy.baseline": "baseline", **ses_tags("Exp 2")}
 
     exp = client.create_experiment("ses_beta_sweep", artifact_location=(tmp / "artifacts").as_uri())
     old = client.create_run(exp, start_time=T0, tags=study_tags).info.run_id

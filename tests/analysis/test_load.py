@@ -111,27 +111,23 @@ def test_trials_span_search_pages(store, monkeypatch):
     assert len(load_trials(parent_run_id=store.parent, tracking_uri=store.uri)) == 14
 
 
-@pytest.fixture
-def metric_table():
-    """schema.metrics.METRICS as it was before the test: loading a study teaches it the study's task metrics."""
-    from schema.metrics import METRICS
-
-    saved = (METRICS.rows, METRICS._exact, METRICS._patterns)
-    yield METRICS
-    METRICS.rows, METRICS._exact, METRICS._patterns = saved
-
-
-def test_a_tasks_own_metrics_get_their_unit_and_direction_from_the_parent_run(store, metric_table):
+def test_a_tasks_own_metrics_get_their_unit_and_direction_from_the_parent_run(store):
     from analysis.formats import metric_direction, metric_unit
+    from analysis.load import metric_table_of
     from analysis.report_content import build_report
+    from schema.metrics import METRICS
 
     search = load_trials("lr_search", tracking_uri=store.uri)
     assert [s.name for s in search.attrs["metric_specs"]] == ["p_true"]
-    assert metric_unit("val/p_true")[1] == "%" and metric_direction("val/p_true") == "max"
-    assert metric_direction("val/p_true_best") == "max" and metric_unit("test/p_true")[1] == "%"
+    own = metric_table_of(search)
+    assert metric_unit("val/p_true", own)[1] == "%" and metric_direction("val/p_true", own) == "max"
+    assert metric_direction("val/p_true_best", own) == "max" and metric_unit("test/p_true", own)[1] == "%"
+    assert metric_table_of(search[search["status"] == "completed"]) is own, "the table travels with the trials"
     report = build_report(search, metrics=["val/p_true"])
     assert "val/p_true (%)" in report.main_table() and "41.00" in report.main_table()  # 0.4 + lr 0.01, in %
-    assert load_trials("tpe_search", tracking_uri=store.uri).attrs["metric_specs"] == ()  # logged without the tag
+    assert "val/p_true" not in METRICS, "loading a study changes no process-wide table"
+    tpe = load_trials("tpe_search", tracking_uri=store.uri)
+    assert tpe.attrs["metric_specs"] == () and metric_table_of(tpe) is METRICS  # logged without the tag
 
 
 def test_a_bad_metric_specs_tag_is_one_line(tmp_path):

@@ -1,5 +1,6 @@
-"""`python -m analysis.paper` on a store of known SES runs: which run each table comes from, its numbers, the
-figures under the seed's names, the studies not run yet, and bad input."""
+"""`python -m analysis.paper` on a store of known SES runs: which studies it finds (parent runs tagged with seed note
+001), which run each table comes from, its numbers, the figures under the seed's names, the studies found without a
+finished run, and bad input."""
 
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ from mlflow.tracking import MlflowClient
 from scipy import stats
 
 from analysis.paper import main
-from analysis.paper_runs import ses_entries
-from tests.analysis.conftest import T0, _trial
+from schema import tags as T
+from tests.analysis.conftest import T0, _trial, ses_tags
 
 SEEDS = (0, 1, 2)
 BETA_SWEEP = {"baseline": 0.80, "beta=0.5": 0.82, "beta=0.9": 0.81}  # test/acc of seed 0 (see test_acc)
 MIXUP = {"none": 0.60, "none+ses": 0.63, "mixup": 0.61, "mixup+ses": 0.66}
 TRAIN = [0.70, 0.90, 0.99]  # train/acc per epoch; the test split measures epoch 2's weights (checkpoint.keep=best)
 TEST_EPOCH = 2
+# each test study's line in seed 001 (as the catalogue declares it, and the study runner tags its parent runs)
+EXPERIMENTS = {"ses_beta_sweep": "Exp 2", "ses_periodic": "Exp 10", "ses_mixup_cutmix": "Exp 12",
+               "ses_vit_beta_sweep": "Exp 17a", "ses_vit_layers": "Exp 17b"}
 
 
 def final_acc(config: str, seed: int, table: dict) -> float:
@@ -33,9 +37,12 @@ def rob(config: str, seed: int) -> float:
     return 0.5 + (0.03 if config != "baseline" else 0.0) + 0.005 * seed
 
 
-def _study(client, exp, start, *, study, profile, status, configs, params, with_rob, table) -> str:
+def _study(client, exp, start, *, study, profile, status, configs, params, with_rob, table,
+           catalogue: dict[str, str] | None = None) -> str:
+    """A parent run and its trials; `catalogue`: its seed note tags (default: seed 001's line of `study`)."""
+    catalogue = ses_tags(EXPERIMENTS[study], f"{study}: a test study") if catalogue is None else catalogue
     tags = {"hpstudy.role": "study", "hpstudy.study": study, "hpstudy.profile": profile, "hpstudy.status": status,
-            "hpstudy.baseline": configs[0], "hpstudy.git_sha": "abc123"}
+            "hpstudy.baseline": configs[0], "hpstudy.git_sha": "abc123", **catalogue}
     parent = client.create_run(exp, start_time=start, tags=tags).info.run_id
     client.log_batch(parent, params=[Param("study.metric", "val/acc")])
     t = start + 1
@@ -83,6 +90,14 @@ def paper_store(tmp_path_factory):
     periodic = client.create_experiment("ses_periodic", artifact_location=(runs_dir / "c").as_uri())
     smoke = _study(client, periodic, T0, study="ses_periodic", profile="smoke", status="completed",
                    configs=["baseline", "beta=0.5"], params=_beta, with_rob=True, table=BETA_SWEEP)
+    # finished runs the paper must not take: another seed note's study, and a parent run without the catalogue tags
+    # (logged before the study runner wrote them)
+    other = client.create_experiment("vit_stability", artifact_location=(runs_dir / "d").as_uri())
+    _study(client, other, T0, study="vit_stability", profile="local", status="completed", configs=list(MIXUP),
+           params=_mix, with_rob=False, table=MIXUP, catalogue={T.SEED_NOTE: "002", T.EXPERIMENT: "Exp 1"})
+    untagged = client.create_experiment("ses_dynamics", artifact_location=(runs_dir / "e").as_uri())
+    _study(client, untagged, T0, study="ses_dynamics", profile="local", status="completed", configs=list(MIXUP),
+           params=_mix, with_rob=False, table=MIXUP, catalogue={})
     return SimpleNamespace(uri=uri, runs_dir=runs_dir, older=older, used=used, newest=newest, mix=mix_run,
                            smoke=smoke)
 
@@ -169,12 +184,27 @@ def test_figures_carry_the_seeds_names_and_undrawable_ones_say_why(paper):
     assert r"\includegraphics[width=\linewidth]{figures/02_beta_sweep.png}" in paper.tex
 
 
-def test_every_ses_study_without_a_finished_run_is_listed(paper):
-    listed = paper.md[paper.md.index("## Not run yet"):]
-    others = {e.name for e in ses_entries()} - {"ses_beta_sweep", "ses_mixup_cutmix"}
-    assert others and all(f": {name} — " in listed for name in others)
-    assert "ses_periodic — only --smoke rehearsals (give --profile smoke to report them)" in listed
+def test_every_ses_study_found_without_a_finished_run_is_listed(paper):
+    listed = paper.md[paper.md.index("## Without a finished run"):]
+    assert listed.count("\n- ") == 1
+    assert "- Exp 10: ses_periodic — only --smoke rehearsals (give --profile smoke to report them)" in listed
     assert "ses_beta_sweep" not in listed
+
+
+def test_the_studies_are_those_the_store_holds_in_experiment_order(paper):
+    """A study never run leaves no trace in the store, so the paper says it covers the studies found there."""
+    assert "of each of the 3 SES studies found in the store (parent runs tagged with seed note 001" in paper.md
+    assert "2 with a finished run, 1 without" in paper.md
+    assert "2 of the 3 SES studies found in the store" in paper.stdout
+    assert "without a finished run: ses_periodic" in paper.stdout
+    # "Exp 2" before "Exp 12", as `--list` orders them; each section titled and described by its tags
+    assert paper.md.index("## Exp 2: ses_beta_sweep\n\nses_beta_sweep: a test study") < paper.md.index(
+        "## Exp 12: ses_mixup_cutmix")
+
+
+def test_a_parent_run_without_seed_note_001_is_not_in_the_paper(paper):
+    for text in (paper.md, paper.tex, paper.stdout, (paper.dir / "paper.csv").read_text()):
+        assert "vit_stability" not in text and "ses_dynamics" not in text
 
 
 def test_latex_holds_the_same_numbers(paper):
@@ -202,7 +232,7 @@ def empty_uri(tmp_path_factory):
 @pytest.mark.parametrize("argv, message", [
     (["--runs-dir", "{tmp}/nowhere"], "error: no MLflow store at {tmp}/nowhere/mlflow.db"),
     (["--tracking-uri", "nosuchscheme://x"], "error: cannot read the MLflow store nosuchscheme://x"),
-    (["--tracking-uri", "{empty}"], "error: no finished run of any SES study in {empty}; studies: ses_"),
+    (["--tracking-uri", "{empty}"], "error: no SES study in {empty}: no parent run tagged hpstudy.seed_note=001"),
     (["--runs-dir", "{runs}", "--tracking-uri", "{empty}"], "usage:"),
 ])
 def test_bad_input_is_one_line_and_exit_2(paper_store, empty_uri, tmp_path, argv, message):
@@ -219,16 +249,21 @@ def test_bad_input_is_one_line_and_exit_2(paper_store, empty_uri, tmp_path, argv
 
 def test_a_figure_the_seed_names_is_drawn_by_one_study_only():
     """`ses_search` ("Exp 2/7/9/10/16 as one search") wrote `02_beta_sweep.png` over `ses_beta_sweep`'s (found on the
-    local runs of every study, 2026-12-07); a study of two experiments draws both's figures."""
+    local runs of every study, 2026-12-07); a study of two experiments draws both's figures. Owners are computed over
+    the studies found in the store: here a store where every SES study of the catalogue ran."""
     from analysis.paper_figures import figures_of, owners
+    from studies import registry  # the catalogue, for this test's store only: analysis itself never reads it
 
-    entries = [(e.name, e.experiment) for e in ses_entries()]
+    entries = [(e.name, e.experiment) for _, group in registry.groups() for e in group if e.seed == "001"]
     owned = owners(entries)
     names = {study: [f[0] for f in figures_of(study, experiment, owned)] for study, experiment in entries}
     assert names["ses_beta_sweep"] == ["02_beta_sweep.png"] and names["ses_search"] == ["02_ses_search.png"]
     assert names["ses_robustness_cifar10"] == ["03_corruption_robustness.png", "06_multiseed_cifar10.png"]
     every = [name for studies in names.values() for name in studies]
     assert len(every) == len(set(every)), "two studies write one file"
+    # where the store holds only the search, the search is the one study reproducing Exp 2
+    alone = owners([("ses_search", "Exp 2/7/9/10/16 as one search")])
+    assert figures_of("ses_search", "Exp 2/7/9/10/16 as one search", alone)[0][0] == "02_beta_sweep.png"
 
 
 def test_a_search_with_one_completed_configuration_draws_no_bars(tmp_path):

@@ -82,7 +82,7 @@ def test_a_half_not_run_is_named_in_the_figures_place(tmp_path):
     groups = cross_figures(build(runs, tmp_path / "paper", store.uri), runs, tmp_path / "paper", store.uri)
     (group,) = groups
     assert [f.drawn for f in group.figures] == [False] * len(NAMES)
-    assert group.figures[0].why == "needs a finished run of Exp 17b (ses_vit_layers: not run yet)"
+    assert group.figures[0].why == "needs a finished run of Exp 17b (no study of it in the store)"
     assert not (tmp_path / "paper" / "figures" / "21_vit_ablations.png").exists()
 
 

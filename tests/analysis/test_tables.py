@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 from analysis import AnalysisError, format_markdown, multiseed_table, swept_params
+from schema.metrics import METRICS
 
 
 def _finals(store, config, seeds):
@@ -102,7 +103,7 @@ def test_repeated_seeds_cannot_be_paired():
 
 
 def test_markdown(table):
-    md = format_markdown(table, "val/acc")
+    md = format_markdown(table, "val/acc", METRICS)
     lines = md.splitlines()
     assert "completed" in lines[0] and "paired t-test" in lines[1]
     assert lines[3].startswith("| config | n | val/acc (%) | 95% CI | Δ vs baseline (pp) | 95% CI of Δ |")
@@ -115,7 +116,7 @@ def test_markdown(table):
 
 def test_markdown_without_baseline_or_spread():
     table = multiseed_table(_frame([("a|b", "completed", 0.5)]))
-    md = format_markdown(table, "val/acc")
+    md = format_markdown(table, "val/acc", METRICS)
     assert "Δ" not in md and "| a\\|b | 1 | 50.00 | — |" in md
 
 

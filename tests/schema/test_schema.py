@@ -4,6 +4,7 @@ the standard library."""
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 
@@ -123,11 +124,13 @@ def test_the_package_imports_only_the_standard_library():
     assert out.strip() == "['schema']"
 
 
-def test_two_tasks_giving_one_metric_name_other_directions_are_refused_not_overwritten():
-    table = metrics.MetricTable(metrics.DERIVED)
-    table.learn([MetricSpec("p_true", "max", "fraction")])
-    table.learn([MetricSpec("p_true", "max", "fraction")])  # the same study's task again: fine
-    assert table.direction("val/p_true") == "max"
-    with pytest.raises(ValueError, match="'p_true' is max in fraction for one study's task and min in fraction"):
-        table.learn([MetricSpec("p_true", "min", "fraction")])
-    assert table.direction("val/p_true") == "max", "the table is left as it was"
+def test_each_tasks_table_is_its_own_and_the_built_in_one_never_changes():
+    """Two tasks that give one metric name opposite directions and units each get a table of their own; nothing
+    writes into METRICS (the analysis hands a study's table along with its trials)."""
+    rows = METRICS.rows
+    up = METRICS.with_specs([MetricSpec("p_true", "max", "fraction")])
+    down = METRICS.with_specs([MetricSpec("p_true", "min", "nats")])
+    assert (up.direction("val/p_true"), up["test/p_true"].unit) == ("max", "fraction")
+    assert (down.direction("val/p_true"), down["test/p_true"].unit) == ("min", "nats")
+    assert "val/p_true" not in METRICS and METRICS.rows is rows
+    assert copy.deepcopy(up) is up  # pandas deep-copies a frame's attrs on every operation; the table never changes

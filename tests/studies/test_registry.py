@@ -33,5 +33,5 @@ def test_a_study_file_naming_another_study_is_refused():
 
 
 def test_an_unknown_study_lists_the_catalogue():
-    with pytest.raises(KeyError, match="available: .*lr_warmup_dropout"):
+    with pytest.raises(registry.CatalogueError, match="available: .*lr_warmup_dropout"):
         registry.load("no_such_study")

@@ -160,6 +160,16 @@ def test_resume_after_crash_matches_uninterrupted_run(tmp_path, extra):
     assert [_learned(h) for h in saved["history"]] == [_learned(m) for m in whole.metrics[:2]]
 
 
+def test_a_fixed_weighting_checkpoint_without_weighting_state_still_resumes():
+    # Fixed weighting saved no "weighting" entry before it was a null object with an (empty) state.
+    cfg = tiny(epochs=3)
+    whole = run(cfg)
+    assert whole.states[1]["weighting"] == {}
+    old = {k: v for k, v in whole.states[1].items() if k != "weighting"}
+    resumed = run(cfg, state=old)
+    assert _learned(resumed.metrics[0]) == pytest.approx(_learned(whole.metrics[2]), rel=0, abs=1e-6)
+
+
 def test_resume_from_finished_run_trains_and_reports_nothing():
     # Ctrl-C can land after the last epoch's checkpoint but before its report reached Tune; the resumed trial has
     # nothing left to train, and the tracker learns how it ended from the checkpoint's history.

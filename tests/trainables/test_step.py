@@ -1,9 +1,11 @@
-"""The training step: mixing is reproducible (same seed, same epoch -> same lambdas), also across a resume."""
+"""The training step: mixing is reproducible (same seed, same epoch -> same lambdas), also across a resume; with
+accumulation, one optimizer step per `accum_steps` micro-batches."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from trainables import loop
 from trainables.config import TrainConfig
 from trainables.config.overrides import apply_overrides
 from trainables.loop import run
@@ -39,3 +41,37 @@ def test_a_mixup_run_gives_the_same_metrics_twice():
     np.random.seed(2)  # whatever state the process was in
     run(cfg, second)
     assert first.reports == second.reports
+
+
+class _Recording:
+    """The run's GradStep, recording what the epoch asks of it."""
+
+    def __init__(self, grad_step, calls):
+        self.grad_step, self.calls = grad_step, calls
+
+    def backward(self, loss):
+        self.calls.append("backward")
+        self.grad_step.backward(loss)
+
+    def step(self, optimizer, parameters):
+        self.calls.append("step")
+        self.grad_step.step(optimizer, parameters)
+
+
+def test_accumulation_steps_once_per_accum_steps_micro_batches(monkeypatch):
+    calls, steps = [], []
+    build = loop.build_parts
+
+    def recording_parts(cfg):
+        p = build(cfg)
+        p.grad_step = _Recording(p.grad_step, calls)
+        p.optimizer.register_step_post_hook(lambda *_: steps.append(1))
+        return p
+
+    monkeypatch.setattr(loop, "build_parts", recording_parts)
+    # 512 samples in micro-batches of 64: 8 per epoch, 2 optimizer steps of 3 and 2 left over
+    cfg = apply_overrides(TrainConfig(), {"epochs": 1, "data.name": "digits", "data.limit_train": 512,
+                                          "data.batch_size": 64, "accum_steps": 3, "num_threads": 1})
+    sink = _Reports()
+    run(cfg, sink)
+    assert calls == 2 * ["backward", "backward", "backward", "step"] and len(steps) == 2

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from torch import nn
 
 from trainables.checkpointing.warm_start import apply_init
 from trainables.config import TrainConfig
@@ -97,12 +96,7 @@ def run_range_test(cfg: TrainConfig, *, steps: int = 200, start_lr: float = 1e-5
         with p.precision.autocast():
             loss = p.criterion(p.task.forward(p.model, x), y)["loss"]
         p.optimizer.zero_grad(set_to_none=True)
-        p.precision.scaler.scale(loss).backward()
-        if p.cfg.optim.grad_clip > 0:  # p.cfg: 'auto' resolved
-            p.precision.scaler.unscale_(p.optimizer)
-            nn.utils.clip_grad_norm_(p.model.parameters(), p.cfg.optim.grad_clip)
-        p.precision.scaler.step(p.optimizer)
-        p.precision.scaler.update()
+        p.grad_step(loss, p.optimizer, p.model.parameters())  # clipping as the run would: 'auto' resolved
         value = loss.item()  # one sync per step: the stopping rule needs it
         avg = smoothing * avg + (1 - smoothing) * value
         lrs.append(lr)

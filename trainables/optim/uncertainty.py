@@ -1,7 +1,8 @@
 """Learned uncertainty weighting of several loss terms (Kendall, Gal & Cipolla 2018), with bounded log-variances:
 total = sum_i exp(-s_i) * L_i + s_i, s_i = log(sigma_i^2) kept in [min_log_var, max_log_var] (seed 002).
 
-The training step weights every term its task returns (`loss_terms`), plus the SES penalty when SES is on.
+The training step weights every term its task returns (`loss_terms`), plus the SES penalty when SES is on;
+`FixedWeighting` is its null object for loss_weighting=fixed, so the loop never asks which one it has.
 """
 
 from __future__ import annotations
@@ -117,3 +118,17 @@ class TaskLossWeighting(UncertaintyWeighting):
 
     def forward(self, losses: Mapping[str, Tensor], penalty: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         return super().forward(loss_terms(losses, penalty if self.ses else None))
+
+
+class FixedWeighting(nn.Module):
+    """loss_weighting=fixed: the task's loss plus the SES penalty as they are (the penalty carries its own lambda).
+
+    TaskLossWeighting's interface with nothing learned: no parameters for the optimizer, no metrics, an empty state
+    dict (so a checkpoint written without one loads too).
+    """
+
+    def forward(self, losses: Mapping[str, Tensor], penalty: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        return losses["loss"] + penalty, {}
+
+    def attach(self, optimizer: torch.optim.Optimizer) -> None:
+        """Nothing to add to `optimizer`."""

@@ -4,17 +4,19 @@ logged on the parent run and given to every trial as init.checkpoint, reused by 
 
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from schema.params import PRETRAIN_CHECKPOINT
 from search_spaces import Grid
 from studies.assembly import pretrain, smoke
-from studies.cli import main as run
+from studies.cli import before_trials, execute
+from studies.cli.exit_status import EXIT_INTERRUPTED, PretrainFailed
 from studies.cli.main import main
+from studies.cli.plan import Plan
 from studies.cli.state import load_state
 from studies.study import Study, StudyError
 from studies.tracking.tracker import StudyTracker
@@ -50,17 +52,17 @@ def _factory(tune: FakeTune):
 
 
 def _execute(study: Study, tmp_path: Path, tune: FakeTune, previous=None, sets=None) -> int:
-    args = argparse.Namespace(trial_factory=_factory(tune), verbose=False, lr_range=None, num_samples=None,
-                              seeds=None, runs_dir=tmp_path, command="python -m studies.run pt")
-    state_dir = tmp_path / "ray" / study.name
-    seeds = run._seeds(previous.seeds) if previous else None  # as _run passes them
-    return run._execute(args, study, previous, sets or {}, seeds, tmp_path, state_dir, str(state_dir), None, tune,
-                        f"sqlite:///{tmp_path / 'mlflow.db'}")
+    """The steps a run takes once Ray is up, on a plan as `make_plan` makes one (a resumed run's from its state)."""
+    plan = Plan(study.name, study.profile, {study.profile: study}, sets or {}, None,
+                tuple(previous.seeds) if previous and previous.seeds is not None else None, tmp_path,
+                str(tmp_path / "ray" / study.name), f"sqlite:///{tmp_path / 'mlflow.db'}", None, None,
+                "python -m studies.run pt", resumed=previous)
+    return execute.run_steps(plan, study, tune, None, trial_factory=_factory(tune))
 
 
 def test_the_pretraining_runs_once_is_logged_and_every_trial_starts_from_it_and_resume_reuses_it(tmp_path):
     tune = FakeTune()
-    assert _execute(_study(), tmp_path, tune) == run.EXIT_INTERRUPTED  # the fake tuner ended no trial
+    assert _execute(_study(), tmp_path, tune) == EXIT_INTERRUPTED  # the fake tuner ended no trial
     assert tune.calls == [("train", 1.0, 0.0)]  # one task, on one trial's resources
     state = load_state(tmp_path / "ray" / "pt")
     checkpoint = Path(state.pretrain_checkpoint)
@@ -70,7 +72,7 @@ def test_the_pretraining_runs_once_is_logged_and_every_trial_starts_from_it_and_
 
     tracker = StudyTracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "pt", tmp_path / "mlartifacts")
     parent = tracker.client.get_run(state.parent_run_id)
-    assert parent.data.params[pretrain.CHECKPOINT_PARAM] == str(checkpoint)
+    assert parent.data.params[PRETRAIN_CHECKPOINT] == str(checkpoint)
     assert 0.0 <= parent.data.metrics["pretrain/val/acc"] <= 1.0 and parent.data.metrics["pretrain/epoch"] == 1
     logged = {a.path for a in tracker.client.list_artifacts(state.parent_run_id, "pretrain")}
     assert logged == {"pretrain/state.pt", "pretrain/history.json", "pretrain/config.yaml"}
@@ -83,7 +85,7 @@ def test_the_pretraining_runs_once_is_logged_and_every_trial_starts_from_it_and_
 
 def test_a_users_init_checkpoint_replaces_the_pretraining(tmp_path):
     own = tmp_path / "own"
-    pretrain.train(TINY, str(own))  # a checkpoint of the user's own
+    before_trials.train(TINY, str(own))  # a checkpoint of the user's own
     study = _study()
     study = replace(study, base=replace(study.base, init=replace(study.base.init, checkpoint=str(own / "state.pt"))))
     assert pretrain.replaced_by(study) == str(own / "state.pt")
@@ -95,7 +97,7 @@ def test_a_users_init_checkpoint_replaces_the_pretraining(tmp_path):
 
 
 def test_a_diverged_pretraining_fails_the_study_in_one_line(tmp_path, monkeypatch):
-    monkeypatch.setattr(pretrain, "train", lambda cfg, out: {"epoch": 1.0, "stop/reason": "diverged",
+    monkeypatch.setattr(before_trials, "train", lambda cfg, out: {"epoch": 1.0, "stop/reason": "diverged",
                                                              "stop/detail": "loss is nan at step 3"})
     tracker = StudyTracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "pt", tmp_path / "mlartifacts")
     tracker.start_study("pt", {}, {})
@@ -103,8 +105,8 @@ def test_a_diverged_pretraining_fails_the_study_in_one_line(tmp_path, monkeypatc
     out.mkdir(parents=True)  # what the diverged run left there: its last checkpoint and history
     (out / "state.pt").write_bytes(b"")
     (out / "history.json").write_text("{}")
-    with pytest.raises(pretrain.PretrainFailed, match=r"^pretraining stopped at epoch 1: diverged \(loss is nan"):
-        pretrain.step(_study(), tracker, tmp_path, FakeTune())
+    with pytest.raises(PretrainFailed, match=r"^pretraining stopped at epoch 1: diverged \(loss is nan"):
+        before_trials.pretraining(_study(), tracker, tmp_path, FakeTune())
 
 
 def test_the_pretraining_takes_the_users_sets_but_init_and_its_paths_are_absolute(tmp_path, monkeypatch):

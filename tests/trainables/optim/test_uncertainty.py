@@ -1,4 +1,5 @@
-"""Uncertainty weighting: bounded log-variances that still move, weights ~ 1/L at the optimum, metric names."""
+"""Uncertainty weighting: bounded log-variances that still move, weights ~ 1/L at the optimum, metric names; and
+the fixed weighting, its null object: the task's loss plus the penalty, nothing trained, logged or saved."""
 
 import math
 
@@ -86,7 +87,7 @@ def test_bad_names_and_bounds_are_refused():
 from trainables import loop  # noqa: E402  (the loop-level checks below)
 from trainables.config import TrainConfig  # noqa: E402
 from trainables.config.overrides import apply_overrides  # noqa: E402
-from trainables.optim.uncertainty import TaskLossWeighting, loss_terms  # noqa: E402
+from trainables.optim.uncertainty import FixedWeighting, TaskLossWeighting, loss_terms  # noqa: E402
 
 
 def test_loss_terms_are_the_tasks_parts_else_its_loss_and_the_penalty_when_given():
@@ -157,3 +158,41 @@ def test_without_ses_the_penalty_is_not_weighted():
     last = _last_report(**{"data.name": "digits"})
     assert {k for k in last if k.startswith(("loss_weight/", "loss_log_var/"))} == {"loss_weight/task",
                                                                                   "loss_log_var/task"}
+
+
+def test_fixed_weighting_is_the_tasks_loss_plus_the_penalty_bit_for_bit():
+    ce, dice = torch.tensor(0.7, requires_grad=True), torch.tensor(0.2, requires_grad=True)
+    penalty = torch.tensor(0.05, requires_grad=True)
+    losses = {"loss": ce + 1.5 * dice, "loss_ce": ce, "loss_dice": dice}  # the task's own weights of its parts
+    total, metrics = FixedWeighting()(losses, penalty)
+    assert torch.equal(total, losses["loss"] + penalty) and metrics == {}
+    total.backward()
+    assert (ce.grad.item(), dice.grad.item(), penalty.grad.item()) == (1.0, 1.5, 1.0)
+
+
+@pytest.mark.parametrize("build", [FixedWeighting, lambda: TaskLossWeighting(ses=True)], ids=["fixed", "uncertainty"])
+def test_either_weighting_serves_the_loop_alike(build):
+    """What the loop and build_parts call, with no question of which weighting it is."""
+    weighting = build()
+    model = torch.nn.Parameter(torch.zeros(()))
+    opt = torch.optim.SGD([model], lr=0.1)
+    weighting.attach(opt)
+    total, metrics = weighting({"loss": 2.0 + model}, torch.tensor(0.5))
+    assert total.shape == () and all(k.startswith(("loss_weight/", "loss_log_var/")) for k in metrics)
+    total.backward()
+    opt.step()
+    assert model.item() == pytest.approx(-0.1)  # at init every weight is 1: d total / d model = 1
+    fresh = build()
+    fresh.load_state_dict({k: v.clone() for k, v in weighting.state_dict().items()})
+    fresh({"loss": torch.tensor(2.0)}, torch.tensor(0.5))
+    assert fresh.state_dict().keys() == weighting.state_dict().keys()
+
+
+def test_fixed_weighting_adds_nothing_to_train_save_or_log():
+    weighting = FixedWeighting()
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(()))], lr=0.1)
+    weighting.attach(opt)
+    _, metrics = weighting({"loss": torch.tensor(1.0)}, torch.tensor(0.0))
+    assert len(opt.param_groups) == 1 and list(weighting.parameters()) == [] and metrics == {}
+    assert dict(weighting.state_dict()) == {}
+    weighting.load_state_dict({})  # what a fixed run's checkpoint holds now (older ones hold nothing)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from studies.cli.progress import Progress, duration, progress_line
+from studies.tracking.progress import Progress, duration, progress_line
 
 
 class Clock:

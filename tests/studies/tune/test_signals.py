@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from studies.cli import signals
+from studies.tune import signals
 
 
 def test_sigterm_raises_keyboard_interrupt_and_the_old_handler_comes_back():

@@ -8,7 +8,7 @@ import pytest
 
 from studies.assembly.assemble import build_study
 from studies.catalog import ses_beta_sweep
-from studies.cli.main import lr_range_step
+from studies.cli.before_trials import lr_range
 from studies.tracking.tracker import StudyTracker
 from tests.studies.conftest import cli, store, study_runs
 
@@ -23,7 +23,7 @@ def test_the_step_runs_the_sweep_on_a_trials_resources_and_logs_curve_and_pick(t
 
     tracker = StudyTracker(f"sqlite:///{tmp_path / 'mlflow.db'}", study.name, tmp_path / "mlartifacts")
     tracker.start_study("lr", {}, {})
-    suggestion = lr_range_step(study, 30, tracker, tmp_path, SimpleNamespace(run_once=run_once))
+    suggestion = lr_range(study, 30, tracker, tmp_path, SimpleNamespace(run_once=run_once))
     assert calls == [(study.cpus_per_trial, study.gpus_per_trial)]
     assert 1e-5 <= float(suggestion) <= 10
     parent = tracker.client.get_run(tracker.parent_run_id)

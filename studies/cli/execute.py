@@ -1,0 +1,221 @@
+"""A plan, run: its data and surroundings checked, Ray started, the profile chosen, then the study's steps in order:
+the parent run opened (or reopened), the steps before the trials, the trials, the closing report and exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from schema import params as P
+from schema import tags as T
+from schema.locations import ARTIFACTS, RUNS_DIR
+from search_spaces import to_overrides
+from studies.assembly import pretrain, smoke
+from studies.assembly.assemble import UsageError
+from studies.assembly.profiles import data_line, data_problem
+from studies.assembly.study_protocol import describe
+from studies.cli import before_trials
+from studies.cli.exit_status import EXIT_INTERRUPTED, Outcome
+from studies.cli.plan import Chosen, Plan
+from studies.cli.preflight import check_surroundings
+from studies.cli.state import StudyState, save_state
+from studies.study import Study
+from trainables.config.overrides import apply_overrides, flatten
+
+if TYPE_CHECKING:
+    from studies.tracking.tracker import StudyTracker
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What the steps before the trials made: the parent run's tracker, the study as its trials train it (from the
+    pretraining's checkpoint, at the LR range test's pick) and the state a resume reads (the Tune experiment too)."""
+
+    tracker: StudyTracker
+    study: Study
+    state: StudyState
+
+
+def run(plan: Plan, *, trial_factory=None) -> int:
+    """Run `plan`; `trial_factory` (tests: a closed-form objective) replaces a Ray Train run per trial."""
+    if plan.requested in ("local", "full"):  # auto falls back to local when full's data is missing
+        _check_data(plan.studies[plan.requested])
+    check_surroundings(plan.runs_dir, plan.tracking_uri, plan.address, plan.storage)
+    if plan.requested == "smoke":
+        rehearsal = plan.studies["smoke"]
+        smoke.write_data(rehearsal.base, plan.runs_dir)
+        smoke.write_pretrain_data(rehearsal.pretrain, rehearsal.base, plan.runs_dir)
+
+    from studies.tune import tuner  # Ray starts only for a run that passed the checks above
+
+    cluster = tuner.connect(plan.address, worker_groups=plan.worker_groups())
+    try:
+        chosen = plan.choose(cluster.gpus)
+        _check_data(chosen.study)
+        _announce(plan, chosen)
+        return run_steps(plan, chosen.study, tuner, cluster, trial_factory=trial_factory)
+    finally:
+        tuner.shutdown()
+
+
+def run_steps(plan: Plan, study: Study, tuner, cluster, *, trial_factory=None) -> int:
+    """The study's steps on a started cluster: the parent run, the steps before the trials, the trials, the end.
+    `tuner` is `studies.tune.tuner` (tests hand in a stand-in without Ray)."""
+    return _trials(plan, _open(plan, study, tuner), tuner, cluster, trial_factory)
+
+
+def _check_data(study: Study) -> None:
+    """The trials' data, and the pretraining's when it runs, readable; else one line naming what is missing."""
+    reason = data_problem(study)
+    if reason:
+        raise UsageError(reason)
+
+
+def _announce(plan: Plan, chosen: Chosen) -> None:
+    study = chosen.study
+    print(f"hpstudy: {plan.name}, profile {chosen.profile} ({chosen.why}); data: {data_line(study.base)}", flush=True)
+    if smoke.NOTES_TAG in study.tags:
+        print(f"note: {study.tags[smoke.NOTES_TAG]}", flush=True)
+    for note in [] if plan.resumed else pretrain.replaced_steps(study, plan.sets, plan.lr_range):
+        print(f"note: {note}", flush=True)
+
+
+def _open(plan: Plan, study: Study, tuner) -> Opened:
+    """The parent run started (or the interrupted one reopened), the steps before the trials run (or their results
+    taken from the saved state) and the state a resume needs saved."""
+    from studies.tracking.logged_config import config_dict
+    from studies.tracking.tracker import StudyTracker
+
+    tracker = StudyTracker(plan.tracking_uri, study.name, plan.runs_dir / ARTIFACTS)
+    resumed = plan.resumed
+    if resumed is not None:
+        tracker.resume_study(resumed.parent_run_id)
+        experiment, checkpoint = resumed.experiment, resumed.pretrain_checkpoint
+    else:
+        experiment = f"{study.profile}-{time.strftime('%Y%m%d-%H%M%S')}"
+        tracker.start_study(f"{study.name}-{experiment}", study_tags(study, plan), study_params(study))
+        checkpoint = None
+    sets = dict(plan.sets)
+    if pretrain.runs(study):
+        if resumed is not None and not checkpoint:
+            raise UsageError(f"--resume: the interrupted run of {study.name} saved no pretraining checkpoint; "
+                             "start it anew (without --resume)")
+        if resumed is None:
+            checkpoint = _failing_parent(tracker, lambda: before_trials.pretraining(study, tracker, plan.runs_dir,
+                                                                                     tuner))
+        else:
+            print(f"pretraining: reusing the interrupted run's, {checkpoint}", flush=True)
+        study = pretrain.start_from(study, checkpoint)
+    steps = pretrain.lr_range_steps(study, sets, plan.lr_range)
+    if steps and resumed is None:  # after the pretraining: the range test starts from its checkpoint
+        sets["optim.lr"] = _failing_parent(tracker, lambda: before_trials.lr_range(study, steps, tracker,
+                                                                                    plan.runs_dir, tuner))
+        study = replace(study, base=apply_overrides(study.base, {"optim.lr": sets["optim.lr"]}))
+    if resumed is None:
+        tracker.log_base_config(config_dict(study.base))  # after --lr-range: the optim.lr every trial starts from
+    state = StudyState(study.name, study.profile, sets, plan.num_samples, experiment, tracker.parent_run_id,
+                       plan.tracking_uri, seeds=list(plan.seeds) if plan.seeds is not None else None,
+                       pretrain_checkpoint=checkpoint, workers=study.workers_per_trial, storage=plan.storage)
+    save_state(plan.state_dir, state)
+    return Opened(tracker, study, state)
+
+
+def _failing_parent(tracker: StudyTracker, work):
+    """`work()`, a step the study runs before its trials; if it fails or is interrupted the parent run is marked
+    failed (nothing is resumable yet: the state is saved once the steps are done)."""
+    try:
+        return work()
+    except BaseException:
+        tracker.end_study("failed")
+        raise
+
+
+def _trials(plan: Plan, opened: Opened, tuner, cluster, trial_factory) -> int:
+    """The trials through Ray Tune, each logged as it goes; then how the study ended, as its exit code."""
+    from studies.tracking.trial_log import TrialLog
+
+    study, tracker = opened.study, opened.tracker
+    trial = (trial_factory or tuner.train_trial)(study, _resolver(flatten(study.base)), plan.storage)
+    log = TrialLog(study, tracker, progress=_progress(study, tracker, plan.resumed is not None),
+                   verbose=plan.verbose, checkpointed=trial.checkpointed)
+    events = tuner.TrialEvents(log.started, log.result, log.ended, log.retried)
+    try:
+        tuner.run_tuner(study, trial, cluster=cluster, storage=plan.storage, name=opened.state.experiment,
+                        events=events, resume=plan.resumed is not None)
+    except BaseException:
+        log.progress.close()
+        log.interrupt_open()
+        tracker.end_study("failed")
+        raise
+    log.progress.close()
+    ended = Outcome.of(tracker.trial_outcomes()).ended
+    if ended < study.total_trials():  # Tune returns normally on Ctrl-C; only the counts tell
+        log.interrupt_open()
+        tracker.end_study("interrupted", summary=tracker.summarize(study.metric, study.mode))  # so far
+        print(f"\nstudy {study.name} was interrupted ({ended} of {study.total_trials()} trials ended); state saved.\n"
+              f"resume with: python -m studies.run {study.name} --resume"
+              + (f" --runs-dir {plan.runs_dir}" if plan.runs_dir != RUNS_DIR.resolve() else ""),
+              file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+    return _close(plan, opened)
+
+
+def _close(plan: Plan, opened: Opened) -> int:
+    """A finished study: its parent run ended with a summary, the state marked finished, the closing report."""
+    from studies.tracking.closing_report import print_summary
+    from studies.tracking.tracker import mlflow_ui_command, runs_url
+
+    study, tracker = opened.study, opened.tracker
+    outcome = Outcome.of(tracker.trial_outcomes())
+    tracker.end_study(outcome.status, outcome.tags(), tracker.summarize(study.metric, study.mode))
+    save_state(plan.state_dir, replace(opened.state, finished=True))
+    print_summary(study, plan.tracking_uri, tracker.parent_run_id)
+    print(f"\nbrowse the runs: {mlflow_ui_command(plan.tracking_uri, plan.runs_dir)}")
+    print(f"this study's runs: {runs_url(plan.tracking_uri, tracker.experiment_id())}")
+    if outcome.lines():
+        print("\n" + "\n".join(outcome.lines()), file=sys.stderr, flush=True)
+    return outcome.exit_code
+
+
+def _resolver(base: dict[str, Any]):
+    def resolve(trial_config: dict[str, Any]) -> dict[str, Any]:
+        return {**base, **to_overrides(trial_config)[1]}
+    return resolve
+
+
+def _progress(study: Study, tracker: StudyTracker, resumed: bool):
+    """The progress line; a resumed study's counts and best so far start from its earlier session's trials."""
+    from studies.tracking.progress import Progress
+
+    if not resumed:
+        return Progress(total=study.total_trials(), metric=study.metric, mode=study.mode)
+    earlier = tracker.summarize(study.metric, study.mode)
+    done = Outcome.of(tracker.trial_outcomes()).ended
+    best = (earlier.best.value, f"{earlier.best.config} seed={earlier.best.seed}") if earlier.best else None
+    return Progress(total=study.total_trials(), metric=study.metric, mode=study.mode, done=done, best=best)
+
+
+def study_tags(study: Study, plan: Plan) -> dict[str, str]:
+    """The parent run's tags: how it was run, on what code, under which protocol, and its catalogue line."""
+    from schema.metrics import specs_to_json
+    from studies.tracking.provenance import git_sha, package_versions
+    from trainables.tasks import task_class  # validated when the study was built
+
+    entry = plan.entry
+    catalogue = ({T.SEED_NOTE: entry.seed or "", T.EXPERIMENT: entry.experiment, T.DESCRIPTION: entry.description}
+                 if entry is not None else {})
+    return {T.PROFILE: study.profile, T.GIT_SHA: git_sha(), T.COMMAND: plan.command, T.PROTOCOL: describe(study),
+            T.METRIC_SPECS: specs_to_json(task_class(study.base.task).metrics), **catalogue, **study.tags,
+            **({T.BASELINE: study.baseline} if study.baseline else {}),
+            **{f"{T.VERSION_PREFIX}{k}": v for k, v in package_versions().items()}}
+
+
+def study_params(study: Study) -> dict[str, Any]:
+    """How the study searches; the base config is the parent's base_config.yaml (StudyTracker.log_base_config)."""
+    s = P.STUDY_PREFIX
+    return {f"{s}search": study.search, f"{s}metric": study.metric, f"{s}mode": study.mode,
+            f"{s}num_samples": study.num_samples, f"{s}asha": study.asha,
+            f"{s}space": {k: repr(v) for k, v in study.space.items()}}
