@@ -28,7 +28,7 @@ from typing import Any
 
 import torch
 
-from studies.tune import packing
+from studies import packing
 
 STUDY = "lr_warmup_dropout"  # its local profile: small_cnn on embedded MNIST-5k, batch 128
 MEASURED_FROM = 2  # epochs before this one are warm-up (CUDA context, cuDNN autotuning, allocator growth)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from search_spaces import Conditional, Grid, Variants, walk
-from studies.tune.packing import gpu_request_error
+from studies.packing import gpu_request_error
 from trainables.config import TrainConfig
 from trainables.config.overrides import ConfigError
 from trainables.tasks import build_task

@@ -1,6 +1,7 @@
 """An example of a task of your own: classification trained with the focal loss, scored by accuracy and by the
-mean probability of the true class. Run it with `--set task.module=focal:FocalClassification` (README: "Add your
-own task"); the module must be importable where trials run (here: PYTHONPATH=examples/tasks).
+mean probability of the true class. Run it with `--set task.module=focal:FocalClassification`
+(docs/guide/your-own-code.md, "Your own task"); the module must be importable where trials run (here:
+PYTHONPATH=examples/tasks).
 """
 
 from __future__ import annotations

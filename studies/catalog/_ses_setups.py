@@ -4,13 +4,13 @@ studies share, and the seed-paired sweep they all are; a study file names its co
 What every column leaves open, and what is chosen here (each study file adds its own):
 - The seed trained on the whole training set and read the test split every epoch; these keep the project's held-out
   validation split (data.val_fraction 0.1), as ses_beta_sweep does. `--set data.val_fraction=0` is the seed's
-  protocol (docs/protocol.md).
+  protocol (docs/concepts/protocol.md).
 - "Standard" augmentation is read as random crop with zero padding + horizontal flip (data.augment): 4 px at 32x32,
   8 px at Tiny-ImageNet's 64x64 (image_size // 8); the seed gives no padding.
 - MultiStep's decay factor is not given: gamma 0.1 (torch's MultiStepLR default).
 - "Rob" (the seed's tables from Exp 3 on) names neither corruptions, severities nor images: every implemented
   CIFAR-10-C corruption (17 of its 19: no frost, spatter), severities 1-5, every image of the measured split, once
-  at the end (ROBUSTNESS). Its constants are CIFAR-10-C's at every image size (docs/robustness.md).
+  at the end (ROBUSTNESS). Its constants are CIFAR-10-C's at every image size (docs/research/robustness.md).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ BETA = 0.5  # the seed's Exp 18 script ("beta=0.5"), not the column default 0.7
 
 # The seed reused Exp 17's baseline; it is rerun here on the same seeds so every delta is paired. The setup table has
 # no Exp 18 column: the script's "batch 512, FP16, AdamW" is the ViT Abl column's. How the seed pooled attention
-# weights is not given; ours is the mean over heads and queries, (B, T) on the simplex (docs/ses.md).
+# weights is not given; ours is the mean over heads and queries, (B, T) on the simplex (docs/research/ses.md).
 VARIANTS = Variants((
     BASELINE,
     ses_on("block last:4", layers="last:4", targets=("block",)),

@@ -23,7 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="study name (see --list)")
     p.add_argument("--list", action="store_true",
                    help="list the studies, one line each (name, experiment, description), grouped by seed note")
-    p.add_argument("--profile", choices=("auto", "local", "full"), default="auto")
+    p.add_argument("--profile", choices=("auto", "local", "full"), default="auto",
+                   help="local: the study's small version on embedded data, minutes on CPU; full: the seed note's "
+                        "setup on its real data and GPUs; auto: full when its data and GPUs are here, else local")
     p.add_argument("--smoke", action="store_true",
                    help="rehearse the full profile on CPU in seconds: generated data in its on-disk layout, "
                         "2 epochs, 1 seed")

@@ -27,13 +27,13 @@ from ray.tune.search.repeater import TRIAL_INDEX
 
 from schema.errors import BadInput
 from search_spaces import Choice, Grid, IntRange, LogUniform, Uniform, Variants
+from studies.packing import concurrency
 from studies.search.mo_asha import MOASHAScheduler
 from studies.search.optuna_replicates import MeanOfReplicates
 from studies.search.optuna_search import make_searcher
 from studies.study import SEED_KEY, Study
 from studies.tune import signals
 from studies.tune.events import TrialEvents, trainer_result  # noqa: F401 (re-exported: the adapter's API)
-from studies.tune.packing import concurrency
 from studies.tune.storage import join as join_storage
 from studies.tune.trial_errors import error_reason, root_cause  # noqa: F401 (error_reason: re-exported)
 from trainables.ray_train import WorkerResources, checkpointed, make_trial

@@ -1,4 +1,4 @@
-"""ses_search (issue 11): the seed-001 CIFAR-100 setup searched on three objectives with a conditional space, by
+"""ses_search: the seed-001 CIFAR-100 setup searched on three objectives with a conditional space, by
 multi-objective TPE and multi-objective successive halving; run through the CLI on a closed-form trial."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""--storage: Ray's experiment and the trials' checkpoints in a folder or a URI (issue 12, a study across nodes).
+"""--storage: Ray's experiment and the trials' checkpoints in a folder or a URI (a study across nodes).
 
 A study Ctrl-C'd with its storage at a file:// URI resumes from it (Tune's experiment state and the trials'
 checkpoints are read back through pyarrow, as from s3://); the resume state and MLflow stay under --runs-dir."""

@@ -1,6 +1,6 @@
 """A trial whose process dies mid-trial is retried by Tune from its last checkpoint (FailureConfig): the study
 completes, the retry is logged on the trial's run, and every epoch reaches MLflow once (a closed-form trial;
-issue 12: before, a dead Train run failed its trial and was never retried)."""
+before, a dead Train run failed its trial and was never retried)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A study on a two-node Ray cluster (issue 12): `--address` joins it, trials run on both nodes, checkpoints reach the
+"""A study on a two-node Ray cluster: `--address` joins it, trials run on both nodes, checkpoints reach the
 shared `--storage`; the worker node is killed mid-trial, its trial continues from its last checkpoint on the head
 node, the study completes with exit 0 and MLflow shows each epoch once. Both nodes are processes on this machine
 (`ray.cluster_utils.Cluster`, a raylet each with its own CPU), so the storage is shared by being one folder

@@ -19,7 +19,7 @@ EXAMPLE = Path(__file__).parents[3] / "examples" / "tasks" / "focal.py"
 
 @pytest.fixture
 def user_module(tmp_path, monkeypatch):
-    """The README's example task, copied outside the package under another name, as a user's module would be."""
+    """The manual's example task (docs/guide/your-own-code.md), copied outside the package under another name, as a user's module would be."""
     shutil.copy(EXAMPLE, tmp_path / "my_focal_task.py")
     monkeypatch.syspath_prepend(str(tmp_path))
     yield "my_focal_task:FocalClassification"

@@ -1,4 +1,4 @@
-"""Gradient accumulation, gradient checkpointing and the ViT + AdamW clipping default (issue 3 §4)."""
+"""Gradient accumulation, gradient checkpointing and the ViT + AdamW clipping default."""
 
 from __future__ import annotations
 

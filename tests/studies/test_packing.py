@@ -1,4 +1,4 @@
-"""Fractional `gpus_per_trial` packs trials on a GPU: the arithmetic (studies.tune.packing) counted as Ray counts, the
+"""Fractional `gpus_per_trial` packs trials on a GPU: the arithmetic (studies.packing) counted as Ray counts, the
 Tune adapter's concurrency limit, Study's refusal of what Ray refuses, and, on a Ray with one fake GPU and 4 CPUs,
 the trials that run at once, each seeing the one GPU and holding its share (tests/studies/packing_probe.py)."""
 
@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from studies import registry
+from studies.packing import RESOURCE_UNIT, concurrency, trials_per_gpu
 from studies.study import StudyError
-from studies.tune.packing import RESOURCE_UNIT, concurrency, trials_per_gpu
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _study(**fields):
