@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import ray
 
-    from studies.tune.tuner import Cluster
+    from studies.tune.cluster import Cluster
 
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Tune's new output engine prints its box even at verbose=0
     ray.init(num_cpus=cores, num_gpus=1, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)

@@ -221,8 +221,9 @@ def _timelines_from_mlflow(runs_dir: Path, study: str) -> list[dict[str, Any]]:
     from mlflow.tracking import MlflowClient
 
     from schema import tags as T
+    from schema.locations import default_tracking_uri
 
-    client = MlflowClient(f"sqlite:///{runs_dir / 'mlflow.db'}")
+    client = MlflowClient(default_tracking_uri(runs_dir))
     experiment = client.get_experiment_by_name(study)
     runs = client.search_runs([experiment.experiment_id], f"tags.`{T.ROLE}` = '{T.ROLE_TRIAL}'", max_results=10_000)
     trials = []

@@ -227,16 +227,16 @@ def main(argv: list[str] | None = None) -> int:
     cache = args.cache or Path("hpstudy_runs/search_efficiency") / f"curves{'_quick' if args.quick else ''}.json"
     table = load_or_record(cache, size.space, size.epochs or local_study().base.epochs, args.cores)
 
-    from studies.tune import tuner as tune
+    from studies.tune import cluster as ray_cluster
 
     start = time.monotonic()
-    cluster = tune.connect(None, worker_groups=False)
+    cluster = ray_cluster.connect(None, worker_groups=False)
     try:
         cpus = cluster.cpus / args.concurrency
         a = part_a(table, size.seeds, cluster, cpus)
         b = part_b(size, cluster, cpus)
     finally:
-        tune.shutdown()
+        ray_cluster.shutdown()
     print(f"(a) {STUDY}, local profile: {len(table['curves'])} configurations x {table['epochs']} epochs (recorded "
           f"once, seed {table['train_seed']}, {table['recorded']}); grid's best val/acc {a['grid_best']:.4f}, "
           f"target >= {a['target']:.4f}; {size.seeds} search seeds, {args.concurrency} trials at once")

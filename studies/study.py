@@ -12,7 +12,6 @@ from search_spaces import Conditional, Grid, Variants, walk
 from studies.packing import gpu_request_error
 from trainables.config import TrainConfig
 from trainables.config.overrides import ConfigError
-from trainables.tasks import build_task
 
 SEARCHES = ("grid", "tpe", "random")
 SAMPLERS = ("tpe", "nsga2")  # Optuna's samplers of a multi-objective search
@@ -155,6 +154,8 @@ def _check_pretrain(name: str, cfg: TrainConfig) -> None:
 
 def lead_metric(base: TrainConfig) -> str:
     """val/<the task's lead metric>: what a study of this task optimizes unless its file says otherwise."""
+    from trainables.tasks import build_task  # the tasks import torch: not for `--list`
+
     return f"val/{build_task(base.task).lead.name}"
 
 
@@ -191,6 +192,8 @@ def _objectives(name: str, base: TrainConfig, given) -> tuple[tuple[str, str], .
 
 def _direction(base: TrainConfig, metric: str) -> str:
     """max | min for `metric` from the task's metric table (val/fscore -> the task's 'fscore' spec)."""
+    from trainables.tasks import build_task
+
     task = build_task(base.task)
     leaf = metric.split("/", 1)[-1]
     for spec in task.metrics:

@@ -4,8 +4,10 @@ the parent run opened (or reopened), the steps before the trials, the trials, th
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -49,22 +51,35 @@ def run(plan: Plan, *, trial_factory=None) -> int:
         smoke.write_data(rehearsal.base, plan.runs_dir)
         smoke.write_pretrain_data(rehearsal.pretrain, rehearsal.base, plan.runs_dir)
 
-    from studies.tune import tuner  # Ray starts only for a run that passed the checks above
+    # Ray starts only for a run that passed the checks above; while it starts (seconds, mostly waiting on its
+    # processes) two threads import MLflow and set up a new store, and import Ray Tune and the trainer.
+    from studies.tune import cluster as ray_cluster
 
-    cluster = tuner.connect(plan.address, worker_groups=plan.worker_groups())
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        store = pool.submit(_tracker, plan)
+        tuning = pool.submit(importlib.import_module, "studies.tune.tuner")
+        cluster = ray_cluster.connect(plan.address, worker_groups=plan.worker_groups())
+        tracker, tuner = store.result(), tuning.result()
     try:
         chosen = plan.choose(cluster.gpus)
         _check_data(chosen.study)
         _announce(plan, chosen)
-        return run_steps(plan, chosen.study, tuner, cluster, trial_factory=trial_factory)
+        return run_steps(plan, chosen.study, tuner, cluster, trial_factory=trial_factory, tracker=tracker)
     finally:
-        tuner.shutdown()
+        ray_cluster.shutdown()
 
 
-def run_steps(plan: Plan, study: Study, tuner, cluster, *, trial_factory=None) -> int:
+def _tracker(plan: Plan) -> StudyTracker:
+    from studies.tracking.tracker import StudyTracker
+
+    return StudyTracker(plan.tracking_uri, plan.name, plan.runs_dir / ARTIFACTS).prepare()
+
+
+def run_steps(plan: Plan, study: Study, tuner, cluster, *, trial_factory=None,
+              tracker: StudyTracker | None = None) -> int:
     """The study's steps on a started cluster: the parent run, the steps before the trials, the trials, the end.
-    `tuner` is `studies.tune.tuner` (tests hand in a stand-in without Ray)."""
-    return _trials(plan, _open(plan, study, tuner), tuner, cluster, trial_factory)
+    `tuner` is `studies.tune.tuner` (tests hand in a stand-in without Ray); `tracker`, the study's, prepared."""
+    return _trials(plan, _open(plan, study, tuner, tracker or _tracker(plan)), tuner, cluster, trial_factory)
 
 
 def _check_data(study: Study) -> None:
@@ -83,13 +98,11 @@ def _announce(plan: Plan, chosen: Chosen) -> None:
         print(f"note: {note}", flush=True)
 
 
-def _open(plan: Plan, study: Study, tuner) -> Opened:
+def _open(plan: Plan, study: Study, tuner, tracker: StudyTracker) -> Opened:
     """The parent run started (or the interrupted one reopened), the steps before the trials run (or their results
     taken from the saved state) and the state a resume needs saved."""
     from studies.tracking.logged_config import config_dict
-    from studies.tracking.tracker import StudyTracker
 
-    tracker = StudyTracker(plan.tracking_uri, study.name, plan.runs_dir / ARTIFACTS)
     resumed = plan.resumed
     if resumed is not None:
         tracker.resume_study(resumed.parent_run_id)

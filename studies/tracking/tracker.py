@@ -78,6 +78,12 @@ class StudyTracker:
             self._client = MlflowClient(tracking_uri=self.tracking_uri)
         return self._client
 
+    def prepare(self) -> StudyTracker:
+        """Open the store (MLflow creates and migrates a new SQLite store: seconds) and find or create the study's
+        experiment; a run calls it in a thread while Ray starts."""
+        self.experiment_id()
+        return self
+
     def experiment_id(self) -> str:
         exp = self.client.get_experiment_by_name(self.study)
         if exp is not None:

@@ -1,22 +1,18 @@
-"""The Ray Tune adapter: cluster connection, search space translation, searcher/ASHA, resume.
+"""The Ray Tune adapter: search space translation, searcher/ASHA, the Tuner and its resume, Ray tasks (`run_once`).
 
-With the rest of this room (trial events, trial errors) and `studies/search/` (the Optuna searcher, replicates,
+With the rest of this room (the cluster, trial events, trial errors) and `studies/search/` (the Optuna searcher, replicates,
 MO-ASHA), the only modules of `studies` that import Ray; a Ray API change touches these and
 `trainables/ray_train.py`.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import signal
-import socket
-import sys
-import time
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable
 
+import optuna
 import ray
 from ray import tune
 from ray.exceptions import RayTaskError
@@ -25,7 +21,6 @@ from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search import BasicVariantGenerator
 from ray.tune.search.repeater import TRIAL_INDEX
 
-from schema.errors import BadInput
 from search_spaces import Choice, Grid, IntRange, LogUniform, Uniform, Variants
 from studies.packing import concurrency
 from studies.search.mo_asha import MOASHAScheduler
@@ -33,117 +28,11 @@ from studies.search.optuna_replicates import MeanOfReplicates
 from studies.search.optuna_search import make_searcher
 from studies.study import SEED_KEY, Study
 from studies.tune import signals
+from studies.tune.cluster import DRIVER_RESOURCE, Cluster
 from studies.tune.events import TrialEvents, trainer_result  # noqa: F401 (re-exported: the adapter's API)
 from studies.tune.storage import join as join_storage
 from studies.tune.trial_errors import error_reason, root_cause  # noqa: F401 (error_reason: re-exported)
 from trainables.ray_train import WorkerResources, checkpointed, make_trial
-
-DRIVER_RESOURCE = "hpstudy_driver"  # Tune trial functions only drive Train runs; they must not hold worker CPUs
-_ENV = {
-    # Train V2 polls its workers every 2 s by default, which delays each epoch's report to Tune (and ASHA).
-    "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "0.2",
-    # Worker start-up imports torch and timm; on 2 busy cores the 60 s default can pass while a trial is starting.
-    "RAY_TRAIN_WORKER_GROUP_START_TIMEOUT_S": "300",
-    # Tune's legacy output engine prints nothing at verbose=0; the new one still prints its experiment box, the
-    # results folder and a TensorBoard hint. Progress is ours (studies.tracking.progress), results are in MLflow.
-    "RAY_AIR_NEW_OUTPUT": "0",
-    # Keeping one checkpoint per trial (CheckpointConfig(num_to_keep=1)) makes Tune snapshot the experiment state
-    # at each checkpoint, and warn about it at every epoch of a short local trial: a small JSON file, no bottleneck.
-    "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
-    # Tune's own per-trial result files duplicate MLflow, and tensorboardX prints "NaN or Inf found in input
-    # tensor." for every non-finite value reported (a κ(J) of inf): of its loggers only the JSON one is kept
-    # (run_tuner passes it), which Tune's end-of-run ResultGrid reads (without it: a warning per trial).
-    "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
-}
-# Only for a Ray this process starts (a cluster joined with --address keeps its own settings):
-_LOCAL_ENV = {
-    # Tune's trial functions, Train's controllers and workers are ~4 processes per trial: on 2 cores the
-    # raylet warns about "4x the maximum expected startup concurrency" (= cores) with only two trials running.
-    # More may start at once; on few cores they just share them while they import torch.
-    "RAY_worker_maximum_startup_concurrency": str(max(8, os.cpu_count() or 1)),
-}
-# What a user does not need to read: Ray's INFO lines (cluster started, result files written) and Optuna's
-# study creation. Warnings and errors still show, but for the one below.
-_QUIET_LOGGERS = ("ray", "ray.tune", "ray.train")
-# "Token authentication is enabled for this Ray cluster. Set RAY_AUTH_MODE=disabled to opt out": Ray's default for
-# a new local cluster, announced as a warning on every start. (Setting RAY_AUTH_MODE=token here instead would
-# come too late: Ray reads it when it is imported.)
-_TOKEN_NOTICE_LOGGER = "ray._private.authentication.authentication_token_setup"
-
-
-@dataclass(frozen=True)
-class Cluster:
-    cpus: float
-    gpus: float
-    has_driver_resource: bool
-
-
-def connect(address: str | None, worker_groups: bool = True) -> Cluster:
-    """Start a local Ray (all cores; with `worker_groups`, the dashboard for Train's State-API cleanup of a worker
-    group's placement group) or join `address`. One-worker trials run in Train's local mode and need no dashboard:
-    leaving it out saves a second of start-up and the CPU of its processes."""
-    os.environ.update(_ENV)
-    if not address:
-        for key, value in _LOCAL_ENV.items():
-            os.environ.setdefault(key, value)  # a user's own setting wins
-    _quiet()
-    kwargs: dict[str, Any] = dict(runtime_env={"env_vars": dict(_ENV)}, log_to_driver=False,
-                                  logging_level=logging.WARNING)
-    if address:
-        try:
-            ray.init(address=address, **kwargs)
-        except ConnectionError as err:
-            first = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise BadInput(f"--address {address}: {first}; start a cluster (ray start --head) or drop "
-                                    "--address to run on this machine") from None
-    elif not worker_groups:
-        ray.init(num_cpus=os.cpu_count(), resources={DRIVER_RESOURCE: 10_000}, include_dashboard=False, **kwargs)
-    else:
-        # Train's workers find the State API by scanning this machine for Ray instances; with a second one running
-        # (another study, a notebook's Ray) that fails ("Found multiple active Ray instances") and the trial's
-        # worker group never starts. So the dashboard gets a port chosen here and every process is told it.
-        port = free_port()
-        env = {**kwargs["runtime_env"]["env_vars"], "RAY_API_SERVER_ADDRESS": f"http://127.0.0.1:{port}"}
-        ray.init(num_cpus=os.cpu_count(), resources={DRIVER_RESOURCE: 10_000}, include_dashboard=True,
-                 dashboard_host="127.0.0.1", dashboard_port=port, **{**kwargs, "runtime_env": {"env_vars": env}})
-    res = ray.cluster_resources()
-    return Cluster(cpus=res.get("CPU", 0.0), gpus=res.get("GPU", 0.0), has_driver_resource=DRIVER_RESOURCE in res)
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on now (the OS's pick)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _quiet() -> None:
-    """Warnings and errors only from Ray (_QUIET_LOGGERS) and from Optuna under Ray Tune's searcher."""
-    import optuna  # OptunaSearch imported it already; its own setter, or its first log resets the level
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    for name in _QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
-    logging.getLogger(_TOKEN_NOTICE_LOGGER).setLevel(logging.ERROR)
-
-
-def held_placement_groups(wait_s: float = 20.0) -> int:
-    """Placement groups still reserving resources; Train frees a stopped trial's asynchronously, so wait a little."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        held = [pg for pg in ray.util.placement_group_table().values() if pg["state"] != "REMOVED"]
-        if not held or time.monotonic() > deadline:
-            return len(held)
-        time.sleep(0.5)
-
-
-def shutdown() -> None:
-    """Stop the local Ray (or leave the cluster), saying so if trials left resources reserved."""
-    if ray.is_initialized():
-        held = held_placement_groups()
-        if held:
-            print(f"warning: {held} placement group(s) were still reserved when the study ended", file=sys.stderr)
-    ray.shutdown()
 
 
 def _tune_param(value: Any) -> Any:
@@ -268,6 +157,7 @@ def train_trial(study: Study, resolve: Callable[[dict[str, Any]], dict[str, Any]
 def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, name: str, events: TrialEvents,
               resume: bool) -> None:
     """Run (or resume) the study's Tune experiment; Ctrl-C makes it return early, with its state saved."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # Optuna's study creation is not news to a user
     driver = {"cpu": 0, DRIVER_RESOURCE: 1} if cluster.has_driver_resource else {"cpu": 0.01}
     trainable = tune.with_resources(trial.fn, driver if trial.resources is None else trial.resources)
     space = _space(study)

@@ -25,7 +25,7 @@ from studies.tune.storage import SCHEMES
 ROOT = Path(__file__).resolve().parents[2]
 KUBERAY = ROOT / "docker" / "kuberay"
 CRDS = Path(__file__).parent / "crds"
-DRIVER = "hpstudy_driver"  # studies.tune.tuner.DRIVER_RESOURCE; not imported: studies.tune.tuner imports Ray Tune (seconds)
+DRIVER = "hpstudy_driver"  # studies.tune.cluster.DRIVER_RESOURCE; not imported: it imports Ray (seconds)
 
 
 def pinned_ray() -> str:
@@ -199,9 +199,9 @@ def test_the_rayjob_runs_a_study_on_the_cluster_with_its_results_on_shared_stora
 
 
 def hpstudy_env_keys() -> set[str]:
-    """The env vars hpstudy passes to ray.init (studies/tune/tuner.py's `_ENV`), read from the source: importing
+    """The env vars hpstudy passes to ray.init (studies/tune/cluster.py's `_ENV`), read from the source: importing
     studies.tune.tuner imports Ray Tune."""
-    tree = ast.parse((ROOT / "studies" / "tune" / "tuner.py").read_text())
+    tree = ast.parse((ROOT / "studies" / "tune" / "cluster.py").read_text())
     (value,) = [n.value for n in tree.body if isinstance(n, ast.Assign) and ast.unparse(n.targets[0]) == "_ENV"]
     return set(ast.literal_eval(value))
 

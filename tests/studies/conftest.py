@@ -68,13 +68,13 @@ def cli_here(workdir, monkeypatch, capsys):
     path up to the exit code as `cli`, without ~7 s of imports per case): a CompletedProcess-like result. Starting
     Ray fails the test: bad input must be refused first."""
     from studies.cli.main import main
-    from studies.tune import tuner as tune
+    from studies.tune import cluster
 
     def no_ray(*args, **kwargs):
         raise AssertionError("Ray was started: the input should have been refused before")
 
     monkeypatch.chdir(workdir)
-    monkeypatch.setattr(tune, "connect", no_ray)
+    monkeypatch.setattr(cluster, "connect", no_ray)
 
     def run(args: list[str]) -> subprocess.CompletedProcess:
         code = main(args)
@@ -95,17 +95,17 @@ def empty_store(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def shared_ray():
     """One local Ray for the session's in-process studies (Ray's start is ~10 s on 2 cores): each `main` gets it from
-    `studies.tune.tuner.connect` and leaves it running; it stops when the session ends."""
-    from studies.tune import tuner as tune
+    `studies.tune.cluster.connect` and leaves it running; it stops when the session ends."""
+    from studies.tune import cluster as ray_cluster
 
-    cluster = tune.connect(None)
+    cluster = ray_cluster.connect(None)
     try:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(tune, "connect", lambda address, worker_groups=True: cluster)
-            patch.setattr(tune, "shutdown", lambda: None)
+            patch.setattr(ray_cluster, "connect", lambda address, worker_groups=True: cluster)
+            patch.setattr(ray_cluster, "shutdown", lambda: None)
             yield cluster
     finally:
-        tune.shutdown()
+        ray_cluster.shutdown()
 
 
 @pytest.fixture(scope="session")

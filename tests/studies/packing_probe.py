@@ -21,7 +21,8 @@ import ray.tune
 
 from search_spaces import Grid
 from studies import registry
-from studies.tune.tuner import DRIVER_RESOURCE, Cluster, TrialEvents, TrialFn, run_tuner
+from studies.tune.cluster import DRIVER_RESOURCE, Cluster
+from studies.tune.tuner import TrialEvents, TrialFn, run_tuner
 
 BARRIER_S = 10.0  # a barrier that never fills (fewer run at once than expected) gives up after this
 HOLD_S = 0.3  # past the barrier, so a trial that started beside the others overlaps them

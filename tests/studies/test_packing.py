@@ -59,7 +59,8 @@ def test_concurrency_is_what_the_cluster_holds_at_once(cpus, gpus, cpw, gpw, wor
 
 @pytest.mark.parametrize("gpus, expected", [(0.25, 4), (0.1, 10), (0.2, 5)])
 def test_the_tune_adapter_limits_trials_to_what_fits(gpus, expected):
-    from studies.tune.tuner import Cluster, max_concurrent
+    from studies.tune.cluster import Cluster
+    from studies.tune.tuner import max_concurrent
 
     study = _study(gpus_per_trial=gpus, cpus_per_trial=1.0)
     assert max_concurrent(study, Cluster(cpus=16, gpus=1, has_driver_resource=True)) == expected

@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-import timm
-from timm.models.resnet import ResNet
+from typing import TYPE_CHECKING
+
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
@@ -15,6 +15,9 @@ from trainables.models.quant import fake_quantize
 from trainables.models.tabular import TABULAR_MLP, build_tabular_mlp
 from trainables.models.toy import TOY_MLP, build_toy_mlp
 from trainables.models.wrn import WRN28_10, wrn28_10
+
+if TYPE_CHECKING:
+    from timm.models.resnet import ResNet
 
 
 def _conv_bn_relu(cin: int, cout: int, stride: int) -> nn.Sequential:
@@ -56,7 +59,11 @@ VECTOR_MODELS = (TOY_MLP, TABULAR_MLP)  # the models of vector data (data_inputs
 
 
 def is_known(name: str) -> bool:
-    return name in ("small_cnn", WRN28_10, *VECTOR_MODELS) or timm.is_model(name)
+    if name in ("small_cnn", WRN28_10, *VECTOR_MODELS):
+        return True
+    import timm  # timm (with torchvision) takes ~1.5 s to import: only a run that uses it pays
+
+    return timm.is_model(name)
 
 
 def is_vit(name: str) -> bool:
@@ -106,6 +113,9 @@ def _build(cfg: ModelConfig, *, num_classes: int, in_chans: int, image_size: int
         if grad_checkpointing:
             raise ValueError("grad_checkpointing: small_cnn does not support it; use a timm model")
         return SmallCNN(num_classes, in_chans, cfg.drop_rate)
+    import timm
+    from timm.models.resnet import ResNet
+
     if not timm.is_model(cfg.name):
         raise ValueError(f"unknown model.name {cfg.name!r}: expected 'small_cnn', 'wrn28_10' or a timm model name "
                          f"(timm.list_models())")

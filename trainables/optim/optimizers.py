@@ -5,7 +5,6 @@ and bias parameters only when `optim.decay_norm_bias` asks for it (seed 000's ab
 from __future__ import annotations
 
 import torch
-from timm.optim import param_groups_weight_decay
 from torch import nn
 
 from trainables.config import OptimConfig
@@ -28,6 +27,10 @@ def param_groups(model: nn.Module, cfg: OptimConfig) -> list[dict]:
     The 1-D group gets no decay unless `cfg.decay_norm_bias`; it stays its own group either way, so optimizer
     state saved under one setting loads under the other.
     """
+    from timm.optim import (
+        param_groups_weight_decay,  # timm (with torchvision) takes ~1.5 s to import: only a run that uses it pays
+    )
+
     groups = param_groups_weight_decay(model, cfg.weight_decay)
     if cfg.decay_norm_bias:
         groups = [{**group, "weight_decay": cfg.weight_decay} for group in groups]

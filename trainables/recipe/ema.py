@@ -5,12 +5,16 @@ The EMA is an `nn.Module` holding its copy in `.module`; `state_dict()`/`load_st
 
 from __future__ import annotations
 
-from timm.utils import ModelEmaV3
+from typing import TYPE_CHECKING
+
 from torch import nn
 
 from trainables.config import EMAConfig
 
-__all__ = ["ModelEmaV3", "build_ema"]
+if TYPE_CHECKING:
+    from timm.utils import ModelEmaV3
+
+__all__ = ["build_ema"]
 
 
 def build_ema(model: nn.Module, cfg: EMAConfig) -> ModelEmaV3 | None:
@@ -23,5 +27,7 @@ def build_ema(model: nn.Module, cfg: EMAConfig) -> ModelEmaV3 | None:
     """
     if not cfg.enabled:
         return None
+    from timm.utils import ModelEmaV3  # timm (with torchvision) takes ~1.5 s to import: only a run that uses it pays
+
     ema = ModelEmaV3(model, decay=cfg.decay, use_warmup=cfg.warmup)
     return ema.requires_grad_(False)  # only ever evaluated; no optimizer or backward should see these weights

@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Callable, NamedTuple
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
-from timm.data import Mixup
-from timm.loss import SoftTargetCrossEntropy
 from torch import Tensor, nn
 
 from trainables.config import RecipeConfig
+
+if TYPE_CHECKING:
+    from timm.data import Mixup
 
 __all__ = ["MIX_TARGETS", "MixFn", "TargetsAndLoss", "build_targets_and_loss"]
 
@@ -66,6 +67,9 @@ def build_targets_and_loss(cfg: RecipeConfig, num_classes: int, *, batch_size: i
     if batch_size % 2:
         raise ValueError(f"mixup/cutmix pair image i with image B-1-i and need an even batch, but got "
                          f"{batch_size=} (with {cfg.mixup_alpha=}, {cfg.cutmix_alpha=}).")
+    from timm.data import Mixup  # timm (with torchvision) takes ~1.5 s to import: only a run that uses it pays
+    from timm.loss import SoftTargetCrossEntropy
+
     mix = Mixup(mixup_alpha=cfg.mixup_alpha, cutmix_alpha=cfg.cutmix_alpha, prob=cfg.mix_prob,
                 switch_prob=cfg.switch_prob, label_smoothing=cfg.label_smoothing, num_classes=num_classes)
     if cfg.mix_target == "hard":

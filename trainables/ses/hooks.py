@@ -6,8 +6,6 @@ Pooling happens inside the hook, so full feature maps are never held beyond what
 from __future__ import annotations
 
 import torch
-from timm.models.resnet import ResNet
-from timm.models.vision_transformer import VisionTransformer
 from torch import Tensor, nn
 
 from trainables.ses.targets import KINDS, HookSpec
@@ -33,6 +31,11 @@ def hook_points(model: nn.Module) -> list[str]:
         names = list(own)
         _check_names(model, names, f"{type(model).__name__}.hook_points")
         return names
+    from timm.models.resnet import (
+        ResNet,  # timm (with torchvision) takes ~1.5 s to import: only a run that uses it pays
+    )
+    from timm.models.vision_transformer import VisionTransformer
+
     if isinstance(model, ResNet):
         # Every residual block, then the pooled features: ResNet-18 gives 8 + 1 = 9, as in the seed study.
         blocks = [

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from timm.layers import Attention
-from timm.models.vision_transformer import VisionTransformer
 from torch import nn
 
 TARGETS = ("block", "attn_out", "attn_weights")  # seed 001 Exp 18: block output, attention sub-layer, softmax weights
@@ -40,6 +38,9 @@ def hook_specs(model: nn.Module, layers: list[str], targets: tuple[str, ...]) ->
     targets = check_targets(targets)
     if targets == ("block",):
         return [HookSpec(name, name) for name in layers]
+    from timm.layers import Attention  # timm (with torchvision) takes ~1.5 s to import: only a run that uses it pays
+    from timm.models.vision_transformer import VisionTransformer
+
     if not isinstance(model, VisionTransformer):
         raise ValueError(
             f"ses.targets={targets!r}: attn_out and attn_weights need a timm VisionTransformer, "

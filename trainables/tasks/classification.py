@@ -6,7 +6,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchmetrics.classification import BinaryAUROC
 
 from schema.metrics import AUC, MetricSpec
 from trainables.config import ModelConfig, TrainConfig
@@ -54,6 +53,9 @@ class BinaryMeter(AccuracyMeter):
     """
 
     def __init__(self, device: torch.device) -> None:
+        # here, not at the top: torchmetrics imports scipy.signal (~2 s on 2 cores), which only a 2-class run needs
+        from torchmetrics.classification import BinaryAUROC
+
         super().__init__(device)
         self.auroc = BinaryAUROC(thresholds=None).to(device)
         self.positives = torch.zeros((), dtype=torch.int64, device=device)  # no host sync per step

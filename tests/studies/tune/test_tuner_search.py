@@ -12,7 +12,7 @@ from search_spaces import Grid
 from studies import registry
 from studies.catalog import lr_warmup_dropout
 from studies.study import Asha, Study
-from studies.tune.tuner import held_placement_groups
+from studies.tune.cluster import held_placement_groups
 from tests.studies.closed_form import ClosedForm
 from tests.studies.conftest import store, study_runs
 
