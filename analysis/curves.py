@@ -12,7 +12,7 @@ import pandas as pd
 
 from analysis.formats import metric_unit
 from analysis.plots import BASE, MAX_LABEL, axis_label, plt, save
-from schema.metrics import MetricTable
+from hpstudy.schema.metrics import MetricTable
 
 MAX_CONFIGS = 10  # more lines than this are unreadable; a search's table order puts its best configs first
 

@@ -12,13 +12,13 @@ import re
 import pandas as pd
 
 from analysis.stats import LEVEL, MIN_PAIRS, N_RESAMPLES
-from schema.metrics import MetricTable
+from hpstudy.schema.metrics import MetricTable
 
 _TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}", "<": r"\textless{}",
                 ">": r"\textgreater{}"}
 _TEX_UNICODE = {"±": r"$\pm$", "×": r"$\times$", "—": "--", "Δ": r"$\Delta$", "≥": r"$\geq$"}
-# schema.metrics unit -> (scale, unit shown, unit of a difference); others are shown as logged, with no unit
+# hpstudy.schema.metrics unit -> (scale, unit shown, unit of a difference); others are shown as logged, with no unit
 _SHOWN = {"fraction": (100.0, "%", "pp"), "fraction difference": (100.0, "pp", "pp"), "s": (1.0, "s", "s"),
           "samples/s": (1.0, "samples/s", "samples/s"), "MB": (1.0, "MB", "MB")}
 

@@ -14,11 +14,11 @@ from mlflow.entities import Run, ViewType
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from schema import statuses
-from schema import tags as T
-from schema.errors import BadInput
-from schema.metrics import METRICS, MetricSpec, MetricTable, specs_from_json
-from schema.params import RUN_SPECIFIC
+from hpstudy.schema import statuses
+from hpstudy.schema import tags as T
+from hpstudy.schema.errors import BadInput
+from hpstudy.schema.metrics import METRICS, MetricSpec, MetricTable, specs_from_json
+from hpstudy.schema.params import RUN_SPECIFIC
 
 
 class AnalysisError(BadInput):
@@ -27,7 +27,7 @@ class AnalysisError(BadInput):
 
 # Columns every trial frame has, in this order; everything else is `param.<key>` or a metric.
 TRIAL_COLUMNS = ("run_id", "trial_id", "config", "seed", "status", "stop_reason", "stop_epoch")
-# Per-trial reductions of a metric's history, `<key>/<reduction>` (schema.metrics.DERIVED): one MLflow call per
+# Per-trial reductions of a metric's history, `<key>/<reduction>` (hpstudy.schema.metrics.DERIVED): one MLflow call per
 # run and key. The last epoch alone is a noisy cost estimate. (The best val/acc is the trainer's val/acc_best.)
 AGGREGATES = (
     ("sys/epoch_s/mean", "sys/epoch_s", np.mean),
@@ -163,7 +163,7 @@ def load_trials(
     """One row per trial of the study invocation: TRIAL_COLUMNS, `param.<key>`, final metrics, derived metrics.
 
     `config` is the hpstudy.config_name tag, else every param but the seed (and run-specific keys) that varies.
-    Derived (schema.metrics.DERIVED): `sys/epoch_s/mean`, `sys/epochs`, `sys/samples_per_s/mean`,
+    Derived (hpstudy.schema.metrics.DERIVED): `sys/epoch_s/mean`, `sys/epochs`, `sys/samples_per_s/mean`,
     `sys/peak_mem_mb/max`, `gap` (final train/acc - the acc of the split every epoch was measured on: val, or test
     without a validation split) and `sys/trial_s`. Failed, early-stopped and interrupted trials stay in,
     marked by `status`. `attrs` carries the study name, parent run id, the study's baseline config (or None), its
@@ -218,7 +218,7 @@ def load_trials(
 
 
 def metric_table_of(trials: pd.DataFrame) -> MetricTable:
-    """The study's metric table that `load_trials` attached to its trials: schema.metrics' built-in keys plus the
+    """The study's metric table that `load_trials` attached to its trials: hpstudy.schema.metrics' built-in keys plus the
     task's own, with their units and directions; the built-in table alone for a frame not read from a store."""
     return trials.attrs.get("metrics", METRICS)
 

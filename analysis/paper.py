@@ -21,8 +21,8 @@ from analysis.paper_figures import draw_each, figures_of, owners
 from analysis.paper_runs import SES_SEED, SMOKE, StudyRun, collect
 from analysis.report import EXIT_BAD_INPUT
 from analysis.seed_table import seed_table
-from schema.locations import RUNS_DIR, default_tracking_uri, sqlite_path
-from schema.tags import SEED_NOTE
+from hpstudy.schema.locations import RUNS_DIR, default_tracking_uri, sqlite_path
+from hpstudy.schema.tags import SEED_NOTE
 
 PROFILES = ("full", "local", SMOKE)
 

@@ -14,7 +14,7 @@ from analysis.formats import latex_tabular, markdown_table, metric_unit, tex
 from analysis.paper_runs import StudyRun
 from analysis.seed_table import COUNTED, MEASURED, PAIRED, SeedTable
 from analysis.stats import LEVEL, MIN_PAIRS, N_RESAMPLES
-from schema import tags as T
+from hpstudy.schema import tags as T
 
 FIGURE_DIR = "figures"  # next to paper.md / paper.tex
 UNFINISHED = "Without a finished run"  # the heading over the studies found in the store that have no table

@@ -2,7 +2,7 @@
 each the latest finished parent run, its trials loaded with the study's metric table.
 
 Everything is read from MLflow: a study's name, experiment and description are its parent runs' tags
-(schema.tags.SEED_NOTE, EXPERIMENT, DESCRIPTION, which the study runner writes), so a study never run, or only run
+(hpstudy.schema.tags.SEED_NOTE, EXPERIMENT, DESCRIPTION, which the study runner writes), so a study never run, or only run
 before the runner wrote them, is not known here: the paper lists the studies found in the store, not the catalogue.
 """
 
@@ -20,10 +20,10 @@ from mlflow.tracking import MlflowClient
 from analysis.formats import metric_direction
 from analysis.load import AnalysisError, all_pages, load_history, load_trials, metric_table_of
 from analysis.seed_table import Keys
-from schema import statuses
-from schema import tags as T
-from schema.metrics import METRICS, MetricTable
-from schema.params import STUDY_PREFIX
+from hpstudy.schema import statuses
+from hpstudy.schema import tags as T
+from hpstudy.schema.metrics import METRICS, MetricTable
+from hpstudy.schema.params import STUDY_PREFIX
 
 SES_SEED = "001"  # the seed note of the SES project
 SMOKE = "smoke"  # a rehearsal on generated data: never a paper's number unless asked for

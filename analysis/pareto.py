@@ -13,7 +13,7 @@ import pandas as pd
 from analysis.formats import metric_unit
 from analysis.load import AnalysisError
 from analysis.tables import multiseed_table
-from schema.metrics import MetricTable
+from hpstudy.schema.metrics import MetricTable
 
 DIRECTIONS = ("max", "min")
 

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from analysis.formats import metric_unit  # noqa: E402
-from schema.metrics import MetricTable  # noqa: E402
+from hpstudy.schema.metrics import MetricTable  # noqa: E402
 
 DPI = 150  # sharp in a PDF at column width, small enough to preview in the MLflow UI
 FRONT, OTHER, BASE = "tab:red", "tab:blue", "0.3"  # front members, dominated configs, the baseline

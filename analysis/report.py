@@ -15,8 +15,8 @@ from analysis.load import AnalysisError, load_trials
 from analysis.outputs import ARTIFACT_PATH, OnError, log_report, write_report
 from analysis.pareto import parse_objectives
 from analysis.report_content import Report, build_report
-from schema.locations import RUNS_DIR, default_tracking_uri, sqlite_path
-from schema.tags import BASELINE
+from hpstudy.schema.locations import RUNS_DIR, default_tracking_uri, sqlite_path
+from hpstudy.schema.tags import BASELINE
 
 EXIT_BAD_INPUT = 2
 

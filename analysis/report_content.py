@@ -17,7 +17,7 @@ from analysis.load import AnalysisError, metric_table_of
 from analysis.overhead import format_overhead_markdown, overhead_summary, overhead_table
 from analysis.pareto import format_pareto_markdown, pareto_table
 from analysis.tables import metric_columns, multiseed_table, sort_best_first
-from schema.metrics import MetricTable
+from hpstudy.schema.metrics import MetricTable
 
 # The first present one leads the report; test/acc: measured once per trial at its end (or every epoch without a
 # validation split), never selected on.
@@ -208,7 +208,7 @@ def _direction(metric: str, metric_table: MetricTable) -> str:
     direction = metric_direction(metric, metric_table)
     if direction is None:
         why = ("no side is better" if metric in metric_table
-               else "neither schema.metrics nor the study's task (its hpstudy.metric_specs tag) knows it")
+               else "neither hpstudy.schema.metrics nor the study's task (its hpstudy.metric_specs tag) knows it")
         raise AnalysisError(f"metric {metric!r} has no direction to rank configs by ({why}); give a mode "
                             "(max or min)")
     return direction

@@ -14,8 +14,8 @@ import pandas as pd
 
 from analysis.load import metric_table_of
 from analysis.tables import multiseed_table, natural_key, paired_columns, pairing_flag
-from schema.metrics import MetricTable
-from schema.params import RUN_SPECIFIC
+from hpstudy.schema.metrics import MetricTable
+from hpstudy.schema.params import RUN_SPECIFIC
 
 TIME = "sys/epoch_s/mean"  # a trial's mean epoch wall time: training + evaluation, robustness excluded
 SES_SWITCH = "param.ses.enabled"

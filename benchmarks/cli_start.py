@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from schema.locations import MLFLOW_DB
+from hpstudy.schema.locations import MLFLOW_DB
 
 HERE = Path(__file__).resolve().parents[1]
 FIGURES = ("help_s", "list_s", "dry_run_s", "first_trial_s", "first_epoch_s")

@@ -220,8 +220,8 @@ def _timelines_from_events(out: Path) -> list[dict[str, Any]]:
 def _timelines_from_mlflow(runs_dir: Path, study: str) -> list[dict[str, Any]]:
     from mlflow.tracking import MlflowClient
 
-    from schema import tags as T
-    from schema.locations import default_tracking_uri
+    from hpstudy.schema import tags as T
+    from hpstudy.schema.locations import default_tracking_uri
 
     client = MlflowClient(default_tracking_uri(runs_dir))
     experiment = client.get_experiment_by_name(study)

@@ -51,9 +51,9 @@ class Study:
     workers_per_trial: int = 1  # Train workers of one trial: 1 runs in the trial's process, N > 1 is DDP
     search_seed: int = 0  # seeds the sampler, so a search is reproducible
     tags: dict[str, str] = field(default_factory=dict)
-    # Trained once before the trials (studies.assembly.pretrain), on one trial's resources; every trial's init.checkpoint is
-    # its final checkpoint, and the base's init.mode/init.keep say what a trial takes from it. An init.checkpoint
-    # in the base (a user's --set) replaces it.
+    # Trained once before the trials (studies.cli.before_trials), on one trial's resources; every trial's
+    # init.checkpoint is its final checkpoint, and the base's init.mode/init.keep say what a trial takes from it. An
+    # init.checkpoint in the base (a user's --set) replaces it.
     pretrain: TrainConfig | None = None
     # Several objectives ((metric, mode), mode "" from the metric tables): the searcher is Optuna's multi-objective
     # `sampler` and `asha` is multi-objective successive halving (studies.search.mo_asha). `metric` stays the first one:
@@ -165,8 +165,8 @@ def follows_task(study: Study) -> bool:
 
 
 def _objectives(name: str, base: TrainConfig, given) -> tuple[tuple[str, str], ...]:
-    """Each (metric, mode) with its mode from the task's table or schema.metrics when left ""; one line if not."""
-    from schema.metrics import direction
+    """Each (metric, mode) with its mode from the task's table or hpstudy.schema.metrics when left ""; one line if not."""
+    from hpstudy.schema.metrics import direction
 
     out = []
     for item in given:

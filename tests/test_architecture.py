@@ -11,27 +11,28 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("schema", "search_spaces", "trainables", "analysis", "studies", "benchmarks")
+PACKAGES = ("hpstudy", "search_spaces", "trainables", "analysis", "studies", "benchmarks")
 STUDIES_BASE = {"studies.study", "studies.registry", "studies.packing", "studies.catalog"}
 
 # room -> the rooms it may import (besides itself). The first matching room, longest first, owns a module.
 ALLOWED: dict[str, set[str]] = {
-    "schema": set(),
-    "search_spaces": {"schema"},
-    "trainables": {"schema"},
-    "analysis": {"schema"},
-    "studies.study": {"schema", "search_spaces", "trainables", "studies.packing"},
+    "hpstudy.schema": set(),
+    "search_spaces": {"hpstudy.schema"},
+    "trainables": {"hpstudy.schema"},
+    "analysis": {"hpstudy.schema"},
+    "studies.study": {"hpstudy.schema", "search_spaces", "trainables", "studies.packing"},
     "studies.packing": set(),
-    "studies.registry": {"schema", "studies.catalog"},
-    "studies.catalog": {"schema", "search_spaces", "trainables", "studies.study"},
-    "studies.assembly": {"schema", "search_spaces", "trainables", *STUDIES_BASE},
-    "studies.search": {"schema", "search_spaces", *STUDIES_BASE},
-    "studies.tune": {"schema", "search_spaces", "trainables", "studies.search", *STUDIES_BASE},
-    "studies.tracking": {"schema", "search_spaces", "trainables", "analysis", *STUDIES_BASE},
-    "studies.cli": {"schema", "search_spaces", "trainables", "analysis", "studies.assembly", "studies.search",
+    "studies.registry": {"hpstudy.schema", "studies.catalog"},
+    "studies.catalog": {"hpstudy.schema", "search_spaces", "trainables", "studies.study"},
+    "studies.assembly": {"hpstudy.schema", "search_spaces", "trainables", *STUDIES_BASE},
+    "studies.search": {"hpstudy.schema", "search_spaces", *STUDIES_BASE},
+    "studies.tune": {"hpstudy.schema", "search_spaces", "trainables", "studies.search", *STUDIES_BASE},
+    "studies.tracking": {"hpstudy.schema", "search_spaces", "trainables", "analysis", *STUDIES_BASE},
+    "studies.cli": {"hpstudy.schema", "search_spaces", "trainables", "analysis", "studies.assembly", "studies.search",
                     "studies.tune", "studies.tracking", *STUDIES_BASE},
     "studies": {"studies.cli"},  # studies/run.py and __main__.py: the command's entry, handing over to the CLI
-    "benchmarks": {"schema", "search_spaces", "trainables", "analysis", "studies"},
+    "hpstudy": {"hpstudy.schema", "search_spaces", "trainables", "studies"},  # the public API, imported lazily
+    "benchmarks": {"hpstudy.schema", "search_spaces", "trainables", "analysis", "studies"},
 }
 RAY_ROOMS = ("studies/tune/", "studies/search/", "trainables/ray_train.py", "benchmarks/")
 MLFLOW_ROOMS = ("studies/tracking/", "analysis/", "benchmarks/")

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from schema.metrics import MetricSpec
+from hpstudy.schema.metrics import MetricSpec
 from trainables.config import ModelConfig, TrainConfig
 from trainables.models.by_name import build_model
 from trainables.tasks import Task, TrainTargets

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from schema.errors import BadInput
+from hpstudy.schema.errors import BadInput
 from search_spaces import Choice, Conditional, Grid, IntRange, LogUniform, Uniform, Variants, walk
 from search_spaces.distributions import NAME_KEY
 from studies.assembly import pretrain, smoke
@@ -87,10 +87,13 @@ def build_study(module, profile: str, sets: dict[str, str], num_samples: int | N
     made absolute against this folder (trials run in Ray's), and its metric fitted to its protocol
     (studies.assembly.study_protocol)."""
     study = module.get_study("full" if profile == "smoke" else profile)
-    name = getattr(module, "__name__", study.name).rsplit(".", 1)[-1]
+    name = (getattr(module, "__name__", None) or getattr(study, "name", "")).rsplit(".", 1)[-1]
+    where = getattr(module, "__file__", None) or f"studies/catalog/{name}.py"
+    if not isinstance(study, Study):
+        raise UsageError(f"{where}: get_study({'full' if profile == 'smoke' else profile!r}) returned a "
+                         f"{type(study).__name__}, expected a studies.study.Study (from hpstudy import Study)")
     if study.name and study.name != name:  # e.g. a file copied from another study: it would log into that one
-        raise UsageError(f"studies/catalog/{name}.py names itself {study.name!r}; a study is named by its file, "
-                         "so drop name=")
+        raise UsageError(f"{where} names itself {study.name!r}; a study is named by its file, so drop name=")
     study = replace(study, name=name)
     if seeds is not None and SEED_KEY in sets:
         raise UsageError(f"--set {SEED_KEY}={sets[SEED_KEY]} and --seeds both choose the seed; give only --seeds")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from schema.errors import BadInput
+from hpstudy.schema.errors import BadInput
 from search_spaces import Grid, Variants
 from studies.study import SEED_KEY, Study
 

@@ -9,7 +9,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from schema import tags
+from hpstudy.schema import tags
 from search_spaces import Grid
 from studies.study import Study, StudyError
 from trainables.config import TrainConfig

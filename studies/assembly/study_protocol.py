@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from schema.errors import BadInput
-from schema.metrics import on_split, split_of
+from hpstudy.schema.errors import BadInput
+from hpstudy.schema.metrics import on_split, split_of
 from studies.study import Study
 from trainables.defaults import resolve
 from trainables.protocol import has_val, when_tested

@@ -165,9 +165,9 @@ def show(plan: Plan, *, as_json: bool = False) -> str:
         study = replace(study, pretrain=None)  # not run: the trials start from the user's checkpoint
     elif study.pretrain is not None:
         planned = pretrain.folder(plan.runs_dir, "<parent run id>") / "state.pt"
+        keep = f", init.keep={','.join(study.base.init.keep)}" if study.base.init.mode == "continue" else ""
         notes.append(f"pretraining: {study.pretrain.epochs} epochs, once, before the trials; every trial starts "
-                     f"from its checkpoint, {planned} (init.mode={study.base.init.mode}"
-                     + (f", init.keep={','.join(study.base.init.keep)})" if study.base.init.mode == "continue" else ")"))
+                     f"from its checkpoint, {planned} (init.mode={study.base.init.mode}{keep})")
         study = pretrain.start_from(study, str(planned))  # shown as the trials will have it
     if steps:
         where = "--lr-range" if plan.lr_range is not None else "the study's own LR range test,"

@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from schema import params as P
-from schema import tags as T
-from schema.locations import ARTIFACTS, RUNS_DIR
+from hpstudy.schema import params as P
+from hpstudy.schema import tags as T
+from hpstudy.schema.locations import ARTIFACTS, RUNS_DIR
 from search_spaces import to_overrides
 from studies.assembly import pretrain, smoke
 from studies.assembly.assemble import UsageError
@@ -58,7 +58,8 @@ def run(plan: Plan, *, trial_factory=None) -> int:
     with ThreadPoolExecutor(max_workers=2) as pool:
         store = pool.submit(_tracker, plan)
         tuning = pool.submit(importlib.import_module, "studies.tune.tuner")
-        cluster = ray_cluster.connect(plan.address, worker_groups=plan.worker_groups())
+        cluster = ray_cluster.connect(plan.address, worker_groups=plan.worker_groups(),
+                                      code_dirs=[plan.code_dir] if plan.code_dir else [])
         tracker, tuner = store.result(), tuning.result()
     try:
         chosen = plan.choose(cluster.gpus)
@@ -169,7 +170,7 @@ def _trials(plan: Plan, opened: Opened, tuner, cluster, trial_factory) -> int:
         log.interrupt_open()
         tracker.end_study("interrupted", summary=tracker.summarize(study.metric, study.mode))  # so far
         print(f"\nstudy {study.name} was interrupted ({ended} of {study.total_trials()} trials ended); state saved.\n"
-              f"resume with: python -m studies.run {study.name} --resume"
+              f"resume with: python -m studies.run {plan.target or study.name} --resume"
               + (f" --runs-dir {plan.runs_dir}" if plan.runs_dir != RUNS_DIR.resolve() else ""),
               file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
@@ -213,15 +214,16 @@ def _progress(study: Study, tracker: StudyTracker, resumed: bool):
 
 def study_tags(study: Study, plan: Plan) -> dict[str, str]:
     """The parent run's tags: how it was run, on what code, under which protocol, and its catalogue line."""
-    from schema.metrics import specs_to_json
+    from hpstudy.schema.metrics import specs_to_json
     from studies.tracking.provenance import git_sha, package_versions
     from trainables.tasks import task_class  # validated when the study was built
 
     entry = plan.entry
     catalogue = ({T.SEED_NOTE: entry.seed or "", T.EXPERIMENT: entry.experiment, T.DESCRIPTION: entry.description}
                  if entry is not None else {})
+    own = {T.STUDY_FILE: plan.target, T.STUDY_GIT_SHA: git_sha(plan.code_dir)} if plan.code_dir else {}
     return {T.PROFILE: study.profile, T.GIT_SHA: git_sha(), T.COMMAND: plan.command, T.PROTOCOL: describe(study),
-            T.METRIC_SPECS: specs_to_json(task_class(study.base.task).metrics), **catalogue, **study.tags,
+            T.METRIC_SPECS: specs_to_json(task_class(study.base.task).metrics), **catalogue, **own, **study.tags,
             **({T.BASELINE: study.baseline} if study.baseline else {}),
             **{f"{T.VERSION_PREFIX}{k}": v for k, v in package_versions().items()}}
 

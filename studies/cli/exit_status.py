@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from schema import statuses, tags
+from hpstudy.schema import statuses, tags
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_TRIALS_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130
 

@@ -12,15 +12,18 @@ import shlex
 import sys
 from pathlib import Path
 
-from schema.errors import BadInput
-from schema.locations import RUNS_DIR
+from hpstudy.schema.errors import BadInput
+from hpstudy.schema.locations import RUNS_DIR
 from studies.cli.exit_status import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TRIALS_FAILED, PretrainFailed
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m studies.run") -> argparse.ArgumentParser:
     """The CLI's arguments (docs/reference/cli.md is generated from this parser)."""
-    p = argparse.ArgumentParser(prog="python -m studies.run", description="Run a named hpstudy study.")
-    p.add_argument("name", nargs="?", help="study name (see --list)")
+    p = argparse.ArgumentParser(prog=prog, description="Run a study: one of the catalogue's, or a study file of your "
+                                                       "own.")
+    p.add_argument("name", nargs="?", metavar="NAME_OR_PATH",
+                   help="a catalogue study's name (see --list), or the path of a study file of your own "
+                        "(my_study.py: its name is the file's stem, and its folder's modules import)")
     p.add_argument("--list", action="store_true",
                    help="list the studies, one line each (name, experiment, description), grouped by seed note")
     p.add_argument("--profile", choices=("auto", "local", "full"), default="auto",
@@ -61,15 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    return build_parser().parse_args(argv)
+def parse_args(argv: list[str] | None, prog: str = "python -m studies.run") -> argparse.Namespace:
+    return build_parser(prog).parse_args(argv)
 
 
-def main(argv: list[str] | None = None, *, trial_factory=None) -> int:
+def main(argv: list[str] | None = None, *, trial_factory=None, prog: str = "python -m studies.run") -> int:
     """`trial_factory`: a `studies.tune.tuner.TrialFactory` to run instead of one Ray Train run per trial (tests pass
     a closed-form objective, so the tuner and its bookkeeping run in seconds, without training)."""
     argv = sys.argv[1:] if argv is None else argv
-    args = parse_args(argv)
+    args = parse_args(argv, prog)
     try:
         if args.list:
             from studies import registry
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None, *, trial_factory=None) -> int:
         from studies.tune.signals import terminate_as_interrupt
 
         with terminate_as_interrupt():  # a scheduler's SIGTERM does what Ctrl-C does
-            return _run(args, "python -m studies.run " + shlex.join(argv), trial_factory)
+            return _run(args, f"{prog} {shlex.join(argv)}", trial_factory)
     except BadInput as err:
         print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from schema.locations import default_tracking_uri
+from hpstudy.schema.locations import default_tracking_uri
 from studies import registry
 from studies.assembly.assemble import UsageError, absolute_sets, runnable, swept_keys
 from studies.assembly.profiles import WHY_LOCAL, WHY_SMOKE, full_blocker
@@ -50,6 +50,8 @@ class Plan:
     verbose: bool = False
     resumed: StudyState | None = None  # the interrupted run this one continues
     entry: registry.Entry | None = None  # its catalogue line (seed note, experiment, description), logged as tags
+    target: str = ""  # how the command names the study: its catalogue name, or its study file's absolute path
+    code_dir: Path | None = None  # a study file's folder: its modules reach the trials (studies.tune.cluster)
 
     @property
     def state_dir(self) -> Path:
@@ -81,19 +83,21 @@ def make_plan(args: argparse.Namespace, command: str) -> Plan:
     """The plan of `python -m studies.run ARGS`, every input checked; bad input raises a BadInput."""
     _check_flags(args)
     module, entry = registry.load(args.name), registry.entry(args.name)
+    name, code_dir = registry.study_name(args.name), registry.code_dir(args.name)
+    target = str(Path(module.__file__)) if code_dir is not None else name
     runs_dir = args.runs_dir.resolve()
-    resumed = _resumed(args, runs_dir) if args.resume else None
+    resumed = _resumed(args, name, runs_dir) if args.resume else None
     if resumed is not None:
         requested, sets, num_samples = resumed.profile, resumed.sets, resumed.num_samples
         seeds = tuple(resumed.seeds) if resumed.seeds is not None else None
         workers, tracking_uri = resumed.workers, resumed.tracking_uri
-        storage = resumed.storage or resolve_storage(None, runs_dir, args.name)
+        storage = resumed.storage or resolve_storage(None, runs_dir, name)
     else:
         requested = "smoke" if args.smoke else args.profile
         sets = absolute_sets(parse_set_args(args.sets))  # absolute now: the saved state resumes from any folder
         num_samples, workers = args.num_samples, args.workers
         seeds = parse_seeds(args.seeds) if args.seeds is not None else None
-        storage = resolve_storage(args.storage, runs_dir, args.name)
+        storage = resolve_storage(args.storage, runs_dir, name)
         tracking_uri = args.tracking_uri or default_tracking_uri(runs_dir)
     profiles = ("local", "full") if requested == "auto" else (requested,)
     studies = {p: runnable(module, p, sets, num_samples=num_samples, seeds=seeds, runs_dir=runs_dir, workers=workers)
@@ -102,8 +106,8 @@ def make_plan(args: argparse.Namespace, command: str) -> Plan:
                                       or any("optim.lr" in swept_keys(s) for s in studies.values())):
         raise UsageError(f"--lr-range {args.lr_range}: needs >= {MIN_LR_RANGE_STEPS} steps and a study that does not "
                          "vary optim.lr")
-    return Plan(args.name, requested, studies, dict(sets), num_samples, seeds, runs_dir, storage, tracking_uri,
-                args.address, args.lr_range, command, args.verbose, resumed, entry)
+    return Plan(name, requested, studies, dict(sets), num_samples, seeds, runs_dir, storage, tracking_uri,
+                args.address, args.lr_range, command, args.verbose, resumed, entry, target, code_dir)
 
 
 def _check_flags(args: argparse.Namespace) -> None:
@@ -120,11 +124,11 @@ def _check_flags(args: argparse.Namespace) -> None:
         raise UsageError(f"--workers {args.workers}: expected an integer >= 1")
 
 
-def _resumed(args: argparse.Namespace, runs_dir: Path) -> StudyState:
-    """The interrupted run of `args.name` under `runs_dir`, which `--resume` continues with its own settings."""
-    state = load_state(runs_dir / "ray" / args.name)
+def _resumed(args: argparse.Namespace, name: str, runs_dir: Path) -> StudyState:
+    """The interrupted run of study `name` under `runs_dir`, which `--resume` continues with its own settings."""
+    state = load_state(runs_dir / "ray" / name)
     if state is None or state.finished:
-        raise UsageError(f"nothing to resume for {args.name} under {runs_dir}: no interrupted run found")
+        raise UsageError(f"nothing to resume for {name} under {runs_dir}: no interrupted run found")
     if (args.sets or args.num_samples is not None or args.profile != "auto" or args.lr_range or args.tracking_uri
             or args.smoke or args.seeds is not None or args.workers is not None or args.storage):
         raise UsageError(f"--resume continues a study with its original settings; drop {_RESUMED_FLAGS}")

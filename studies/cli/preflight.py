@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
-from schema.errors import BadInput
+from hpstudy.schema.errors import BadInput
 
 TIMEOUT_S = 5.0  # for a cluster or MLflow server to answer; Ray and MLflow would otherwise retry for minutes
 

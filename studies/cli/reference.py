@@ -125,16 +125,16 @@ def studies_page() -> str:
     return "\n".join(lines)
 
 
-# ---- metrics.md: schema.metrics' built-in table and each built-in task's own metrics
+# ---- metrics.md: hpstudy.schema.metrics' built-in table and each built-in task's own metrics
 def metrics_page() -> str:
-    from schema.metrics import BEST_PREFIX, METRICS, MetricSpec, split_metrics
+    from hpstudy.schema.metrics import BEST_PREFIX, METRICS, MetricSpec, split_metrics
     from trainables.config import TaskConfig
     from trainables.tasks import TASKS, task_class
 
     logged = [r for r in METRICS.rows if not r.derived]
     derived = [r for r in METRICS.rows if r.derived]
     example = MetricSpec("<m>", "max", "<unit>", "the metric")
-    lines = [_HEADER.format(command=COMMAND, source="`schema/metrics.py` and `trainables/tasks/`"), "",
+    lines = [_HEADER.format(command=COMMAND, source="`hpstudy/schema/metrics.py` and `trainables/tasks/`"), "",
              "# Metrics", "",
              ("Every metric key hpstudy logs or derives, with its unit and which way is better. `<name>` in a key "
               "stands for one path segment or part of one. A key's best trial's final value is "
@@ -148,7 +148,7 @@ def metrics_page() -> str:
              *_table(("key", "unit", "direction", "meaning"),
                      [(f"`{r.key}`", r.unit, _DIRECTION[r.direction], r.meaning) for r in derived]), "",
              "## Each task's own metrics", "",
-             ("A task declares its metrics, lead first (`Task.metrics`, `schema.metrics.MetricSpec`); each metric "
+             ("A task declares its metrics, lead first (`Task.metrics`, `hpstudy.schema.metrics.MetricSpec`); each metric "
               "`<m>` is logged under these keys (a metric without a direction gets no `_best` and no gap):"), "",
              *_table(("key", "meaning"), [(f"`{r.key}`", r.meaning) for r in split_metrics((example,))]), ""]
     for name in TASKS:

@@ -9,9 +9,10 @@ from pathlib import Path
 PACKAGES = ("hpstudy", "torch", "torchvision", "timm", "ray", "optuna", "mlflow", "numpy", "pandas")
 
 
-def git_sha() -> str:
-    """HEAD of the checkout this code runs from, with '-dirty' when it has uncommitted changes."""
-    repo = Path(__file__).resolve().parents[2]
+def git_sha(repo: Path | None = None) -> str:
+    """HEAD of the git checkout holding `repo` (default: the one this code runs from), with '-dirty' when it has
+    uncommitted changes; 'unknown' outside one (an installed hpstudy)."""
+    repo = repo or Path(__file__).resolve().parents[2]
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
                              check=True, timeout=10).stdout.strip()

@@ -11,8 +11,8 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
-from schema import statuses, tags
-from schema.metrics import BEST_PREFIX
+from hpstudy.schema import statuses, tags
+from hpstudy.schema.metrics import BEST_PREFIX
 
 # The best trial: of those that trained every epoch, as the report selects; only where none did, of those ASHA or
 # the patience monitor stopped (an ASHA stop's value is an earlier epoch's, not comparable with a completed one's).

@@ -1,7 +1,8 @@
 """MLflow bookkeeping of a study: one parent run, one nested run per trial, statuses that say how each ended.
 
 Runs in the driver only (one writer for the SQLite store). Resuming finds existing runs by tag, never duplicates.
-The keys it writes are schema.tags / schema.params; what the parent run shows at the end is studies.tracking.summary.
+The keys it writes are hpstudy.schema.tags / hpstudy.schema.params; what the parent run shows at the end is
+studies.tracking.summary.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from typing import Any
 from mlflow.entities import Metric, Param, RunStatus, RunTag
 from mlflow.tracking import MlflowClient
 
-from schema import params as P
-from schema import statuses
-from schema import tags as T
-from schema.locations import ARTIFACTS
+from hpstudy.schema import params as P
+from hpstudy.schema import statuses
+from hpstudy.schema import tags as T
+from hpstudy.schema.locations import ARTIFACTS
 from studies.tracking.logged_config import config_dict
 from studies.tracking.summary import Summary, TrialRow, summarize
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from schema import params, statuses
+from hpstudy.schema import params, statuses
 from search_spaces import to_overrides
 from studies.study import Study
 from studies.tracking.logged_config import config_dict, trial_params

@@ -11,11 +11,12 @@ import socket
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import ray
 
-from schema.errors import BadInput
+from hpstudy.schema.errors import BadInput
 
 DRIVER_RESOURCE = "hpstudy_driver"  # Tune trial functions only drive Train runs; they must not hold worker CPUs
 _ENV = {
@@ -57,17 +58,26 @@ class Cluster:
     has_driver_resource: bool
 
 
-def connect(address: str | None, worker_groups: bool = True) -> Cluster:
+def connect(address: str | None, worker_groups: bool = True, code_dirs: list[Path] | None = None) -> Cluster:
     """Start a local Ray (all cores; with `worker_groups`, the dashboard for Train's State-API cleanup of a worker
     group's placement group) or join `address`. One-worker trials run in Train's local mode and need no dashboard:
-    leaving it out saves a second of start-up and the CPU of its processes."""
+    leaving it out saves a second of start-up and the CPU of its processes.
+
+    `code_dirs`: folders whose modules the trials import (a study file's own folder). A local Ray's processes get
+    them on PYTHONPATH; a cluster joined with `address` gets the first as the job's `working_dir`, which Ray uploads
+    to every node (so keep data out of that folder: Ray refuses one over its upload limit)."""
     os.environ.update(_ENV)
+    code = [str(Path(d).resolve()) for d in code_dirs or []]
+    runtime_env: dict[str, Any] = {"env_vars": dict(_ENV)}
     if not address:
         for key, value in _LOCAL_ENV.items():
             os.environ.setdefault(key, value)  # a user's own setting wins
+        if code:  # Ray's workers inherit this process's environment, and runtime_env's PYTHONPATH would replace it
+            os.environ["PYTHONPATH"] = os.pathsep.join([*code, *filter(None, [os.environ.get("PYTHONPATH")])])
+    elif code:
+        runtime_env["working_dir"] = code[0]
     _quiet()
-    kwargs: dict[str, Any] = dict(runtime_env={"env_vars": dict(_ENV)}, log_to_driver=False,
-                                  logging_level=logging.WARNING)
+    kwargs: dict[str, Any] = dict(runtime_env=runtime_env, log_to_driver=False, logging_level=logging.WARNING)
     if address:
         try:
             ray.init(address=address, **kwargs)
@@ -82,9 +92,10 @@ def connect(address: str | None, worker_groups: bool = True) -> Cluster:
         # (another study, a notebook's Ray) that fails ("Found multiple active Ray instances") and the trial's
         # worker group never starts. So the dashboard gets a port chosen here and every process is told it.
         port = free_port()
-        env = {**kwargs["runtime_env"]["env_vars"], "RAY_API_SERVER_ADDRESS": f"http://127.0.0.1:{port}"}
+        env = {**runtime_env["env_vars"], "RAY_API_SERVER_ADDRESS": f"http://127.0.0.1:{port}"}
         ray.init(num_cpus=os.cpu_count(), resources={DRIVER_RESOURCE: 10_000}, include_dashboard=True,
-                 dashboard_host="127.0.0.1", dashboard_port=port, **{**kwargs, "runtime_env": {"env_vars": env}})
+                 dashboard_host="127.0.0.1", dashboard_port=port,
+                 **{**kwargs, "runtime_env": {**runtime_env, "env_vars": env}})
     res = ray.cluster_resources()
     return Cluster(cpus=res.get("CPU", 0.0), gpus=res.get("GPU", 0.0), has_driver_resource=DRIVER_RESOURCE in res)
 

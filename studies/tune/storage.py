@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlparse
 
-from schema.errors import BadInput
+from hpstudy.schema.errors import BadInput
 
 # pyarrow.fs.FileSystem.from_uri's schemes (pyarrow 25): a local URI, S3 (and S3-compatible stores), Google Cloud
 # Storage, HDFS, Azure. Only the scheme is checked here: opening an object store would reach the network.

@@ -1,7 +1,7 @@
 """The Ray Tune adapter: search space translation, searcher/ASHA, the Tuner and its resume, Ray tasks (`run_once`).
 
-With the rest of this room (the cluster, trial events, trial errors) and `studies/search/` (the Optuna searcher, replicates,
-MO-ASHA), the only modules of `studies` that import Ray; a Ray API change touches these and
+With the rest of this room (the cluster, trial events, trial errors) and `studies/search/` (the Optuna searcher,
+replicates, MO-ASHA), the only modules of `studies` that import Ray; a Ray API change touches these and
 `trainables/ray_train.py`.
 """
 
@@ -183,7 +183,8 @@ def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, n
                 num_samples=study.total_trials() if study.sampled_by_optuna() else study.num_samples,
                 max_concurrent_trials=limit, reuse_actors=trial.reuse_process,
             ),
-            run_config=tune.RunConfig(name=name, storage_path=storage, callbacks=[events, JsonLoggerCallback()], verbose=0,
+            run_config=tune.RunConfig(name=name, storage_path=storage, callbacks=[events, JsonLoggerCallback()],
+                                      verbose=0,
                                       failure_config=tune.FailureConfig(max_failures=trial.max_failures),
                                       checkpoint_config=tune.CheckpointConfig(num_to_keep=1)),
         )

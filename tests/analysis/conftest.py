@@ -15,7 +15,7 @@ from mlflow.entities import Metric, Param
 from mlflow.tracking import MlflowClient
 
 from analysis import load_trials
-from schema import tags as T
+from hpstudy.schema import tags as T
 
 T0 = 1_700_000_000_000  # ms; fixed start times make "most recent parent" deterministic
 

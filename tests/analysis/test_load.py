@@ -115,7 +115,7 @@ def test_a_tasks_own_metrics_get_their_unit_and_direction_from_the_parent_run(st
     from analysis.formats import metric_direction, metric_unit
     from analysis.load import metric_table_of
     from analysis.report_content import build_report
-    from schema.metrics import METRICS
+    from hpstudy.schema.metrics import METRICS
 
     search = load_trials("lr_search", tracking_uri=store.uri)
     assert [s.name for s in search.attrs["metric_specs"]] == ["p_true"]

@@ -15,7 +15,7 @@ from mlflow.tracking import MlflowClient
 from scipy import stats
 
 from analysis.paper import main
-from schema import tags as T
+from hpstudy.schema import tags as T
 from tests.analysis.conftest import T0, _trial, ses_tags
 
 SEEDS = (0, 1, 2)

@@ -108,7 +108,7 @@ def test_the_columns_follow_the_lead_metric():
     trials = frame(SWEEP).rename(columns={"test/acc": "test/fscore", "gap/train_test_acc": "gap/train_test_fscore"})
     table = seed_table(trials, "val/fscore", "baseline")
     assert table.keys.acc == "test/fscore" and table.rows.loc["baseline", "acc"] == pytest.approx(0.71)
-    assert head(table, with_vs=False)[2] == "fscore"  # a task's own metric: no unit known to schema.metrics
+    assert head(table, with_vs=False)[2] == "fscore"  # a task's own metric: no unit known to hpstudy.schema.metrics
     assert table.missing["Rob"] == "rob/fscore not logged"
 
 

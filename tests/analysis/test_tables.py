@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from analysis import AnalysisError, format_markdown, multiseed_table, swept_params
-from schema.metrics import METRICS
+from hpstudy.schema.metrics import METRICS
 
 
 def _finals(store, config, seeds):

@@ -76,7 +76,7 @@ def test_the_synced_checkout_keeps_every_package_file(launcher, tmp_path):
     done = subprocess.run(["rsync", "-an", "--out-format=%n", *excludes, f"{ROOT}/", f"{tmp_path}/"], check=True,
                           capture_output=True, text=True, timeout=60)
     synced = set(done.stdout.split())
-    wanted = {str(p.relative_to(ROOT)) for pkg in ("schema", "search_spaces", "trainables", "studies", "analysis")
+    wanted = {str(p.relative_to(ROOT)) for pkg in ("hpstudy", "search_spaces", "trainables", "studies", "analysis")
               for p in (ROOT / pkg).rglob("*.py")}
     assert wanted <= synced, sorted(wanted - synced)[:5]
     assert not any(name.startswith((".venv/", ".git/", "hpstudy_runs/")) for name in synced)

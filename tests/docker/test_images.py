@@ -49,7 +49,7 @@ def test_dockerfiles_pass_hadolint_without_a_single_finding():
 
 @pytest.mark.parametrize("kind", DOCKERFILES)
 def test_every_package_of_the_project_is_copied_before_the_install(kind):
-    # [tool.setuptools.packages.find] include = ["schema*", ...]; read by pattern: tomllib is Python 3.11+
+    # [tool.setuptools.packages.find] include = ["hpstudy*", ...]; read by pattern: tomllib is Python 3.11+
     includes = re.search(r"^include = \[(.*)\]$", (ROOT / "pyproject.toml").read_text(), re.MULTILINE).group(1)
     packages = {p.strip().strip('"').rstrip("*") for p in includes.split(",")}
     steps = instructions(DOCKERFILES[kind])

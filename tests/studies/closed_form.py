@@ -88,6 +88,14 @@ def ses_beta_is(beta: float, seed: int | None = None) -> Callable[[TrainConfig],
     return match
 
 
+def lr_is(lr: float, seed: int | None = None) -> Callable[[TrainConfig], bool]:
+    """A predicate for `ClosedForm`'s fields: the configuration trained at optim.lr `lr` (and `seed`)."""
+    def match(cfg: TrainConfig) -> bool:
+        return cfg.optim.lr == lr and (seed is None or cfg.seed == seed)
+
+    return match
+
+
 def _restore() -> dict[str, Any] | None:
     checkpoint = ray.tune.get_checkpoint()
     if checkpoint is None:

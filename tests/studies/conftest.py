@@ -101,7 +101,7 @@ def shared_ray():
     cluster = ray_cluster.connect(None)
     try:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(ray_cluster, "connect", lambda address, worker_groups=True: cluster)
+            patch.setattr(ray_cluster, "connect", lambda address, worker_groups=True, code_dirs=None: cluster)
             patch.setattr(ray_cluster, "shutdown", lambda: None)
             yield cluster
     finally:

@@ -11,7 +11,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from schema.errors import BadInput
+from hpstudy.schema.errors import BadInput
 
 C = TypeVar("C")
 OPEN = "open"  # field metadata: a section of (name, value) pairs whose names its owner checks, not the dataclass

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from schema.errors import BadInput
+from hpstudy.schema.errors import BadInput
 
 Stats = tuple[tuple[float, ...], tuple[float, ...]]  # per-channel (mean, std) of pixels scaled to [0, 1]
 

@@ -12,7 +12,7 @@ from typing import Callable, ClassVar, NamedTuple, Protocol
 import torch
 from torch import Tensor, nn
 
-from schema.metrics import MetricSpec
+from hpstudy.schema.metrics import MetricSpec
 from trainables.config import ModelConfig, TaskConfig, TrainConfig
 from trainables.config.overrides import ConfigError, coerce
 

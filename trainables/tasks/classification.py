@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from schema.metrics import AUC, MetricSpec
+from hpstudy.schema.metrics import AUC, MetricSpec
 from trainables.config import ModelConfig, TrainConfig
 from trainables.config.overrides import ConfigError
 from trainables.models.by_name import build_model, is_known

@@ -11,7 +11,7 @@ from segmentation_models_pytorch.losses import DiceLoss
 from torch import Tensor, nn
 from torchmetrics.classification import MulticlassConfusionMatrix
 
-from schema.metrics import MetricSpec
+from hpstudy.schema.metrics import MetricSpec
 from trainables.config import ModelConfig, TrainConfig
 from trainables.config.overrides import ConfigError
 from trainables.data.seg_datasets import known_image_size

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from schema.params import PRETRAIN_CHECKPOINT
+from hpstudy.schema.params import PRETRAIN_CHECKPOINT
 from search_spaces import Grid
 from studies.assembly import pretrain, smoke
 from studies.cli import before_trials, execute

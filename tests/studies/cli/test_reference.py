@@ -45,7 +45,7 @@ def test_the_studies_page_lists_every_study_under_its_group(generated):
 
 
 def test_the_metrics_page_has_every_built_in_key_and_each_tasks_metrics(generated):
-    from schema.metrics import METRICS
+    from hpstudy.schema.metrics import METRICS
     from trainables.config import TaskConfig
     from trainables.tasks import TASKS, task_class
 

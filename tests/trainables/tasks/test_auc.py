@@ -7,7 +7,7 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from schema.metrics import METRICS, direction
+from hpstudy.schema.metrics import METRICS, direction
 from trainables.config import TaskConfig, TrainConfig
 from trainables.config.overrides import apply_overrides
 from trainables.loop import run

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from schema.metrics import METRICS
+from hpstudy.schema.metrics import METRICS
 from trainables.checkpointing import checkpoint
 from trainables.config import TrainConfig
 from trainables.config.overrides import apply_overrides

@@ -1,6 +1,7 @@
 """Every MLflow tag key hpstudy writes, and the values of the ones that take a fixed set.
 
-The study driver writes them (studies.tracking.tracker), the analysis reads them (analysis.load); both import them from here.
+The study driver writes them (studies.tracking.tracker), the analysis reads them (analysis.load); both import them
+from here.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ PREFIX = "hpstudy."
 # On every run
 ROLE = "hpstudy.role"  # ROLE_STUDY (the parent run of one study invocation) | ROLE_TRIAL (one nested run per trial)
 STUDY = "hpstudy.study"  # the study's name, as run: `python -m studies.run NAME`
-STATUS = "hpstudy.status"  # schema.statuses: how the run ended (or "running")
+STATUS = "hpstudy.status"  # hpstudy.schema.statuses: how the run ended (or "running")
 ROLE_STUDY, ROLE_TRIAL = "study", "trial"
 
 # On the parent (study) run
 PROFILE = "hpstudy.profile"  # local | full | smoke
 GIT_SHA = "hpstudy.git_sha"  # HEAD of the checkout, "-dirty" with uncommitted changes
+STUDY_FILE = "hpstudy.study_file"  # a study file of one's own: its absolute path; absent for a catalogue study
+STUDY_GIT_SHA = "hpstudy.study_git_sha"  # HEAD of the git checkout holding that file ("-dirty", or "unknown")
 COMMAND = "hpstudy.command"  # the command line that started the study
 PROTOCOL = "hpstudy.protocol"  # one sentence: what the study selects on, how it uses the test split
 NOTES = "hpstudy.notes"  # what a --smoke rehearsal resolved differently from the profile it rehearses
