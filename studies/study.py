@@ -5,11 +5,13 @@ Study files build one of these in `get_study(profile)`; nothing here knows about
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from search_spaces import Conditional, Grid, Variants, walk
 from studies.packing import gpu_request_error
+from studies.trial_config import Own, check_defaults, kind
 from trainables.config import TrainConfig
 from trainables.config.overrides import ConfigError
 
@@ -37,7 +39,9 @@ class Asha:
 @dataclass(frozen=True)
 class Study:
     profile: str  # local | full
-    base: TrainConfig  # fixed hyperparameters of every trial
+    # fixed hyperparameters of every trial: hpstudy's trainer's TrainConfig, or with `train`, the function's defaults
+    # (a dict: name -> default; --set and the space change them, each typed by its default)
+    base: Any
     space: dict[str, Any]  # override key -> search_spaces parameter (or a constant)
     name: str = ""  # the study file's module name, set by studies.assembly.assemble (a study never names itself)
     search: str = "grid"  # grid | tpe | random
@@ -62,8 +66,12 @@ class Study:
     sampler: str = "tpe"  # tpe | nsga2: Optuna's sampler for search="tpe" with several objectives
     lr_range_steps: int = 0  # > 0: an LR range test of this many steps on the base (after the pretraining, from its
     # checkpoint) picks every trial's optim.lr, as --lr-range does; 0: none; --lr-range N replaces it
+    # A training function of one's own, `train(config, trial)` (trainables.trial), in place of hpstudy's trainer; it
+    # gets `base` with --set and the trial's sampled values applied. None: hpstudy's trainer.
+    train: Callable[[dict[str, Any], Any], None] | None = None
 
     def __post_init__(self) -> None:
+        _check_train(self)
         if self.search not in SEARCHES:
             raise StudyError(f"study {self.name}: search {self.search!r} is not one of {', '.join(SEARCHES)}")
         if self.objectives:
@@ -136,6 +144,39 @@ class Study:
         return points * self.num_samples
 
 
+def _check_train(study: Study) -> None:
+    """A study of hpstudy's trainer has a TrainConfig base; one of its own training function a dict of defaults, a
+    metric it names (no task says what it optimizes) and none of the trainer's own steps."""
+    try:
+        own = kind(study.base) is Own
+        if own:
+            check_defaults(study.base)
+    except ConfigError as err:
+        raise StudyError(f"study {study.name}: {err}") from None
+    if study.train is None:
+        if own:
+            raise StudyError(f"study {study.name}: a dict base is a training function's defaults; name the function "
+                             "with train=, or give hpstudy's trainer a TrainConfig")
+        return
+    if not callable(study.train):
+        raise StudyError(f"study {study.name}: train= is a function train(config, trial), got {study.train!r}")
+    if not own:
+        raise StudyError(f"study {study.name}: train= takes its defaults as a dict (name -> default), not a "
+                         f"{type(study.base).__name__}")
+    if not study.metric and not study.objectives:
+        raise StudyError(f"study {study.name}: name the metric your training function reports for the study to "
+                         "optimize, e.g. metric='val/acc' (and mode='max' unless hpstudy's metric table knows it)")
+    if study.pretrain is not None or study.lr_range_steps:
+        raise StudyError(f"study {study.name}: pretrain= and lr_range_steps= are steps of hpstudy's trainer; a "
+                         "training function of your own does its own")
+    epochs = study.base.get("epochs")
+    if (study.asha is not None or study.search != "grid") and (isinstance(epochs, bool) or not isinstance(epochs, int)
+                                                               or epochs < 1):
+        raise StudyError(f"study {study.name}: ASHA and a search count epochs to the end of a trial: give the "
+                         f"training function's defaults an 'epochs' (an integer >= 1, the epochs it trains), got "
+                         f"{epochs!r}")
+
+
 def _varied(space: dict[str, Any]) -> set[str]:
     """The config keys a space sets: its own keys, those of its conditional sub-spaces and of its variants."""
     keys = {k for k, v, _ in walk(space) if not isinstance(v, Variants)}
@@ -161,11 +202,14 @@ def lead_metric(base: TrainConfig) -> str:
 
 def follows_task(study: Study) -> bool:
     """Is the study's metric the one its task implies (so a --set of another task must move it too)?"""
+    if not isinstance(study.base, TrainConfig):  # a function's own metric: no task implies it
+        return False
     return study.metric == lead_metric(study.base) and study.mode == _direction(study.base, study.metric)
 
 
-def _objectives(name: str, base: TrainConfig, given) -> tuple[tuple[str, str], ...]:
-    """Each (metric, mode) with its mode from the task's table or hpstudy.schema.metrics when left ""; one line if not."""
+def _objectives(name: str, base: Any, given) -> tuple[tuple[str, str], ...]:
+    """Each (metric, mode) with its mode from the task's table or hpstudy.schema.metrics when left ""; one line if
+    not."""
     from hpstudy.schema.metrics import direction
 
     out = []
@@ -179,7 +223,10 @@ def _objectives(name: str, base: TrainConfig, given) -> tuple[tuple[str, str], .
             try:
                 mode = _direction(base, metric)
             except StudyError:
-                mode = direction(metric) or ""
+                try:
+                    mode = direction(metric) or ""
+                except KeyError:  # a metric no table knows: its mode must be given
+                    mode = ""
         if mode not in ("min", "max"):
             raise StudyError(f"study {name}: objective {metric!r}: give its mode ('max' or 'min'); no metric table "
                              "gives it one")
@@ -190,10 +237,22 @@ def _objectives(name: str, base: TrainConfig, given) -> tuple[tuple[str, str], .
     return tuple(out)
 
 
-def _direction(base: TrainConfig, metric: str) -> str:
-    """max | min for `metric` from the task's metric table (val/fscore -> the task's 'fscore' spec)."""
+def _direction(base: Any, metric: str) -> str:
+    """max | min for `metric` from the task's metric table (val/fscore -> the task's 'fscore' spec); a training
+    function's study from hpstudy's metric table (hpstudy.schema.metrics)."""
     from trainables.tasks import build_task
 
+    if not isinstance(base, TrainConfig):
+        from hpstudy.schema.metrics import direction
+
+        try:
+            found = direction(metric)
+        except KeyError:
+            found = None
+        if found not in ("min", "max"):
+            raise StudyError(f"study metric {metric!r}: give its mode ('max' or 'min'); hpstudy's metric table does "
+                             "not know it")
+        return found
     task = build_task(base.task)
     leaf = metric.split("/", 1)[-1]
     for spec in task.metrics:

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("hpstudy", "search_spaces", "trainables", "analysis", "studies", "benchmarks")
-STUDIES_BASE = {"studies.study", "studies.registry", "studies.packing", "studies.catalog"}
+STUDIES_BASE = {"studies.study", "studies.registry", "studies.packing", "studies.trial_config", "studies.catalog"}
 
 # room -> the rooms it may import (besides itself). The first matching room, longest first, owns a module.
 ALLOWED: dict[str, set[str]] = {
@@ -20,7 +20,8 @@ ALLOWED: dict[str, set[str]] = {
     "search_spaces": {"hpstudy.schema"},
     "trainables": {"hpstudy.schema"},
     "analysis": {"hpstudy.schema"},
-    "studies.study": {"hpstudy.schema", "search_spaces", "trainables", "studies.packing"},
+    "studies.study": {"hpstudy.schema", "search_spaces", "trainables", "studies.packing", "studies.trial_config"},
+    "studies.trial_config": {"hpstudy.schema", "trainables"},
     "studies.packing": set(),
     "studies.registry": {"hpstudy.schema", "studies.catalog"},
     "studies.catalog": {"hpstudy.schema", "search_spaces", "trainables", "studies.study"},

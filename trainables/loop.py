@@ -1,7 +1,8 @@
 """The training loop: epochs of train -> evaluate -> watch -> report(metrics, checkpoint), until done or stopped.
 
-It imports no Ray; a `Sink` (Ray Train's, or the local one) decides where reports and checkpoints go. With several
-workers (DDP, trainables.distributed) every rank runs it and reports rank 0's figures; the sink keeps one copy.
+It imports no Ray; a `Sink` (trainables.trial: Ray's, through a trial's handle, or a local folder) decides where
+reports and checkpoints go. With several workers (DDP, trainables.distributed) every rank runs it and reports rank
+0's figures; the sink keeps one copy.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import math
 import time
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 from torch import nn
@@ -20,9 +21,10 @@ from trainables import distributed
 from trainables.checkpointing import checkpoint
 from trainables.checkpointing.warm_start import apply_init
 from trainables.config import TrainConfig
-from trainables.config.overrides import flatten
+from trainables.config.overrides import apply_overrides, flatten
 from trainables.parts import Parts, build_parts
 from trainables.step import train_one_epoch
+from trainables.trial import Sink, Trial
 from trainables.watch.jacobian import build_kappa
 from trainables.watch.meters import peak_memory_mb, reset_peak_memory
 from trainables.watch.stops import StopTraining, is_oom, oom_retry_config, oom_stop
@@ -34,9 +36,24 @@ INIT_REPORT = "init/report"  # report key: the warm-start coverage report (text)
 CONFIG_CHANGE = "config/changed"
 
 
-class Sink(Protocol):
-    def restore(self) -> dict[str, Any] | None: ...  # the last checkpoint state of this run, if any
-    def report(self, metrics: dict[str, Any], state: dict[str, Any] | None) -> None: ...
+def train(config: dict[str, Any], trial: Trial) -> None:
+    """hpstudy's trainer as a training function (`trainables.trial`): `config` is a flattened TrainConfig (as
+    `--set` and a study's space name its keys). Every trial runs through this contract, a researcher's own
+    function's and this one alike."""
+    run(apply_overrides(TrainConfig(), config), _TrialSink(trial))
+
+
+class _TrialSink:
+    """The loop's sink, through the trial's handle: its checkpoint, and a report per epoch (or a stop's)."""
+
+    def __init__(self, trial: Trial) -> None:
+        self._trial = trial
+
+    def restore(self) -> dict[str, Any] | None:
+        return self._trial.checkpoint()
+
+    def report(self, metrics: dict[str, Any], state: dict[str, Any] | None) -> None:
+        self._trial.report(int(metrics["epoch"]), metrics, checkpoint=state)
 
 
 @torch.no_grad()

@@ -26,9 +26,9 @@ from ray.train.torch import TorchTrainer
 from ray.tune.integration.ray_train import TuneReportCallback
 
 from trainables.checkpointing import checkpoint
-from trainables.config import TrainConfig
-from trainables.config.overrides import apply_overrides
-from trainables.loop import run
+from trainables.loop import train as builtin_train
+from trainables.trial import TrainFn
+from trainables.trial import run as run_trial
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,10 @@ class _Sink:
 
 
 def _worker_loop(loop_config: dict[str, Any]) -> None:
-    cfg = apply_overrides(TrainConfig(), loop_config["overrides"])
-    run(cfg, _Sink(ray.tune if loop_config["local"] else ray.train))
+    """A Train worker's body: the trial's training function, through its handle (trainables.trial)."""
+    sink = _Sink(ray.tune if loop_config["local"] else ray.train)
+    run_trial(loop_config["train"], loop_config["config"], sink, objectives=loop_config["objectives"],
+              threads=loop_config["threads"])
 
 
 def run_name(trial_id: str) -> str:
@@ -113,22 +115,23 @@ def _history(fs: pyarrow.fs.FileSystem, path: str) -> dict[str, Any] | None:
         return None
 
 
-def make_trial(resolve: Callable[[dict[str, Any]], dict[str, Any]], storage_path: str,
-               resources: WorkerResources) -> Callable[[dict[str, Any]], None]:
-    """A Tune function trainable. `resolve` turns the sampled trial config into the full override dict.
+def make_trial(resolve: Callable[[dict[str, Any]], dict[str, Any]], storage_path: str, resources: WorkerResources,
+               train: TrainFn = builtin_train, objectives: tuple[str, ...] = ()) -> Callable[[dict[str, Any]], None]:
+    """A Tune function trainable running `train(config, trial)` (hpstudy's trainer unless a study names its own) in
+    a Ray Train run. `resolve` turns the sampled trial config into the config the function gets; `objectives`: the
+    metrics its first report must hold.
 
     The Train run is named after the Tune trial, so a resumed trial finds its own checkpoints in `storage_path`.
     """
     local = resources.workers == 1
+    threads = max(1, int(resources.cpus))  # one torch thread per reserved CPU, so trials never oversubscribe
 
     def trial(config: dict[str, Any]) -> None:
-        overrides = resolve(config)
-        if not overrides.get("num_threads"):  # one torch thread per reserved CPU, so trials never oversubscribe
-            overrides["num_threads"] = max(1, int(resources.cpus))
         gpu = {"GPU": resources.gpus} if resources.gpus else {}
         trainer = TorchTrainer(
             _worker_loop,
-            train_loop_config={"overrides": overrides, "local": local},
+            train_loop_config={"train": train, "config": resolve(config), "local": local, "objectives": objectives,
+                               "threads": threads},
             scaling_config=ray.train.ScalingConfig(num_workers=0) if local else ray.train.ScalingConfig(
                 num_workers=resources.workers, use_gpu=resources.gpus > 0,
                 resources_per_worker={"CPU": resources.cpus, **gpu},

@@ -5,6 +5,7 @@ absolute in the driver, its protocol fitted, and every value its space can give 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,10 @@ from studies.assembly import pretrain, smoke
 from studies.assembly.seeds import with_seeds
 from studies.assembly.study_protocol import OWNED_KEYS, apply_protocol
 from studies.study import SEED_KEY, Study, follows_task
+from studies.trial_config import kind
 from trainables.config import TrainConfig
-from trainables.config.overrides import ConfigError, apply_overrides
-from trainables.config.paths import absolute, absolute_paths, path_keys
+from trainables.config.overrides import ConfigError
+from trainables.config.paths import absolute, path_keys
 from trainables.validate import validate
 
 PATH_KEYS = frozenset(path_keys(TrainConfig()))  # config keys whose values are paths (trainables.config.paths)
@@ -74,7 +76,7 @@ def with_threads(study: Study) -> Study:
     threads = max(1, int(study.cpus_per_trial))
     if study.pretrain is not None and not study.pretrain.num_threads:  # it runs on one trial's resources
         study = replace(study, pretrain=replace(study.pretrain, num_threads=threads))
-    if study.base.num_threads:
+    if kind(study.base).own or study.base.num_threads:  # a function's trial gets its threads from its handle
         return study
     return replace(study, base=replace(study.base, num_threads=threads))
 
@@ -110,8 +112,9 @@ def build_study(module, profile: str, sets: dict[str, str], num_samples: int | N
     if owned:
         raise UsageError(f"--set {', '.join(sorted(owned))}: follows the study's metric ({study.metric}, "
                          f"{study.mode}); choose the weights with checkpoint.keep=last|best|both")
-    derived = follows_task(study)
-    study = replace(study, base=absolute_paths(apply_overrides(study.base, sets)), space=_absolute_space(study.space))
+    derived, config = follows_task(study), kind(study.base)
+    study = replace(study, base=config.absolute(config.apply(study.base, sets)),
+                    space=study.space if config.own else _absolute_space(study.space))
     if derived:  # e.g. --set task.module=mine:Seg: the study optimizes that task's lead metric
         study = replace(study, metric="", mode="")
     if profile == "smoke":
@@ -147,11 +150,14 @@ def _candidates(key: str, value: Any) -> list[dict[str, Any]]:
 
 def check_space(study: Study) -> None:
     """Every value the space can give a trial, validated with the base config (ses.beta in Uniform(0.5, 1.5) fails
-    here, not in a trial), naming the space's key. The base config first, so its own errors read as they are."""
-    validate(study.base, check_data=False)
+    here, not in a trial), naming the space's key. The base config first, so its own errors read as they are. A
+    training function's defaults: every value typed by its default (what the function checks is its own)."""
+    config = kind(study.base)
+    check = (lambda cfg: None) if config.own else partial(validate, check_data=False)
+    check(study.base)
     for key, value in study.space.items():
         for overrides in _candidates(key, value):
             try:
-                validate(apply_overrides(study.base, overrides), check_data=False)
+                check(config.apply(study.base, overrides))
             except ConfigError as err:
                 raise UsageError(f"study {study.name}, search space {key!r}: {err}") from None

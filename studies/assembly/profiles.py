@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from studies.assembly import pretrain
 from studies.study import Study
+from studies.trial_config import kind
 from trainables.config import TrainConfig
 from trainables.data import DataError, check_root
 
@@ -11,8 +12,10 @@ WHY_LOCAL = "asked for with --profile local"
 WHY_SMOKE = "asked for with --smoke: the full profile, shrunk to generated data, on CPU"
 
 
-def missing_data(cfg: TrainConfig) -> str | None:
-    """Why `cfg`'s dataset cannot be read (one line), or None when it can."""
+def missing_data(cfg: TrainConfig | dict) -> str | None:
+    """Why `cfg`'s dataset cannot be read (one line), or None when it can (or a training function reads its own)."""
+    if kind(cfg).own:
+        return None
     try:
         check_root(cfg.data.name, cfg.data.root)
     except DataError as err:
@@ -40,6 +43,8 @@ def full_blocker(full: Study, gpus: float) -> str | None:
     return missing_data(full.base) or gpu_shortfall(full.gpus_per_trial, gpus)
 
 
-def data_line(cfg: TrainConfig) -> str:
+def data_line(cfg: TrainConfig | dict) -> str:
     """'cifar100 at /abs/data' or 'mnist5k (embedded)': the banner's data."""
+    if kind(cfg).own:
+        return "the training function's own"
     return cfg.data.name + (f" at {cfg.data.root}" if cfg.data.root else " (embedded)")

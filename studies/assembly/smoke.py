@@ -12,6 +12,7 @@ from pathlib import Path
 from hpstudy.schema import tags
 from search_spaces import Grid
 from studies.study import Study, StudyError
+from studies.trial_config import kind
 from trainables.config import TrainConfig
 from trainables.config.overrides import apply_overrides
 from trainables.data.synthetic import WRITERS, write_dataset
@@ -25,9 +26,11 @@ SEARCH_TRIALS = 2  # a search keeps at most this many trials (a grid keeps every
 NOTES_TAG = tags.NOTES  # what a rehearsal resolved differently from the profile it rehearses
 
 
-def data_root(cfg: TrainConfig, runs_dir: Path) -> Path | None:
-    """Where `write_data` puts the generated copy of `cfg.data.name` (None for the embedded sets): `--dry-run`
-    shows it without writing it."""
+def data_root(cfg: TrainConfig | dict, runs_dir: Path) -> Path | None:
+    """Where `write_data` puts the generated copy of `cfg.data.name` (None for the embedded sets, and for a training
+    function, which reads its own): `--dry-run` shows it without writing it."""
+    if kind(cfg).own:
+        return None
     return runs_dir / "smoke_data" / cfg.data.name if cfg.data.name in WRITERS else None
 
 
@@ -88,8 +91,16 @@ def write_pretrain_data(pretrain: TrainConfig | None, base: TrainConfig, runs_di
 
 def shrink(study: Study, data_root: Path | None) -> Study:
     """The smoke study of `study`, the full profile's; what it resolved differently is in tags[NOTES_TAG]. Its
-    pretraining (if any) is shrunk alike, and its LR range test to LR_RANGE_STEPS."""
-    base, notes = shrink_config(study.base, data_root)
+    pretraining (if any) is shrunk alike, and its LR range test to LR_RANGE_STEPS. A training function's defaults
+    are its own: only an `epochs` default is shrunk (the rest is the function's to decide)."""
+    if kind(study.base).own:
+        base, notes = dict(study.base), []
+        if isinstance(base.get("epochs"), int):
+            base["epochs"] = min(base["epochs"], EPOCHS)
+        else:
+            notes.append("the training function's defaults name no epochs: it trains as long as it does")
+    else:
+        base, notes = shrink_config(study.base, data_root)
     pretrain = study.pretrain
     if pretrain is not None:
         pretrain, pretrain_notes = shrink_config(pretrain, pretrain_root(pretrain, study.base, data_root))

@@ -13,6 +13,7 @@ from dataclasses import replace
 from hpstudy.schema.errors import BadInput
 from hpstudy.schema.metrics import on_split, split_of
 from studies.study import Study
+from studies.trial_config import kind
 from trainables.defaults import resolve
 from trainables.protocol import has_val, when_tested
 
@@ -29,7 +30,11 @@ def decides(study: Study) -> bool:
 
 
 def apply_protocol(study: Study) -> Study:
-    """`study` with its metric and best-weights criterion fitted to its base config's splits, or ProtocolError."""
+    """`study` with its metric and best-weights criterion fitted to its base config's splits, or ProtocolError. A
+    training function's splits are its own: only its metric is checked (a search never selects on test/*)."""
+    if kind(study.base).own:
+        _no_test_decisions(study)
+        return study
     cfg = resolve(study.base)
     if not has_val(cfg):
         if decides(study):
@@ -41,15 +46,22 @@ def apply_protocol(study: Study) -> Study:
     elif decides(study) and when_tested(cfg) == "every_epoch":
         raise ProtocolError(f"eval.test=every_epoch: study {study.name} selects among trials, so it measures the "
                             "test split once per trial, at its end (eval.test=end), where no decision can see it")
-    if decides(study) and split_of(study.metric) == "test":
-        raise ProtocolError(f"study {study.name}: metric {study.metric!r} would select on the test set; "
-                            "a search decides on val/*")
+    _no_test_decisions(study)
     checkpoint = replace(study.base.checkpoint, metric=study.metric, mode=study.mode)
     return replace(study, base=replace(study.base, checkpoint=checkpoint))
 
 
+def _no_test_decisions(study: Study) -> None:
+    if decides(study) and split_of(study.metric) == "test":
+        raise ProtocolError(f"study {study.name}: metric {study.metric!r} would select on the test set; "
+                            "a search decides on val/*")
+
+
 def describe(study: Study) -> str:
     """One sentence: what is selected on, and how the test split is used (the report's header line)."""
+    if kind(study.base).own:
+        return (f"Decisions (search, early stopping) use {study.metric} as the study's training function reports "
+                "it: which data it holds out for it, and when it measures a test split, are that function's own.")
     cfg = resolve(study.base)
     if not has_val(cfg):
         return ("No validation split (data.val_fraction=0): every trial trains on the whole training set and the "

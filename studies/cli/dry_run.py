@@ -15,7 +15,8 @@ from studies.assembly.profiles import data_line, gpu_shortfall, missing_data
 from studies.assembly.study_protocol import describe
 from studies.cli.plan import Chosen, Plan
 from studies.study import SEED_KEY, Study
-from trainables.config.overrides import apply_overrides, flatten
+from studies.trial_config import kind
+from trainables.config.overrides import flatten
 from trainables.defaults import resolve
 
 
@@ -31,7 +32,13 @@ class PlannedTrial:
 def resolved(study: Study, trial_config: dict[str, Any]) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
     """(variant, space overrides, flattened resolved config) of one trial config, as the trial log records it."""
     name, overrides = to_overrides(trial_config)
-    return name, overrides, flatten(resolve(apply_overrides(study.base, overrides)))
+    config = kind(study.base)
+    return name, overrides, config.flat(config.resolved(study.base, overrides))
+
+
+def _flat_base(study: Study) -> dict[str, Any]:
+    config = kind(study.base)
+    return config.flat(config.resolved(study.base, {}))
 
 
 def grid_trials(study: Study) -> list[PlannedTrial]:
@@ -45,13 +52,13 @@ def grid_trials(study: Study) -> list[PlannedTrial]:
         for point in itertools.product(*(values[k] for k in reversed(keys))):
             name, overrides, config = resolved(study, {**fixed, **dict(zip(reversed(keys), point))})
             params = {k: v for k, v in overrides.items() if k != SEED_KEY}
-            trials.append(PlannedTrial(len(trials) + 1, name, params, config[SEED_KEY], config))
+            trials.append(PlannedTrial(len(trials) + 1, name, params, config.get(SEED_KEY, 0), config))
     return trials
 
 
 def _seeds(study: Study) -> tuple[int, ...]:
     """The seeds its trials train with: the replicates, else the space's or the base config's one seed."""
-    fixed = study.space.get(SEED_KEY, study.base.seed)
+    fixed = study.space.get(SEED_KEY, kind(study.base).seed(study.base))
     return study.replicates() or ((fixed,) if isinstance(fixed, int) else ())
 
 
@@ -91,7 +98,7 @@ def _summary(study: Study) -> str:
 
 def text(study: Study, header: str) -> str:
     """For a person: the base config once, then each trial with what differs from it."""
-    base = flatten(resolve(study.base))
+    base = _flat_base(study)
     lines = [header, _summary(study), f"protocol: {describe(study)}"]
     if study.search != "grid":
         lines.append(f"{study.search} samples each configuration while the study runs, so none is shown here; "
@@ -138,7 +145,7 @@ def to_json(study: Study) -> str:
                "configurations": _configurations(study), "seeds": list(_seeds(study)),
                "trials": study.total_trials(), "metric": study.metric, "mode": study.mode,
                "space": {k: repr(v) for k, v in sorted(study.space.items()) if k != SEED_KEY},
-               "base": flatten(resolve(study.base)), **_pretrain_json(study)}
+               "base": _flat_base(study), **_pretrain_json(study)}
     return json.dumps(out, indent=2, default=str)
 
 
@@ -152,7 +159,7 @@ def show(plan: Plan, *, as_json: bool = False) -> str:
         chosen = plan.choose(0 if plan.requested == "smoke" else _local_gpus())  # as a run on this machine would
     study = chosen.study
     if chosen.profile == "smoke":
-        if study.base.data.root:
+        if not kind(study.base).own and study.base.data.root:
             notes.append(f"data.root: generated when the study runs, under {study.base.data.root}")
         notes += [study.tags[smoke.NOTES_TAG]] if smoke.NOTES_TAG in study.tags else []
     else:

@@ -25,7 +25,8 @@ from studies.cli.plan import Chosen, Plan
 from studies.cli.preflight import check_surroundings
 from studies.cli.state import StudyState, save_state
 from studies.study import Study
-from trainables.config.overrides import apply_overrides, flatten
+from studies.trial_config import kind
+from trainables.config.overrides import apply_overrides
 
 if TYPE_CHECKING:
     from studies.tracking.tracker import StudyTracker
@@ -129,7 +130,8 @@ def _open(plan: Plan, study: Study, tuner, tracker: StudyTracker) -> Opened:
                                                                                     plan.runs_dir, tuner))
         study = replace(study, base=apply_overrides(study.base, {"optim.lr": sets["optim.lr"]}))
     if resumed is None:
-        tracker.log_base_config(config_dict(study.base))  # after --lr-range: the optim.lr every trial starts from
+        own = kind(study.base).own  # a function's defaults are logged as they are
+        tracker.log_base_config(dict(study.base) if own else config_dict(study.base))  # after --lr-range's pick
     state = StudyState(study.name, study.profile, sets, plan.num_samples, experiment, tracker.parent_run_id,
                        plan.tracking_uri, seeds=list(plan.seeds) if plan.seeds is not None else None,
                        pretrain_checkpoint=checkpoint, workers=study.workers_per_trial, storage=plan.storage)
@@ -152,7 +154,7 @@ def _trials(plan: Plan, opened: Opened, tuner, cluster, trial_factory) -> int:
     from studies.tracking.trial_log import TrialLog
 
     study, tracker = opened.study, opened.tracker
-    trial = (trial_factory or tuner.train_trial)(study, _resolver(flatten(study.base)), plan.storage)
+    trial = (trial_factory or tuner.train_trial)(study, _resolver(kind(study.base).flat(study.base)), plan.storage)
     log = TrialLog(study, tracker, progress=_progress(study, tracker, plan.resumed is not None),
                    verbose=plan.verbose, checkpointed=trial.checkpointed)
     events = tuner.TrialEvents(log.started, log.result, log.ended, log.retried)
@@ -170,7 +172,7 @@ def _trials(plan: Plan, opened: Opened, tuner, cluster, trial_factory) -> int:
         log.interrupt_open()
         tracker.end_study("interrupted", summary=tracker.summarize(study.metric, study.mode))  # so far
         print(f"\nstudy {study.name} was interrupted ({ended} of {study.total_trials()} trials ended); state saved.\n"
-              f"resume with: python -m studies.run {plan.target or study.name} --resume"
+              f"resume with: {plan.prog} {plan.target or study.name} --resume"
               + (f" --runs-dir {plan.runs_dir}" if plan.runs_dir != RUNS_DIR.resolve() else ""),
               file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
@@ -222,8 +224,9 @@ def study_tags(study: Study, plan: Plan) -> dict[str, str]:
     catalogue = ({T.SEED_NOTE: entry.seed or "", T.EXPERIMENT: entry.experiment, T.DESCRIPTION: entry.description}
                  if entry is not None else {})
     own = {T.STUDY_FILE: plan.target, T.STUDY_GIT_SHA: git_sha(plan.code_dir)} if plan.code_dir else {}
+    specs = {} if kind(study.base).own else {T.METRIC_SPECS: specs_to_json(task_class(study.base.task).metrics)}
     return {T.PROFILE: study.profile, T.GIT_SHA: git_sha(), T.COMMAND: plan.command, T.PROTOCOL: describe(study),
-            T.METRIC_SPECS: specs_to_json(task_class(study.base.task).metrics), **catalogue, **own, **study.tags,
+            **specs, **catalogue, **own, **study.tags,
             **({T.BASELINE: study.baseline} if study.baseline else {}),
             **{f"{T.VERSION_PREFIX}{k}": v for k, v in package_versions().items()}}
 

@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None, *, trial_factory=None, prog: str = "pyth
         from studies.tune.signals import terminate_as_interrupt
 
         with terminate_as_interrupt():  # a scheduler's SIGTERM does what Ctrl-C does
-            return _run(args, f"{prog} {shlex.join(argv)}", trial_factory)
+            return _run(args, prog, shlex.join(argv), trial_factory)
     except BadInput as err:
         print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -94,10 +94,10 @@ def main(argv: list[str] | None = None, *, trial_factory=None, prog: str = "pyth
         return EXIT_INTERRUPTED
 
 
-def _run(args: argparse.Namespace, command: str, trial_factory) -> int:
+def _run(args: argparse.Namespace, prog: str, argv: str, trial_factory) -> int:
     from studies.cli.plan import make_plan
 
-    plan = make_plan(args, command)  # every input checked: nothing is started before this returns
+    plan = make_plan(args, f"{prog} {argv}", prog)  # every input checked: nothing is started before this returns
     if args.dry_run:  # what it would run, from the plan alone: no Ray, no MLflow, no data
         from studies.cli import dry_run
 

@@ -52,6 +52,7 @@ class Plan:
     entry: registry.Entry | None = None  # its catalogue line (seed note, experiment, description), logged as tags
     target: str = ""  # how the command names the study: its catalogue name, or its study file's absolute path
     code_dir: Path | None = None  # a study file's folder: its modules reach the trials (studies.tune.cluster)
+    prog: str = "python -m studies.run"  # the command as the user typed it (hpstudy run), for the lines it prints
 
     @property
     def state_dir(self) -> Path:
@@ -79,7 +80,7 @@ class Plan:
         return Chosen("local", f"full is not possible here: {why_not}", self.studies["local"])
 
 
-def make_plan(args: argparse.Namespace, command: str) -> Plan:
+def make_plan(args: argparse.Namespace, command: str, prog: str = "python -m studies.run") -> Plan:
     """The plan of `python -m studies.run ARGS`, every input checked; bad input raises a BadInput."""
     _check_flags(args)
     module, entry = registry.load(args.name), registry.entry(args.name)
@@ -107,7 +108,7 @@ def make_plan(args: argparse.Namespace, command: str) -> Plan:
         raise UsageError(f"--lr-range {args.lr_range}: needs >= {MIN_LR_RANGE_STEPS} steps and a study that does not "
                          "vary optim.lr")
     return Plan(name, requested, studies, dict(sets), num_samples, seeds, runs_dir, storage, tracking_uri,
-                args.address, args.lr_range, command, args.verbose, resumed, entry, target, code_dir)
+                args.address, args.lr_range, command, args.verbose, resumed, entry, target, code_dir, prog)
 
 
 def _check_flags(args: argparse.Namespace) -> None:

@@ -9,12 +9,11 @@ from typing import Any, Callable
 
 from hpstudy.schema import params, statuses
 from search_spaces import to_overrides
+from studies import trial_config
 from studies.study import Study
 from studies.tracking.logged_config import config_dict, trial_params
 from studies.tracking.progress import Progress
 from studies.tracking.tracker import StudyTracker
-from trainables.config.overrides import apply_overrides
-from trainables.defaults import resolve
 from trainables.loop import CONFIG_CHANGE, INIT_REPORT, STOP_DETAIL, STOP_REASON
 from trainables.watch.stops import RETRY_CHANGES
 
@@ -58,6 +57,7 @@ class TrialLog:
         self.names: dict[str, str] = {}
         self.configs: dict[str, Any] = {}  # trial id -> the config it trains with
         self.held: dict[str, tuple[str, ...]] = {}  # trial id -> params an OOM retry may change, not logged yet
+        self.kind = trial_config.kind(study.base)
 
     def _print(self, text: str) -> None:
         if self.progress is not None:
@@ -67,14 +67,17 @@ class TrialLog:
 
     def started(self, trial_id: str, config: dict[str, Any]) -> None:
         name, overrides = to_overrides(config)
-        cfg = resolve(apply_overrides(self.study.base, overrides))  # log the values the trial actually uses
+        kind = self.kind
+        cfg = kind.resolved(self.study.base, overrides)  # log the values the trial actually uses
         self.configs[trial_id] = cfg
-        self.names[trial_id] = f"{label(name, overrides)} seed={cfg.seed}"
-        logged = trial_params(cfg)
-        if cfg.monitor.oom_retry:  # logged with the first report: a retry in the first epoch has changed them
+        seed = kind.seed(cfg)
+        self.names[trial_id] = f"{label(name, overrides)} seed={seed}"
+        # hpstudy's trainer logs the values that apply (logged_config); a function's config is all its own
+        logged = dict(cfg) if kind.own else trial_params(cfg)
+        if not kind.own and cfg.monitor.oom_retry:  # logged with the first report: a first-epoch retry changes them
             self.held[trial_id] = tuple(k for k in RETRY_CHANGES if logged.pop(k, None) is not None)
-        self.tracker.trial_started(trial_id, name=label(name, overrides), seed=cfg.seed, params=logged,
-                                   config=config_dict(cfg))
+        self.tracker.trial_started(trial_id, name=label(name, overrides), seed=seed, params=logged,
+                                   config=dict(cfg) if kind.own else config_dict(cfg))
         if self.progress is not None:
             self.progress.started(trial_id)
 
@@ -84,7 +87,7 @@ class TrialLog:
         epoch = int(result["epoch"])
         if result.get(CONFIG_CHANGE) and trial_id in self.configs:
             changed = json.loads(result[CONFIG_CHANGE])
-            self.configs[trial_id] = cfg = apply_overrides(self.configs[trial_id], changed)
+            self.configs[trial_id] = cfg = self.kind.apply(self.configs[trial_id], changed)
             self.tracker.trial_config_changed(trial_id, changed, config_dict(cfg))
         self._log_held(trial_id)
         self.tracker.trial_metrics(trial_id, _metrics(result), epoch)  # once per epoch, whatever is re-sent
@@ -96,7 +99,8 @@ class TrialLog:
         if self.verbose:
             shown = f"{self.study.metric}={value:.4f}" if isinstance(value, float) else ""
             name = self.names.get(trial_id, "")
-            self._print(f"  [{trial_id}] {name}: epoch {epoch}/{self.study.base.epochs} {shown}")
+            epochs = self.kind.epochs(self.configs[trial_id]) if trial_id in self.configs else None
+            self._print(f"  [{trial_id}] {name}: epoch {epoch}{f'/{epochs}' if epochs else ''} {shown}")
 
     def _log_held(self, trial_id: str) -> None:
         """The held params, as the trial trains them now (after a retry's change, if there was one)."""
@@ -128,7 +132,7 @@ class TrialLog:
             status = statuses.FAILED
         elif last.get(STOP_REASON):  # the trial's own monitor stopped it: diverged, collapsed, oom, ...
             status, reason = last[STOP_REASON], last.get(STOP_DETAIL, "")
-        elif epoch is not None and epoch < self.study.base.epochs:
+        elif epoch is not None and epoch < (self.kind.epochs(self.study.base) or epoch):
             status = statuses.EARLY_STOPPED
             reason = f"multi-objective ASHA {reason}" if reason else f"stopped by ASHA at epoch {epoch}"
         else:

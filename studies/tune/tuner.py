@@ -8,13 +8,14 @@ replicates, MO-ASHA), the only modules of `studies` that import Ray; a Ray API c
 from __future__ import annotations
 
 import signal
+import sys
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable
 
 import optuna
 import ray
-from ray import tune
+from ray import cloudpickle, tune
 from ray.exceptions import RayTaskError
 from ray.tune.logger import JsonLoggerCallback
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
@@ -27,12 +28,18 @@ from studies.search.mo_asha import MOASHAScheduler
 from studies.search.optuna_replicates import MeanOfReplicates
 from studies.search.optuna_search import make_searcher
 from studies.study import SEED_KEY, Study
+from studies.trial_config import kind
 from studies.tune import signals
 from studies.tune.cluster import DRIVER_RESOURCE, Cluster
 from studies.tune.events import TrialEvents, trainer_result  # noqa: F401 (re-exported: the adapter's API)
 from studies.tune.storage import join as join_storage
 from studies.tune.trial_errors import error_reason, root_cause  # noqa: F401 (error_reason: re-exported)
 from trainables.ray_train import WorkerResources, checkpointed, make_trial
+
+
+def _epochs(study: Study) -> int:
+    """The epochs a trial trains when nothing stops it: ASHA's max_t, and where Optuna calls a trial COMPLETE."""
+    return kind(study.base).epochs(study.base)
 
 
 def _tune_param(value: Any) -> Any:
@@ -85,7 +92,7 @@ def _searcher(study: Study, limit: int):
         # Optuna is told the truth: an ASHA-stopped trial is PRUNED with every epoch's value, a labelled stop is
         # PRUNED or FAIL with its reason, only a trial that trained all its epochs is COMPLETE (studies.search.endings)
         objectives = dict(study.objectives) if study.objectives else {study.metric: study.mode}
-        tpe = make_searcher(_optuna_space(study), objectives, max_epochs=study.base.epochs, seed=study.search_seed,
+        tpe = make_searcher(_optuna_space(study), objectives, max_epochs=_epochs(study), seed=study.search_seed,
                             sampler="random" if study.search == "random" else study.sampler)
         return (_Replicates(tpe, study.replicates()) if study.replicates() else tpe), limit
     if study.search == "random":
@@ -98,10 +105,10 @@ def _scheduler(study: Study):
     if study.asha is None:
         return FIFOScheduler()
     if study.objectives:  # successive halving by non-dominated sorting over every objective (studies.search.mo_rungs)
-        return MOASHAScheduler(objectives=list(study.objectives), time_attr="epoch", max_t=study.base.epochs,
+        return MOASHAScheduler(objectives=list(study.objectives), time_attr="epoch", max_t=_epochs(study),
                                grace_period=study.asha.grace_period, reduction_factor=study.asha.reduction_factor)
     # time_attr is our epoch counter: training_iteration keeps counting across Train retries.
-    return ASHAScheduler(time_attr="epoch", max_t=study.base.epochs, grace_period=study.asha.grace_period,
+    return ASHAScheduler(time_attr="epoch", max_t=_epochs(study), grace_period=study.asha.grace_period,
                          reduction_factor=study.asha.reduction_factor)
 
 
@@ -147,11 +154,19 @@ def train_trial(study: Study, resolve: Callable[[dict[str, Any]], dict[str, Any]
     """Each trial one Ray Train run of the training loop on the study's per-trial CPUs/GPUs; `resolve` turns the
     sampled config into the full override dict, `storage` keeps the trials' checkpoints for a resume."""
     resources = WorkerResources(cpus=study.cpus_per_trial, gpus=study.gpus_per_trial, workers=study.workers_per_trial)
-    # A local-mode trial leaves nothing behind in its process (the loop builds all it uses, seeds and sets its
-    # threads itself), so the next trial reuses the process and its imports of torch, timm and the trainer.
-    return TrialFn(make_trial(resolve, storage, resources), resources=resources.trial(),
+    # A local-mode trial of hpstudy's trainer leaves nothing behind in its process (the loop builds all it uses,
+    # seeds and sets its threads itself), so the next trial reuses the process and its imports of torch, timm and
+    # the trainer. A function of one's own may keep module-level state: each of its trials gets a fresh process.
+    own = study.train is not None
+    if own and not study.train.__module__.startswith(("studies.", "trainables.")):
+        # A study file's function travels to the workers by value: its module need not import there (a cluster's
+        # nodes, a Ray started before the study). The modules it imports must: its folder is on their path.
+        cloudpickle.register_pickle_by_value(sys.modules[study.train.__module__])
+    trial = make_trial(resolve, storage, resources, **({"train": study.train} if own else {}),
+                       objectives=(study.metric,))
+    return TrialFn(trial, resources=resources.trial(),
                    checkpointed=partial(checkpointed, storage), max_failures=resources.max_failures,
-                   reuse_process=resources.workers == 1)
+                   reuse_process=resources.workers == 1 and not own)
 
 
 def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, name: str, events: TrialEvents,

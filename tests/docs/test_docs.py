@@ -78,3 +78,14 @@ def test_no_issue_numbers(page):
     found = [f"line {n}: {m.group(0)!r}" for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1)
              for m in _ISSUE.finditer(line)]
     assert not found, f"{page.relative_to(ROOT)} names issues by number ({'; '.join(found)}): say what changed instead"
+
+
+def test_the_readmes_diff_is_the_examples_own():
+    """The README's "your own training script" diff is the two example files' (GNU diff -U1), as they are."""
+    import subprocess
+
+    command = ["diff", "-U1", "--label", "train_digits.py", "--label", "study_digits.py", "train_digits.py",
+               "study_digits.py"]
+    diff = subprocess.run(command, cwd=ROOT / "examples" / "own_script", capture_output=True, text=True).stdout
+    shown = re.search(r"```diff\n(.*?)```", README.read_text(), re.DOTALL).group(1)
+    assert shown == diff, f"the README's diff is stale; regenerate it: cd examples/own_script && {' '.join(command)}"

@@ -81,6 +81,7 @@ def test_a_study_file_named_like_a_module_already_loaded_is_refused(tmp_path, cl
     assert result.returncode == 2 and "its name 'json' is already the module" in result.stderr
 
 
+@pytest.mark.slow  # 14 s; the fast suite runs a study file through a Ctrl-C and --resume in test_own_function.py
 def test_a_study_file_runs_and_resumes_like_a_catalogue_study(own, run_study, tmp_path):
     cwd = tmp_path / "work"
     cwd.mkdir()

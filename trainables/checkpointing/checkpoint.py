@@ -31,14 +31,27 @@ def capture(model: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.am
         "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
         "optimizer": copy.deepcopy(optimizer.state_dict()),
         "scaler": scaler.state_dict(),
-        "rng": {
-            "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "numpy": np.random.get_state(),
-            "python": random.getstate(),
-        },
+        "rng": rng_state(),
         **(extra or {}),
     }
+
+
+def rng_state() -> dict[str, Any]:
+    """Python's, numpy's and torch's (every device's) RNG state, to continue a run's draws exactly."""
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+    }
+
+
+def set_rng_state(rng: dict[str, Any]) -> None:
+    torch.set_rng_state(rng["torch"])
+    if rng["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])
+    np.random.set_state(rng["numpy"])
+    random.setstate(rng["python"])
 
 
 def restore(state: dict[str, Any], model: nn.Module, optimizer: torch.optim.Optimizer,
@@ -46,12 +59,7 @@ def restore(state: dict[str, Any], model: nn.Module, optimizer: torch.optim.Opti
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))  # it would otherwise train the state's own tensors
     scaler.load_state_dict(state["scaler"])
-    rng = state["rng"]
-    torch.set_rng_state(rng["torch"])
-    if rng["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(rng["cuda"])
-    np.random.set_state(rng["numpy"])
-    random.setstate(rng["python"])
+    set_rng_state(state["rng"])
 
 
 def save(state: dict[str, Any], directory: str | Path) -> Path:
