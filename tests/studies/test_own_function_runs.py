@@ -1,0 +1,122 @@
+"""A training function of one's own, through the real CLI in its own process (slow: ~3 min on 2 cores): with
+`--workers 2` it runs as a DDP group on gloo and its numbers match one worker's, and a trial process killed
+mid-trial is retried and continues from `trial.checkpoint()`, every epoch in MLflow once."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from tests.studies.conftest import cli, store, study_runs
+from tests.studies.tune.test_trial_kill import _trial_processes
+
+pytestmark = pytest.mark.slow
+
+DDP = '''
+    import torch
+    from torch import nn
+
+    from hpstudy import Grid, Study
+
+    def train(config, trial):
+        """Least squares on fixed data: each rank takes every world_size-th row; DDP averages the ranks' gradients,
+        which for equal shards is the whole batch's gradient, so one worker and two see the same numbers."""
+        g = torch.Generator().manual_seed(1)
+        x = torch.randn(64, 4, generator=g)
+        y = x @ torch.tensor([1.0, -2.0, 0.5, 3.0])
+        torch.manual_seed(0)
+        model = nn.Linear(4, 1)
+        net = nn.parallel.DistributedDataParallel(model) if trial.world_size > 1 else model
+        opt = torch.optim.SGD(net.parameters(), lr=config["lr"])
+        mine = slice(trial.rank, None, trial.world_size)
+        for epoch in range(1, config["epochs"] + 1):
+            opt.zero_grad()
+            ((net(x[mine]).squeeze(1) - y[mine]) ** 2).mean().backward()
+            opt.step()
+            with torch.no_grad():
+                full = ((model(x).squeeze(1) - y) ** 2).mean().item()
+            trial.report(epoch, {"val/loss": full, "train/world": float(trial.world_size)})
+
+    def get_study(profile):
+        return Study(profile=profile, base={"lr": 0.05, "epochs": 4}, space={"seed": Grid((0,))}, train=train,
+                     metric="val/loss")
+'''
+SLOW = '''
+    import time
+
+    from hpstudy import Grid, Study
+
+    def train(config, trial):
+        state = trial.checkpoint() or {"epoch": 0, "acc": 0.0}
+        acc = state["acc"]
+        for epoch in range(state["epoch"] + 1, config["epochs"] + 1):
+            time.sleep(1.5)
+            acc += 0.1 * (1.0 - acc)
+            print(f"epoch {epoch} done", flush=True)
+            trial.report(epoch, {"val/acc": acc, "train/started_after": float(state["epoch"])},
+                         checkpoint={"epoch": epoch, "acc": acc})
+
+    def get_study(profile):
+        return Study(profile=profile, base={"epochs": 4}, space={"seed": Grid((0, 1))}, train=train, metric="val/acc")
+'''
+
+
+def _losses(cwd):
+    client = store(cwd)
+    _, trials = study_runs(client, "ddp_fit")
+    (trial,) = trials
+    history = sorted(client.get_metric_history(trial.info.run_id, "val/loss"), key=lambda m: m.step)
+    world = client.get_metric_history(trial.info.run_id, "train/world")[0].value
+    return [m.value for m in history], world
+
+
+def test_a_function_under_two_ddp_workers_matches_one(tmp_path):
+    (tmp_path / "ddp_fit.py").write_text(textwrap.dedent(DDP))
+    runs = {}
+    for workers in (1, 2):
+        cwd = tmp_path / f"w{workers}"
+        cwd.mkdir()
+        done = cli([str(tmp_path / "ddp_fit.py"), "--workers", str(workers)], cwd)
+        assert done.returncode == 0, done.stderr[-3000:]
+        runs[workers] = _losses(cwd)
+    (one, world1), (two, world2) = runs[1], runs[2]
+    assert (world1, world2) == (1.0, 2.0) and len(one) == len(two) == 4
+    assert all(math.isclose(a, b, rel_tol=1e-5) for a, b in zip(one, two)), (one, two)
+    assert one[-1] < one[0]  # it learned
+
+
+def test_a_killed_trial_process_of_a_function_continues_from_its_checkpoint(tmp_path):
+    (tmp_path / "slow_fn.py").write_text(textwrap.dedent(SLOW))
+    out = tmp_path / "out.txt"
+    with open(out, "w") as o:
+        proc = subprocess.Popen([sys.executable, "-m", "studies.run", str(tmp_path / "slow_fn.py"), "-v"],
+                                cwd=tmp_path, stdout=o, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        deadline = time.time() + 300
+        while "epoch 2/4" not in out.read_text() and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        victims = _trial_processes(proc.pid)
+        assert victims, out.read_text()[-2000:]
+        os.kill(victims[0], signal.SIGKILL)
+        code = proc.wait(timeout=600)
+    text = out.read_text()
+    assert code == 0, text[-3000:]
+    assert ": retried " in text
+    client = store(tmp_path)
+    _, trials = study_runs(client, "slow_fn")
+    assert len(trials) == 2 and {t.data.tags["hpstudy.status"] for t in trials} == {"completed"}
+    assert sum(t.data.tags.get("hpstudy.retries") == "1" for t in trials) == 1
+    for trial in trials:
+        history = sorted(client.get_metric_history(trial.info.run_id, "val/acc"), key=lambda m: m.step)
+        assert [m.step for m in history] == [1, 2, 3, 4]
+        assert math.isclose(history[-1].value, 1 - 0.9 ** 4)
+    retried = next(t for t in trials if t.data.tags.get("hpstudy.retries") == "1")
+    started = client.get_metric_history(retried.info.run_id, "train/started_after")
+    assert max(m.value for m in started) >= 1  # the retry continued after a checkpointed epoch, not from scratch
