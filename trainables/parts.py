@@ -87,7 +87,7 @@ def build_parts(cfg: TrainConfig) -> Parts:
     randaugment = (RandAugmentBatch(cfg.recipe.randaugment_n, cfg.recipe.randaugment_m)
                    if cfg.recipe.randaugment_n > 0 else None)
     data = build_data(cfg.data, cfg.seed, device, extra_augment=randaugment,
-                      shard=Shard(distributed.rank(), distributed.world()))
+                      shard=Shard(distributed.rank(), distributed.world()), task=task)
     model = task.build_model(cfg.model, data, grad_checkpointing=cfg.grad_checkpointing).to(device)
     model = distributed.sync_batchnorm(model, cfg.dist.sync_bn, device)  # replaces modules: before EMA, optimizer
     ema = build_ema(model, cfg.ema)  # before SES: the EMA copy must not carry SES hooks

@@ -8,7 +8,7 @@ from trainables.checkpointing.warm_start import check as check_init
 from trainables.config import TrainConfig
 from trainables.config.overrides import ConfigError, flatten
 from trainables.config.ranges import RANGES
-from trainables.data import DATASETS, check_root, data_inputs, data_kind
+from trainables.data import DATASETS, OWN_DATA, check_root, data_inputs, data_kind
 from trainables.models.by_name import VECTOR_MODELS
 from trainables.models.wrn import WRN28_10
 from trainables.optim.optimizers import OPTIMIZERS
@@ -82,7 +82,10 @@ def _check_task(cfg: TrainConfig) -> None:
         raise ConfigError(f"task.module={cfg.task.module!r} names the task; leave task.name at its default "
                           f"(got task.name={cfg.task.name!r})")
     task = build_task(cfg.task)
-    kind = data_kind(cfg.data.name)
+    if cfg.data.name == OWN_DATA and not task.reads_data():
+        raise ConfigError(f"data.name=task: the {task.name} task reads no data of its own; define "
+                          "read_data(cfg, split) on it (a task of your own: task.module=...), or pick a dataset")
+    kind = data_kind(cfg.data.name, task.data_kind)
     if kind != task.data_kind:
         raise ConfigError(f"data.name: {cfg.data.name} gives {kind}, but the {task.name} task trains on "
                           f"{task.data_kind}; pick a dataset of {task.data_kind} or another task.name")

@@ -47,4 +47,6 @@ def data_line(cfg: TrainConfig | dict) -> str:
     """'cifar100 at /abs/data' or 'mnist5k (embedded)': the banner's data."""
     if kind(cfg).own:
         return "the training function's own"
+    if cfg.data.name == "task":  # trainables.data.OWN_DATA: the task's read_data
+        return f"the task's own ({cfg.task.module or cfg.task.name})"
     return cfg.data.name + (f" at {cfg.data.root}" if cfg.data.root else " (embedded)")

@@ -34,8 +34,8 @@ from trainables.data.sources import (
 from trainables.data.tiny_imagenet import read_tiny_imagenet, tiny_imagenet_dir
 from trainables.data.toy2d import build_toy2d
 
-__all__ = ["DATASETS", "ONE_PROCESS", "DataBundle", "DataError", "Shard", "build_data", "check_root", "data_inputs",
-           "data_kind"]
+__all__ = ["DATASETS", "ONE_PROCESS", "OWN_DATA", "DataBundle", "DataError", "Shard", "build_data", "check_root",
+           "data_inputs", "data_kind"]
 
 
 def _embedded(root: str) -> None:
@@ -79,7 +79,8 @@ _TABLE: dict[str, _Dataset] = {
     # Wisconsin breast cancer (scikit-learn), 30 features, binary: seed 004's tabular task (accuracy and AUC).
     "breast_cancer": _Dataset(build_breast_cancer, _embedded, inputs="vectors"),
 }
-DATASETS: tuple[str, ...] = tuple(_TABLE)
+OWN_DATA = "task"  # data.name: the task reads its own data (Task.read_data); the platform splits and batches it
+DATASETS: tuple[str, ...] = (*_TABLE, OWN_DATA)
 
 
 def _lookup(name: str) -> _Dataset:
@@ -89,27 +90,41 @@ def _lookup(name: str) -> _Dataset:
         raise KeyError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}") from None
 
 
-def data_kind(name: str) -> str:
-    """'labels' or 'masks': the targets `name` gives, which a task must expect (Task.data_kind)."""
-    return _lookup(name).kind
+def data_kind(name: str, task_kind: str = "labels") -> str:
+    """'labels' or 'masks': the targets `name` gives, which a task must expect (Task.data_kind); a task's own data
+    gives what the task trains on."""
+    return task_kind if name == OWN_DATA else _lookup(name).kind
 
 
 def data_inputs(name: str) -> str:
     """'images' or 'vectors': what `name`'s batches feed the model (image-only features refuse vectors)."""
-    return _lookup(name).inputs
+    return "images" if name == OWN_DATA else _lookup(name).inputs
 
 
 def check_root(name: str, root: str) -> None:
-    """Raise DataError if `name`'s training files are not under `root`; reads no image data."""
-    _lookup(name).check(root)
+    """Raise DataError if `name`'s training files are not under `root`; reads no image data. A task's own data is
+    checked by its reader, when the trial reads it."""
+    if name != OWN_DATA:
+        _lookup(name).check(root)
 
 
 def build_data(cfg: DataConfig, seed: int, device: torch.device | str = "cpu", *,
                extra_augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
-               shard: Shard = ONE_PROCESS) -> DataBundle:
+               shard: Shard = ONE_PROCESS, task=None) -> DataBundle:
     """Read, split (by cfg.split_seed) and place `cfg.name` on `device`; `seed` fixes batch order and augmentation.
 
     `extra_augment` (e.g. RandAugment) runs on each uint8 training batch after crop/flip, on the device; `shard`
-    says which slice of every training step this process trains on (data-parallel training).
+    says which slice of every training step this process trains on (data-parallel training). `data.name=task`:
+    `task.read_data(cfg, split)` reads the images (and labels or masks), split, normalized and batched as ours are.
     """
-    return _lookup(cfg.name).build(cfg, seed, torch.device(device), extra_augment=extra_augment, shard=shard)
+    kwargs = dict(extra_augment=extra_augment, shard=shard)
+    if cfg.name == OWN_DATA:
+        if task is None or not task.reads_data():
+            raise DataError("data.name=task: the task reads no data of its own (define read_data(cfg, split) on "
+                            "it), or pick one of the built-in datasets")
+        if task.data_kind == "masks":
+            return build_masks(cfg, seed, torch.device(device), read=task.read_data, flip=task.flip_data,
+                               stats=None, **kwargs)
+        return build_in_memory(cfg, seed, torch.device(device), read=lambda root, split: task.read_data(cfg, split),
+                               flip=task.flip_data, stats=None, **kwargs)
+    return _lookup(cfg.name).build(cfg, seed, torch.device(device), **kwargs)

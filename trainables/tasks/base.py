@@ -7,13 +7,13 @@ the loop, SES, EMA, monitors, checkpoints and the tuner know nothing else about 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Callable, ClassVar, NamedTuple, Protocol
+from typing import Any, Callable, ClassVar, NamedTuple, Protocol
 
 import torch
 from torch import Tensor, nn
 
 from hpstudy.schema.metrics import MetricSpec
-from trainables.config import ModelConfig, TaskConfig, TrainConfig
+from trainables.config import DataConfig, ModelConfig, TaskConfig, TrainConfig
 from trainables.config.overrides import ConfigError, coerce
 
 LossOut = dict[str, Tensor]  # "loss" (what backward sees) plus components worth logging, named "loss_<part>"
@@ -53,6 +53,7 @@ class Task:
     # Its own settings, name -> default (bool, int, float or str): `--set task.options.NAME=VALUE` or a search
     # space key `task.options.NAME`; read with `self.option(NAME)`. Any other name is refused in one line.
     options: ClassVar[Mapping[str, bool | int | float | str]] = {}
+    flip_data: ClassVar[bool] = False  # with data.name=task: mirror training images (natural scenes, not digits)
 
     def __init__(self, cfg: TaskConfig) -> None:
         self.cfg = cfg
@@ -87,6 +88,18 @@ class Task:
     def forward(self, model: nn.Module, x: Tensor) -> Tensor:
         """The model's output for a batch (train and eval alike)."""
         return model(x)
+
+    def read_data(self, cfg: DataConfig, split: str) -> Any:
+        """With `data.name=task`, the task's own data: for "train" and "test", a `RawImages` (uint8 (N, C, H, W)
+        images, int64 labels, class names) or for a masks task a `RawMasks`; a masks task may give "val" too (None:
+        the platform holds it out of "train"). The platform cuts the validation split (data.val_fraction,
+        data.split_seed), normalizes, augments and batches it as its own datasets, so the recipe, SES, robustness and
+        monitors work on it. Raise `trainables.data.DataError` (one line) for files it cannot read."""
+        raise NotImplementedError
+
+    def reads_data(self) -> bool:
+        """Does this task read data of its own (it overrides read_data)?"""
+        return type(self).read_data is not Task.read_data
 
     def chance(self, data: DataShape) -> float | None:
         """The lead metric of a model that learned nothing (the collapse monitor's floor); None: no such floor."""
