@@ -80,24 +80,28 @@ def test_a_training_function_of_ones_own_is_searched_interrupted_and_resumed(own
     assert completed and all(len(client.get_metric_history(r.info.run_id, "val/acc")) == 3 for r in completed)
 
 
-def test_a_function_that_breaks_the_contract_fails_its_trials_in_one_line(tmp_path, run_study):
-    path = tmp_path / "never_reports.py"
+def test_a_function_that_raises_or_breaks_the_contract_fails_its_trial_in_one_line(tmp_path, run_study):
+    path = tmp_path / "broken_fn.py"
     path.write_text(textwrap.dedent('''
         from hpstudy import Grid, Study
 
         def train(config, trial):
-            trial.report(1, {"val/accuracy": 0.5})
+            if trial.seed == 0:
+                raise ValueError("my own bug, before any report")
+            trial.report(1, {"val/accuracy": 0.5})  # not the metric the study optimizes
 
         def get_study(profile):
-            return Study(profile=profile, base={"epochs": 1}, space={"seed": Grid((0,))}, train=train,
+            return Study(profile=profile, base={"epochs": 1}, space={"seed": Grid((0, 1))}, train=train,
                          metric="val/acc")
     '''))
     cwd = tmp_path / "work"
     cwd.mkdir()
     done = run_study([str(path)], cwd, None)
-    sys.modules.pop("never_reports", None)
+    sys.modules.pop("broken_fn", None)
     assert done.returncode == 3, done.stderr[-2000:]
+    assert "2 of 2 trials failed:" in done.stderr
+    assert "ValueError: my own bug, before any report" in done.stderr
     assert ("TrialError: trial.report: the study optimizes val/acc, which the first report (epoch 1) does not "
             "have; it reported val/accuracy") in done.stderr
-    parents, trials = study_runs(store(cwd), "never_reports")
-    assert trials[0].data.tags["hpstudy.status"] == "failed"
+    parents, trials = study_runs(store(cwd), "broken_fn")
+    assert len(parents) == 1 and {t.data.tags["hpstudy.status"] for t in trials} == {"failed"}

@@ -120,3 +120,38 @@ def test_a_killed_trial_process_of_a_function_continues_from_its_checkpoint(tmp_
     retried = next(t for t in trials if t.data.tags.get("hpstudy.retries") == "1")
     started = client.get_metric_history(retried.info.run_id, "train/started_after")
     assert max(m.value for m in started) >= 1  # the retry continued after a checkpointed epoch, not from scratch
+
+
+CLUSTER_STUDY = '''
+    import my_settings  # a module beside the study file: on a cluster, Ray's working_dir brings it to every node
+
+    from hpstudy import Grid, Study
+
+    def train(config, trial):
+        for epoch in range(1, config["epochs"] + 1):
+            trial.report(epoch, {"val/acc": my_settings.SCALE * epoch / config["epochs"]})
+
+    def get_study(profile):
+        return Study(profile=profile, base={"epochs": 2}, space={"seed": Grid((0, 1))}, train=train, metric="val/acc")
+'''
+
+
+def test_on_a_cluster_the_study_files_folder_reaches_every_node(tmp_path):
+    from ray.cluster_utils import Cluster
+
+    folder = tmp_path / "research"
+    folder.mkdir()
+    (folder / "my_settings.py").write_text("SCALE = 0.5\n")
+    (folder / "on_nodes.py").write_text(textwrap.dedent(CLUSTER_STUDY))
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "resources": {"hpstudy_driver": 10_000}})
+    try:
+        cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        done = cli([str(folder / "on_nodes.py"), "--address", cluster.address, "--storage", str(tmp_path / "shared")],
+                   tmp_path)
+    finally:
+        cluster.shutdown()
+    assert done.returncode == 0, done.stderr[-3000:]
+    client = store(tmp_path)
+    _, trials = study_runs(client, "on_nodes")
+    assert len(trials) == 2 and all(t.data.metrics["val/acc"] == 0.5 for t in trials)
