@@ -59,9 +59,10 @@ class Cluster:
 
 
 def connect(address: str | None, worker_groups: bool = True, code_dirs: list[Path] | None = None) -> Cluster:
-    """Start a local Ray (all cores; with `worker_groups`, the dashboard for Train's State-API cleanup of a worker
-    group's placement group) or join `address`. One-worker trials run in Train's local mode and need no dashboard:
-    leaving it out saves a second of start-up and the CPU of its processes.
+    """Start a local Ray of its own (all cores; with `worker_groups`, the dashboard for Train's State-API cleanup of
+    a worker group's placement group) or join `address`. A cluster already running on this machine (`ray start`,
+    another study's) is joined only when `address` names it. One-worker trials run in Train's local mode and need no
+    dashboard: leaving it out saves a second of start-up and the CPU of its processes.
 
     `code_dirs`: folders whose modules the trials import (a study file's own folder). A local Ray's processes get
     them on PYTHONPATH; a cluster joined with `address` gets the first as the job's `working_dir`, which Ray uploads
@@ -86,14 +87,15 @@ def connect(address: str | None, worker_groups: bool = True, code_dirs: list[Pat
             raise BadInput(f"--address {address}: {first}; start a cluster (ray start --head) or drop "
                                     "--address to run on this machine") from None
     elif not worker_groups:
-        ray.init(num_cpus=os.cpu_count(), resources={DRIVER_RESOURCE: 10_000}, include_dashboard=False, **kwargs)
+        ray.init(address="local", num_cpus=os.cpu_count(), resources={DRIVER_RESOURCE: 10_000},
+                 include_dashboard=False, **kwargs)
     else:
         # Train's workers find the State API by scanning this machine for Ray instances; with a second one running
         # (another study, a notebook's Ray) that fails ("Found multiple active Ray instances") and the trial's
         # worker group never starts. So the dashboard gets a port chosen here and every process is told it.
         port = free_port()
         env = {**runtime_env["env_vars"], "RAY_API_SERVER_ADDRESS": f"http://127.0.0.1:{port}"}
-        ray.init(num_cpus=os.cpu_count(), resources={DRIVER_RESOURCE: 10_000}, include_dashboard=True,
+        ray.init(address="local", num_cpus=os.cpu_count(), resources={DRIVER_RESOURCE: 10_000}, include_dashboard=True,
                  dashboard_host="127.0.0.1", dashboard_port=port,
                  **{**kwargs, "runtime_env": {**runtime_env, "env_vars": env}})
     res = ray.cluster_resources()
