@@ -159,7 +159,7 @@ def show(plan: Plan, *, as_json: bool = False) -> str:
         chosen = plan.choose(0 if plan.requested == "smoke" else _local_gpus())  # as a run on this machine would
     study = chosen.study
     if chosen.profile == "smoke":
-        if not kind(study.base).own and study.base.data.root:
+        if smoke.data_root(study.base, plan.runs_dir) is not None:  # a dataset the rehearsal generates files for
             notes.append(f"data.root: generated when the study runs, under {study.base.data.root}")
         notes += [study.tags[smoke.NOTES_TAG]] if smoke.NOTES_TAG in study.tags else []
     else:
