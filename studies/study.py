@@ -60,7 +60,7 @@ class Study:
     # init.checkpoint in the base (a user's --set) replaces it.
     pretrain: TrainConfig | None = None
     # Several objectives ((metric, mode), mode "" from the metric tables): the searcher is Optuna's multi-objective
-    # `sampler` and `asha` is multi-objective successive halving (studies.search.mo_asha). `metric` stays the first one:
+    # `sampler` and `asha` is multi-objective successive halving (studies.tune.mo_asha). `metric` stays the first one:
     # what the report leads with. (): a single-objective study on metric/mode.
     objectives: tuple[tuple[str, str], ...] = ()
     sampler: str = "tpe"  # tpe | nsga2: Optuna's sampler for search="tpe" with several objectives

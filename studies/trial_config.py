@@ -69,7 +69,8 @@ class Own:
 
     @staticmethod
     def absolute(base: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(base)  # its values are its own: a relative path resolves against the folder the study runs from
+        # its values are its own, paths too: a trial runs in the study's folder (studies.tune.cluster, on this machine)
+        return dict(base)
 
     @staticmethod
     def resolved(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

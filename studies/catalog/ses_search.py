@@ -1,5 +1,5 @@
 """SES searched on three objectives at once: accuracy, corruption robustness and epoch time, by Optuna's
-multi-objective TPE with multi-objective successive halving (studies.search.mo_asha) stopping the dominated trials early.
+multi-objective TPE with multi-objective successive halving (studies.tune.mo_asha) stopping the dominated trials early.
 
 The space is conditional: a beta schedule's endpoints exist only for the schedules that use them (fixed: beta;
 linear/cosine/reverse: beta_start and beta_end; step: its steps), so a trial logs only the parameters that applied.

@@ -1,2 +1,3 @@
-"""How a study searches: Optuna's samplers told each trial's true ending, replicates told as one
-trial, multi-objective ASHA. Pure rules (endings, mo_rungs) beside their Ray Tune adapters."""
+"""How a study searches, as pure rules on plain numbers (no Ray, no Optuna): how a finished trial is told to the
+searcher (`endings`) and multi-objective successive halving (`mo_rungs`). Their Ray Tune adapters are in
+`studies.tune`."""

@@ -1,5 +1,5 @@
 """How a finished trial is told to the search (Optuna's COMPLETE, PRUNED or FAIL), from its last result: a pure
-function of the result, so the rule is tested without Ray or Optuna; `studies.search.optuna_search` applies it.
+function of the result, so the rule is tested without Ray or Optuna; `studies.tune.optuna_search` applies it.
 """
 
 from __future__ import annotations

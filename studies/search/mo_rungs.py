@@ -1,5 +1,5 @@
 """Multi-objective asynchronous successive halving on plain numbers: non-dominated sorting, the order used at a rung
-and the rungs' promote-or-stop rule. No Ray here: `studies.search.mo_asha` adapts it to a Ray Tune scheduler.
+and the rungs' promote-or-stop rule. No Ray here: `studies.tune.mo_asha` adapts it to a Ray Tune scheduler.
 
 Reference: Schmucker et al., 2021, "Multi-objective Asynchronous Successive Halving" (MO-ASHA), as implemented in
 Syne Tune (`syne_tune/optimizer/schedulers/multiobjective/`: `moasha.py`, `non_dominated_priority.py` and the

@@ -34,6 +34,10 @@ _ENV = {
     # tensor." for every non-finite value reported (a κ(J) of inf): of its loggers only the JSON one is kept
     # (run_tuner passes it), which Tune's end-of-run ResultGrid reads (without it: a warning per trial).
     "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
+    # A trial keeps the folder the study runs from as its working directory (on this machine; a cluster's nodes
+    # use the study file's uploaded folder), not Tune's trial folder: a relative path in a training function's
+    # defaults means what it meant where the user typed the command. Our trainer's paths are absolute already.
+    "RAY_CHDIR_TO_TRIAL_DIR": "0",
 }
 # Only for a Ray this process starts (a cluster joined with --address keeps its own settings):
 _LOCAL_ENV = {

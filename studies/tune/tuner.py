@@ -1,7 +1,7 @@
 """The Ray Tune adapter: search space translation, searcher/ASHA, the Tuner and its resume, Ray tasks (`run_once`).
 
-With the rest of this room (the cluster, trial events, trial errors) and `studies/search/` (the Optuna searcher,
-replicates, MO-ASHA), the only modules of `studies` that import Ray; a Ray API change touches these and
+With the rest of this room (the cluster, trial events, trial errors, the Optuna searcher, replicates, MO-ASHA), the
+only modules of `studies` that import Ray; a Ray API change touches these and
 `trainables/ray_train.py`.
 """
 
@@ -24,14 +24,14 @@ from ray.tune.search.repeater import TRIAL_INDEX
 
 from search_spaces import Choice, Grid, IntRange, LogUniform, Uniform, Variants
 from studies.packing import concurrency
-from studies.search.mo_asha import MOASHAScheduler
-from studies.search.optuna_replicates import MeanOfReplicates
-from studies.search.optuna_search import make_searcher
 from studies.study import SEED_KEY, Study
 from studies.trial_config import kind
 from studies.tune import signals
 from studies.tune.cluster import DRIVER_RESOURCE, Cluster
 from studies.tune.events import TrialEvents, trainer_result  # noqa: F401 (re-exported: the adapter's API)
+from studies.tune.mo_asha import MOASHAScheduler
+from studies.tune.optuna_replicates import MeanOfReplicates
+from studies.tune.optuna_search import make_searcher
 from studies.tune.storage import join as join_storage
 from studies.tune.trial_errors import error_reason, root_cause  # noqa: F401 (error_reason: re-exported)
 from trainables.ray_train import WorkerResources, checkpointed, make_trial
@@ -60,7 +60,7 @@ def _tune_param(value: Any) -> Any:
 
 class _Replicates(MeanOfReplicates):
     """Each configuration the searcher proposes, trained once per seed; the searcher is told their per-epoch mean
-    and how the group ended (studies.search.optuna_replicates), and each trial's config carries its seed in place of
+    and how the group ended (studies.tune.optuna_replicates), and each trial's config carries its seed in place of
     Repeater's index."""
 
     def __init__(self, searcher, seeds: tuple[int, ...]) -> None:
@@ -98,7 +98,27 @@ def _searcher(study: Study, limit: int):
     if study.search == "random":
         # Tune's default samples anew for every grid point; a Grid of seeds must replicate one sample instead.
         return BasicVariantGenerator(constant_grid_search=True, max_concurrent=limit), None
+    if study.replicates():  # grid: seed by seed (_seed_rounds)
+        return BasicVariantGenerator(points_to_evaluate=_seed_rounds(study), max_concurrent=limit), None
     return None, limit  # grid: Tune's basic variant generator
+
+
+def _seed_rounds(study: Study) -> list[dict[str, Any]]:
+    """A grid's trials seed by seed, every configuration's first seed, then every one's second, ...: Tune's
+    variant generator given one preset per round (each takes one of `_samples`). Its own order runs a configuration's
+    seeds together, so the first configuration's trials alone start in fresh processes and time their warm-up.
+    `studies.cli.dry_run.grid_trials` lists this order."""
+    return [{SEED_KEY: seed} for _ in range(study.num_samples) for seed in study.replicates()]
+
+
+def _samples(study: Study) -> int:
+    """TuneConfig's num_samples: Repeater counts each seed's trial of a TPE search (configurations x seeds); a grid
+    counts its seed rounds, its whole grid once per num_samples without a seed Grid."""
+    if study.sampled_by_optuna():
+        return study.total_trials()
+    if study.search == "grid" and study.replicates():
+        return len(_seed_rounds(study))
+    return study.num_samples
 
 
 def _scheduler(study: Study):
@@ -194,8 +214,7 @@ def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, n
             param_space=space,
             tune_config=tune.TuneConfig(
                 metric=metric, mode=mode, search_alg=searcher, scheduler=scheduler,
-                # Repeater counts each seed's trial: a TPE search's configurations x seeds
-                num_samples=study.total_trials() if study.sampled_by_optuna() else study.num_samples,
+                num_samples=_samples(study),
                 max_concurrent_trials=limit, reuse_actors=trial.reuse_process,
             ),
             run_config=tune.RunConfig(name=name, storage_path=storage, callbacks=[events, JsonLoggerCallback()],

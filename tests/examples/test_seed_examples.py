@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.trainables.sinks import Reports
 from trainables.config import TrainConfig
 from trainables.config.overrides import apply_overrides
 from trainables.data import DataError
@@ -16,17 +17,6 @@ from trainables.loop import run
 from trainables.validate import validate
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-class _Reports:
-    def __init__(self):
-        self.reports = []
-
-    def restore(self):
-        return None
-
-    def report(self, metrics, state):
-        self.reports.append(metrics)
 
 
 @pytest.fixture
@@ -46,7 +36,7 @@ def test_three_heads_are_weighted_by_bounded_learned_uncertainty(on_path):
         "monitor.memory_growth_mb": 64.0, "monitor.collapse_epochs": 3, "optim.name": "adamw", "optim.lr": 0.002,
         "data.batch_size": 16})
     validate(cfg)
-    sink = _Reports()
+    sink = Reports()
     run(cfg, sink)
     last = sink.reports[-1]
     for head in ("global", "local", "pair"):
@@ -63,9 +53,9 @@ def test_a_segmentation_model_of_ones_own_on_masks_of_ones_own(on_path, tmp_path
         "task.module": "micro_seg:MicroSegTask", "data.name": "task", "data.root": str(root), "epochs": 2,
         "data.batch_size": 8, "num_threads": 1, "task.dice_weight": 1.0})
     validate(cfg)
-    sink = _Reports()
+    sink = Reports()
     run(cfg, sink)
     last = sink.reports[-1]
     assert {"val/fscore", "val/iou", "test/fscore"} <= set(last) and 0.0 <= last["val/fscore"] <= 1.0
     with pytest.raises(DataError, match="micro_seg: no images in"):
-        run(apply_overrides(cfg, {"data.root": str(tmp_path / "empty")}), _Reports())
+        run(apply_overrides(cfg, {"data.root": str(tmp_path / "empty")}), Reports())

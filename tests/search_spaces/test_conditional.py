@@ -21,7 +21,7 @@ from search_spaces import (
     validate_space,
     walk,
 )
-from studies.search.optuna_search import define_by_run
+from studies.tune.optuna_search import define_by_run
 
 SCHEDULE_KEYS = {  # the keys each beta schedule uses (trainables.config.SESConfig)
     "fixed": {"ses.beta"}, "linear": {"ses.beta_start", "ses.beta_end"}, "cosine": {"ses.beta_start", "ses.beta_end"},

@@ -5,17 +5,12 @@ mid-trial is retried and continues from `trial.checkpoint()`, every epoch in MLf
 from __future__ import annotations
 
 import math
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 
 import pytest
 
 from tests.studies.conftest import cli, store, study_runs
-from tests.studies.tune.test_trial_kill import _trial_processes
+from tests.studies.tune.test_trial_kill import run_killing_a_trial
 
 pytestmark = pytest.mark.slow
 
@@ -94,19 +89,7 @@ def test_a_function_under_two_ddp_workers_matches_one(tmp_path):
 
 def test_a_killed_trial_process_of_a_function_continues_from_its_checkpoint(tmp_path):
     (tmp_path / "slow_fn.py").write_text(textwrap.dedent(SLOW))
-    out = tmp_path / "out.txt"
-    with open(out, "w") as o:
-        proc = subprocess.Popen([sys.executable, "-m", "studies.run", str(tmp_path / "slow_fn.py"), "-v"],
-                                cwd=tmp_path, stdout=o, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        deadline = time.time() + 300
-        while "epoch 2/4" not in out.read_text() and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.2)
-        victims = _trial_processes(proc.pid)
-        assert victims, out.read_text()[-2000:]
-        os.kill(victims[0], signal.SIGKILL)
-        code = proc.wait(timeout=600)
-    text = out.read_text()
+    code, text = run_killing_a_trial([str(tmp_path / "slow_fn.py"), "-v"], tmp_path, "epoch 2/4")
     assert code == 0, text[-3000:]
     assert ": retried " in text
     client = store(tmp_path)
@@ -155,3 +138,27 @@ def test_on_a_cluster_the_study_files_folder_reaches_every_node(tmp_path):
     client = store(tmp_path)
     _, trials = study_runs(client, "on_nodes")
     assert len(trials) == 2 and all(t.data.metrics["val/acc"] == 0.5 for t in trials)
+
+
+RELATIVE = '''
+
+    from hpstudy import Grid, Study
+
+    def train(config, trial):
+        with open(config["data"]) as f:  # relative: to the folder the study runs from
+            trial.report(1, {"val/acc": float(f.read())})
+
+    def get_study(profile):
+        return Study(profile=profile, base={"data": "numbers/acc.txt"}, space={"seed": Grid((0,))}, train=train,
+                     metric="val/acc")
+'''
+
+
+def test_a_relative_path_in_a_functions_defaults_is_read_from_the_studys_folder(tmp_path):
+    (tmp_path / "relative.py").write_text(textwrap.dedent(RELATIVE))
+    (tmp_path / "numbers").mkdir()
+    (tmp_path / "numbers" / "acc.txt").write_text("0.75")
+    done = cli([str(tmp_path / "relative.py")], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    _, trials = study_runs(store(tmp_path), "relative")
+    assert trials[0].data.metrics["val/acc"] == 0.75

@@ -7,7 +7,7 @@ import pytest
 
 from search_spaces import Conditional
 from studies.catalog import ses_search
-from studies.search.optuna_search import make_searcher
+from studies.tune.optuna_search import make_searcher
 from tests.studies.closed_form import ClosedForm
 from tests.studies.conftest import store, study_runs
 

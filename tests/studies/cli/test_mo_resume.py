@@ -16,7 +16,7 @@ from tests.studies.conftest import store, study_runs
 TRIALS = 12  # ses_search's local num_samples; grace period 1: every trial is recorded at the epoch-1 rung
 
 
-pytestmark = pytest.mark.slow  # ~55 s on 2 cores; the fast twin: tests/studies/search/test_mo_asha.py (Tune's CallbackList)
+pytestmark = pytest.mark.slow  # ~55 s on 2 cores; the fast twin: tests/studies/tune/test_mo_asha.py (Tune's CallbackList)
 
 
 @pytest.fixture(scope="module")

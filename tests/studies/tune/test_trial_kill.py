@@ -46,21 +46,26 @@ def _trial_processes(root: int) -> list[int]:
     return found
 
 
-@pytest.mark.slow
-def test_a_killed_trial_process_is_retried_and_the_study_completes(tmp_path):
-    out = tmp_path / "out.txt"
+def run_killing_a_trial(args: list[str], cwd: Path, after: str) -> tuple[int, str]:
+    """`python -m studies.run ARGS` in `cwd`; once its output shows `after`, one running trial process is killed.
+    (exit code, output)."""
+    out = cwd / "out.txt"
     with open(out, "w") as o:
-        proc = subprocess.Popen([sys.executable, "-m", "studies.run", "ses_beta_sweep", "--seeds", "0", "-v", *TINY],
-                                cwd=tmp_path, stdout=o, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        proc = subprocess.Popen([sys.executable, "-m", "studies.run", *args], cwd=cwd, stdout=o,
+                                stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = time.time() + 300
-        while "epoch 1/" not in out.read_text() and time.time() < deadline and proc.poll() is None:
+        while after not in out.read_text() and time.time() < deadline and proc.poll() is None:
             time.sleep(0.2)
         victims = _trial_processes(proc.pid)
         assert victims, out.read_text()[-2000:]
         os.kill(victims[0], signal.SIGKILL)
         code = proc.wait(timeout=600)
-    text = out.read_text()
+    return code, out.read_text()
+
+
+@pytest.mark.slow
+def test_a_killed_trial_process_is_retried_and_the_study_completes(tmp_path):
+    code, text = run_killing_a_trial(["ses_beta_sweep", "--seeds", "0", "-v", *TINY], tmp_path, "epoch 1/")
     assert code == 0, text[-3000:]
     assert ": retried " in text  # after its last epoch, or before its first: the victim is whichever ran
     client = store(tmp_path)

@@ -104,7 +104,7 @@ def test_optuna_holds_the_asha_stopped_trials_as_pruned(searches):
     import optuna
 
     from search_spaces import Uniform
-    from studies.search.optuna_search import make_searcher
+    from studies.tune.optuna_search import make_searcher
 
     cwd, _, trials = searches[0]
     (experiment,) = (cwd / "hpstudy_runs" / "ray" / "lr_warmup_dropout").glob("local-*")

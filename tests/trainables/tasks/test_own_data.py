@@ -8,6 +8,7 @@ import textwrap
 
 import pytest
 
+from tests.trainables.sinks import Reports
 from trainables.config import TrainConfig
 from trainables.config.overrides import ConfigError, apply_overrides
 from trainables.data import DataError
@@ -50,24 +51,13 @@ def stripes(tmp_path, monkeypatch):
     sys.modules.pop("my_stripes", None)
 
 
-class _Reports:
-    def __init__(self):
-        self.reports = []
-
-    def restore(self):
-        return None
-
-    def report(self, metrics, state):
-        self.reports.append(metrics)
-
-
 def test_a_tasks_own_data_is_split_batched_and_trained_with_the_recipe(stripes):
     cfg = apply_overrides(TrainConfig(), {
         "task.module": stripes, "data.name": "task", "data.val_fraction": 0.25, "epochs": 3, "num_threads": 1,
         "data.batch_size": 32, "recipe.label_smoothing": 0.1, "rob.enabled": True, "rob.max_images": 32,
         "rob.corruptions": "gaussian_noise", "rob.severities": "1", "optim.lr": 0.05})
     validate(cfg)
-    sink = _Reports()
+    sink = Reports()
     run(cfg, sink)
     last = sink.reports[-1]
     assert last["val/acc"] > 0.9 and "test/acc" in last and "rob/acc" in last  # stripes are easy

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.trainables.sinks import Reports
 from trainables.config import TrainConfig
 from trainables.config.overrides import ConfigError, apply_overrides
 from trainables.loop import run
@@ -26,22 +27,11 @@ def user_module(tmp_path, monkeypatch):
     sys.modules.pop("my_focal_task", None)
 
 
-class _Reports:
-    def __init__(self):
-        self.reports = []
-
-    def restore(self):
-        return None
-
-    def report(self, metrics, state):
-        self.reports.append(metrics)
-
-
 def test_a_users_task_trains_and_reports_its_own_metrics(user_module):
     cfg = apply_overrides(TrainConfig(), {"task.module": user_module, "epochs": 2, "data.limit_train": 256,
                                           "num_threads": 1})
     validate(cfg, check_data=False)
-    sink = _Reports()
+    sink = Reports()
     run(cfg, sink)
     last = sink.reports[-1]
     for key in ("train/p_true", "val/p_true", "test/p_true", "train/loss_ce", "val/acc_best", "gap/train_val_acc"):

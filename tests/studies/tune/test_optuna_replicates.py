@@ -12,8 +12,8 @@ from optuna.trial import TrialState as S
 
 from search_spaces import LogUniform
 from studies.search.endings import STOP_REASON
-from studies.search.optuna_replicates import MeanOfReplicates
-from studies.search.optuna_search import CURVES_ATTR, ENDING_ATTR, make_searcher
+from studies.tune.optuna_replicates import MeanOfReplicates
+from studies.tune.optuna_search import CURVES_ATTR, ENDING_ATTR, make_searcher
 
 EPOCHS = 4
 optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 from ray import cloudpickle, tune
 
-from studies.search.mo_asha import MOASHAScheduler
+from studies.tune.mo_asha import MOASHAScheduler
 
 OBJECTIVES = [("size", "min"), ("val/acc", "max")]
 CONTINUE, STOP = "CONTINUE", "STOP"

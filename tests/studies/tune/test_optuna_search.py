@@ -16,7 +16,7 @@ from ray import cloudpickle
 
 from search_spaces import Conditional, IntRange, LogUniform, Uniform
 from studies.search.endings import STOP_DETAIL, STOP_REASON
-from studies.search.optuna_search import CURVES_ATTR, DETAIL_ATTR, ENDING_ATTR, EPOCH_ATTR, make_searcher
+from studies.tune.optuna_search import CURVES_ATTR, DETAIL_ATTR, ENDING_ATTR, EPOCH_ATTR, make_searcher
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Ray's workers cannot import test modules by name
 
