@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from analysis.stats import LEVEL, MIN_PAIRS, N_RESAMPLES
+from analysis.stats import ALPHA, LEVEL, MIN_PAIRS, MIN_SEEDS, N_RESAMPLES, POWER
 from hpstudy.schema.metrics import MetricTable
 
 _TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -65,11 +65,19 @@ def _interval(low, high, scale: float, dec: int, sign: bool = False) -> str:
     return "—" if _missing(low) else f"[{_num(low, scale, dec, sign)}, {_num(high, scale, dec, sign)}]"
 
 
+def mde_cell(mde, sd, n_pairs, scale: float, dec: int) -> str:
+    """The MDE, or "—" with the reason where the pairs (below 2: the flag says why) or their spread give none."""
+    if not _missing(mde):
+        return _num(mde, scale, dec)
+    return "— (sd of Δ 0)" if not _missing(n_pairs) and n_pairs >= MIN_SEEDS and sd == 0 else "—"
+
+
 def _paired_cells(row: pd.Series, scale: float, dec: int) -> list[str]:
-    """CI of Δ, p (or the flag that replaces it), d_z, variance ratio."""
+    """CI of Δ, p (or the flag that replaces it), Holm's p, MDE, d_z, variance ratio."""
     # below 1e-3: the seeds agree to float noise (identical runs give 1e-28, not 0)
     ratio = ("—" if _missing(row["var_ratio"]) else "≈0×" if row["var_ratio"] < 1e-3 else f"{row['var_ratio']:.2g}×")
     return [_interval(row["delta_ci_low"], row["delta_ci_high"], scale, dec, sign=True), row["flag"] or _p(row["p"]),
+            _p(row["p_holm"]), mde_cell(row["mde"], row["sd_delta"], row["n_pairs"], scale, dec),
             "—" if _missing(row["d_z"]) else f"{row['d_z']:.2f}", ratio]
 
 
@@ -83,7 +91,8 @@ def metric_rows(table: pd.DataFrame, metric: str, scale: float, unit: str) -> tu
     if has_delta:
         head.append(f"Δ vs baseline ({dunit})" if dunit else "Δ vs baseline")
     if paired:
-        head += [f"{LEVEL:.0%} CI of Δ", "p (paired t)", "d_z", "var ratio"]
+        head += [f"{LEVEL:.0%} CI of Δ", "p (paired t)", "p (Holm)", f"MDE ({dunit})" if dunit else "MDE", "d_z",
+                 "var ratio"]
     rows = []
     for config, row in table.iterrows():
         n, n_other = int(row["n"]), int(row["n_other"])
@@ -93,7 +102,7 @@ def metric_rows(table: pd.DataFrame, metric: str, scale: float, unit: str) -> tu
         if has_delta:
             cells.append("—" if config == baseline else _num(row["delta"], scale, dec, sign=True))
         if paired:
-            cells += ["—"] * 4 if config == baseline else _paired_cells(row, scale, dec)
+            cells += ["—"] * 6 if config == baseline else _paired_cells(row, scale, dec)
         rows.append(cells)
     return head, rows
 
@@ -106,8 +115,17 @@ def notes(table: pd.DataFrame) -> list[str]:
     if "flag" in table.columns:
         out.append(f"Δ: difference of means; paired over the seeds both configs have: p (paired t-test), "
                    f"{LEVEL:.0%} CI of Δ (bootstrap BCa, {N_RESAMPLES:,} resamples), d_z = mean Δ / sd Δ; "
-                   f"var ratio = variance / baseline's. No p-value below {MIN_PAIRS} pairs or with unpaired seeds.")
+                   f"var ratio = variance / baseline's. No p-value below {MIN_PAIRS} pairs or with unpaired seeds. "
+                   + mde_note())
     return out
+
+
+def mde_note() -> str:
+    """What p (Holm) and MDE are, in one sentence each: the tables' and the paper's."""
+    return (f"p (Holm): p adjusted over the table's paired tests (its configurations with a p), Holm's step-down. "
+            f"MDE: the smallest true Δ that a two-sided paired t-test at alpha = {ALPHA:g} detects with power "
+            f"{POWER:g} over the seeds both configs have, from the sd of their per-seed differences (exact "
+            f"noncentral t); none below {MIN_SEEDS} pairs.")
 
 
 def _markdown(head: list[str], rows: list[list[str]]) -> list[str]:

@@ -1,7 +1,8 @@
 """`python -m analysis.paper`: the latest finished run of every SES study in the store (seed 001) as one document.
 
 Writes paper.md, paper.tex and paper.csv (every table's numbers) with the figures under figures/, named as the seed
-names them; bad input (no store, no finished run at all) is one `error: ...` line on stderr, exit code 2. The SES
+names them, and with --pdf paper.pdf (analysis.paper_pdf); bad input (no store, no finished run at all, --pdf without
+pdflatex) is one `error: ...` line on stderr, exit code 2, and a LaTeX error one line, exit code 1. The SES
 studies are those the store holds parent runs of tagged with seed note 001 (analysis.paper_runs): a study never run
 is not known to the paper, which lists the studies found, not the catalogue.
 """
@@ -18,6 +19,7 @@ from analysis.load import AnalysisError
 from analysis.paper_cross import cross_figures
 from analysis.paper_doc import FIGURE_DIR, Figure, Section, document_latex, document_markdown
 from analysis.paper_figures import draw_each, figures_of, owners
+from analysis.paper_pdf import LatexError, NoTeX, compile_pdf
 from analysis.paper_runs import SES_SEED, SMOKE, StudyRun, collect
 from analysis.report import EXIT_BAD_INPUT
 from analysis.seed_table import seed_table
@@ -25,6 +27,7 @@ from hpstudy.schema.locations import RUNS_DIR, default_tracking_uri, sqlite_path
 from hpstudy.schema.tags import SEED_NOTE
 
 PROFILES = ("full", "local", SMOKE)
+EXIT_LATEX = 1  # the document did not compile: not the input's fault, and no traceback tells more than TeX's log
 
 
 def default_out(tracking_uri: str) -> Path:
@@ -100,6 +103,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, help="output folder (default: paper/ next to the store)")
     p.add_argument("--profile", choices=PROFILES,
                    help="only runs of this profile (default: any but smoke, the newest finished one)")
+    p.add_argument("--pdf", action="store_true", help="also compile paper.tex to paper.pdf (needs pdflatex on PATH)")
     return p.parse_args(argv)
 
 
@@ -115,6 +119,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"paper: {out / 'paper.md'}, {out / 'paper.tex'}, {out / 'paper.csv'}: {len(sections)} of the {len(runs)} "
           f"SES studies found in the store, {drawn} figures in {out / FIGURE_DIR}; without a finished run: "
           + (", ".join(r.entry.name for r in runs if r.parent is None) or "none"))
+    return write_pdf(out / "paper.tex") if args.pdf else 0
+
+
+def write_pdf(tex: Path) -> int:
+    """Compile the written paper.tex: the exit code; the .md, .tex and .csv stand whatever happens here."""
+    try:
+        path, pages = compile_pdf(tex)
+    except NoTeX as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except LatexError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_LATEX
+    print(f"pdf: {path}" + (f", {pages} pages" if pages else ""))
     return 0
 
 

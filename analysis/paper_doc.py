@@ -1,4 +1,4 @@
-"""The paper document as text: each study's seed table with its notes and figures, in Markdown and in LaTeX.
+"""The paper document as text: the Methods, then each study's seed table and figures, in Markdown and in LaTeX.
 
 Cells are Unicode text built once (as `analysis.formats` does) and translated for LaTeX, so both documents agree.
 """
@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analysis.formats import latex_tabular, markdown_table, metric_unit, tex
+from analysis.formats import latex_tabular, markdown_table, mde_cell, metric_unit, tex
+from analysis.paper_methods import methods, n_of
 from analysis.paper_runs import StudyRun
-from analysis.seed_table import COUNTED, MEASURED, PAIRED, SeedTable
-from analysis.stats import LEVEL, MIN_PAIRS, N_RESAMPLES
-from hpstudy.schema import tags as T
+from analysis.seed_table import MEASURED, PAIRED, SeedTable
 
 FIGURE_DIR = "figures"  # next to paper.md / paper.tex
 UNFINISHED = "Without a finished run"  # the heading over the studies found in the store that have no table
@@ -79,12 +78,15 @@ def _paired(row: pd.Series, attr: str, table: SeedTable) -> str:
         return "—" if _missing(row["vs"]) or _missing(flag) or not flag else f"— ({flag})"
     scale, dec, _, _ = _scale(getattr(table.keys, attr), table)
     cell = _num(row[f"d_{attr}"], scale, dec, sign=True)
+    mde = mde_cell(row.get(f"d_{attr}/mde"), row.get(f"d_{attr}/sd"), row.get(f"d_{attr}/pairs"), scale, dec)
+    mde = "" if mde.startswith("—") else f"; MDE {mde}"
     if row[f"d_{attr}/flag"]:
-        return f"{cell} ({row[f'd_{attr}/flag']})"
-    p = row[f"d_{attr}/p"]
+        return f"{cell} ({row[f'd_{attr}/flag']}{mde})"
+    p, holm = row[f"d_{attr}/p"], row.get(f"d_{attr}/p_holm")
     p = "p<0.001" if p < 0.001 else f"p={p:.3f}"
+    holm = "" if _missing(holm) else f" (Holm {holm:.3f})"
     return (f"{cell} [{_num(row[f'd_{attr}/low'], scale, dec, True)}, {_num(row[f'd_{attr}/high'], scale, dec, True)}]"
-            f" {p}")
+            f" {p}{holm}{mde}")
 
 
 def _time(row: pd.Series, table: SeedTable, n: int) -> str:
@@ -110,35 +112,17 @@ def _needs_vs(table: SeedTable) -> bool:
     return any(not _missing(v) and v != table.baseline for v in table.rows["vs"])
 
 
-def notes(section: Section) -> list[str]:
-    """What the table is: where it came from, what each column measures, why a column is empty."""
-    run, table, k = section.run, section.table, section.table.keys
-    tags = run.parent.data.tags
-    n = ", ".join(map(str, table.n)) or "0"
-    out = [(f"Profile `{run.profile}`, parent run `{run.parent.info.run_id}` (git {tags.get(T.GIT_SHA, '?')}); "
-            f"n = {n} seeds per configuration (trials with status {', '.join(COUNTED)}; (+k): that configuration's "
-            f"other trials, not counted).")]
-    if table.baseline is None:
-        out.append("No baseline: this study declares none, so no Δ.")
-    else:
-        vs = ("against `vs`: the configuration's SES-off twin where it has one, else " if _needs_vs(table)
-              else "against ")
-        out.append(f"Δ: paired by seed {vs}the baseline `{table.baseline}`: mean of the per-seed differences, "
-                   f"[{LEVEL:.0%} CI] (bootstrap BCa, {N_RESAMPLES:,} resamples) and p (paired t-test); neither "
-                   f"below {MIN_PAIRS} pairs nor with unpaired seeds, whose flag stands in their place.")
-    out.append(f"{_name(table, 'Acc')}: {k.acc}, the test split, measured once per trial on the weights of the "
-               f"epoch test/epoch names (nothing was selected on it; the study's metric is {k.lead}). Gap: {k.train} "
-               f"of that epoch (the running figure on the augmented, mixed where mixing is on, training batches, as "
-               f"the trainer logs it) - {k.acc}. "
-               f"Rob: {k.rob}, mean over corruptions and severities, measured after the last epoch on its weights. "
-               f"Time/ep: mean sys/epoch_s over the trial's epochs (training + evaluation, robustness excluded), "
-               f"(±k%) relative to the Δ reference.")
-    out += [f"{column} —: {why}." for column, why in table.missing.items() if not column.startswith("Δ")]
-    if run.trials is not None and run.trials.attrs.get("protocol"):
-        out.append(f"Protocol: {run.trials.attrs['protocol']}")
-    if run.skipped:
-        out.append(f"Newer runs not used (unfinished): {', '.join(run.skipped)}.")
-    return out
+def own_notes(section: Section) -> list[str]:
+    """What only this table has to say (the Methods say what every table shares): why a column holds no number."""
+    table = section.table
+    out = ["No baseline: this study declares none, so no Δ."] if table.baseline is None else []
+    return out + [f"{column} —: {why}." for column, why in table.missing.items() if not column.startswith("Δ")]
+
+
+def caption(section: Section) -> str:
+    """The table's own: study, profile, n."""
+    return (f"{_title(section.run)}, profile `{section.run.profile}`, n = {n_of(section)} seeds per "
+            "configuration.")
 
 
 def _title(run: StudyRun) -> str:
@@ -156,8 +140,8 @@ def _figures_markdown(figures: list[Figure]) -> list[str]:
 def _figures_latex(figures: list[Figure], title: str) -> list[str]:
     lines = []
     for fig in figures:
-        if fig.drawn:
-            lines += [r"\begin{figure}[ht]", r"\centering",
+        if fig.drawn:  # [H]: here, in its section, at the width it was drawn for
+            lines += [r"\begin{figure}[H]", r"\centering",
                       rf"\includegraphics[width=\linewidth]{{{FIGURE_DIR}/{fig.name}}}",
                       rf"\caption{{{tex(title + ': ' + fig.name)}}}", r"\end{figure}", ""]
         else:
@@ -165,11 +149,32 @@ def _figures_latex(figures: list[Figure], title: str) -> list[str]:
     return lines
 
 
+def _left(table: str, columns: int) -> str:
+    """A table of names set left: analysis.formats sets every column but the first right, for numbers."""
+    right = {rf"\begin{{tabular}}{{l{'r' * (columns - 1)}}}": rf"\begin{{tabular}}{{{'l' * columns}}}",
+             "|---|" + "---:|" * (columns - 1): "|---|" + "---|" * (columns - 1)}
+    for spec, left in right.items():
+        table = table.replace(spec, left, 1)
+    return table
+
+
+# graphicx's \resizebox to the text width where the table is wider (\width: its natural width), never larger
+FIT = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%"
+
+
+def _table_latex(head_: list[str], rows_: list[list[str]], text: str, left: bool = False) -> list[str]:
+    """A table where it stands ([H]), its caption above it, narrowed to the text width; `left`: names."""
+    tabular = latex_tabular(head_, rows_).rstrip()
+    tabular = _left(tabular, len(head_)) if left else tabular
+    return [r"\begin{table}[H]", r"\centering", rf"\caption{{{tex(text.replace('`', ''))}}}", FIT, tabular + "}",
+            r"\end{table}", ""]
+
+
 def section_markdown(section: Section) -> str:
     with_vs = _needs_vs(section.table)
     parts = [f"## {_title(section.run)}", "", section.run.entry.description, "",
-             *[f"{line}\n" for line in notes(section)], markdown_table(head(section.table, with_vs),
-                                                                       rows(section.table, with_vs))]
+             *[f"{line}\n" for line in own_notes(section)], f"_Table: {caption(section)}_", "",
+             markdown_table(head(section.table, with_vs), rows(section.table, with_vs))]
     return "\n".join(parts + _figures_markdown(section.figures))
 
 
@@ -177,10 +182,22 @@ def section_latex(section: Section) -> str:
     table, run = section.table, section.run
     with_vs = _needs_vs(table)
     lines = [rf"\section{{{tex(_title(run))}}}", tex(run.entry.description), ""]
-    lines += [r"\begin{table}[ht]", r"\centering", r"\resizebox{\linewidth}{!}{%",
-              latex_tabular(head(table, with_vs), rows(table, with_vs)).rstrip() + "}",
-              rf"\caption{{{tex(' '.join(notes(section)).replace('`', ''))}}}", r"\end{table}", ""]
+    lines += [tex(line.replace("`", "")) + "\n" for line in own_notes(section)]
+    lines += _table_latex(head(table, with_vs), rows(table, with_vs), caption(section))
     return "\n".join(lines + _figures_latex(section.figures, _title(run)))
+
+
+def methods_markdown(sections: list[Section]) -> str:
+    m = methods(sections)
+    parts = ["## Methods", "", f"**Runs.** {m.runs}", "", _left(markdown_table(m.head, m.rows), len(m.head))]
+    return "\n".join(parts + [f"**{name}.** {text}\n" for name, text in m.paragraphs])
+
+
+def methods_latex(sections: list[Section]) -> str:
+    m = methods(sections)
+    lines = [r"\section{Methods}", rf"\textbf{{Runs.}} {tex(m.runs)}", ""]
+    lines += _table_latex(m.head, m.rows, "The runs behind the tables.", left=True)
+    return "\n".join(lines + [rf"\textbf{{{name}.}} {tex(text)}" + "\n" for name, text in m.paragraphs])
 
 
 def cross_markdown(group) -> str:
@@ -207,18 +224,26 @@ def summary(sections: list[Section], runs: list[StudyRun], source: str) -> str:
 
 def document_markdown(sections: list[Section], runs: list[StudyRun], source: str, cross=()) -> str:
     """The document; `cross`: figures joined across studies (analysis.paper_cross), after the studies' sections."""
-    parts = ["# SES: the paper's tables", "", summary(sections, runs, source), "",
+    parts = ["# SES: the paper's tables", "", summary(sections, runs, source), "", methods_markdown(sections),
              *[section_markdown(s) for s in sections], *[cross_markdown(g) for g in cross], f"## {UNFINISHED}", ""]
     return "\n".join(parts + [f"- {line}" for line in _not_run(runs) or [ALL_FINISHED]]) + "\n"
 
 
+# In LaTeX's default OT1 encoding \textless, \textgreater (and itemize's bullet) take their glyphs from the TS1 font,
+# which TeX Live without cm-super draws as a bitmap (METAFONT at compile time); math's < and > are Type 1 fonts.
+_VECTOR = {r"\textless{}": "$<$", r"\textgreater{}": "$>$"}
+PACKAGES = ("geometry", "booktabs", "graphicx", "float")  # float: [H], a float where it stands, in its section
+
+
 def document_latex(sections: list[Section], runs: list[StudyRun], source: str, cross=()) -> str:
-    lines = [r"\documentclass{article}", r"\usepackage[margin=2cm]{geometry}", r"\usepackage{booktabs}",
-             r"\usepackage{graphicx}", r"\begin{document}", r"\section*{SES: the paper's tables}",
-             tex(summary(sections, runs, source)), ""]
+    lines = [r"\documentclass{article}", r"\usepackage[margin=2cm]{geometry}",
+             *[rf"\usepackage{{{p}}}" for p in PACKAGES[1:]], r"\begin{document}",
+             r"\section*{SES: the paper's tables}", tex(summary(sections, runs, source)), "", methods_latex(sections)]
     lines += [section_latex(s) for s in sections] + [cross_latex(g) for g in cross]
     missing = _not_run(runs)
     lines += [rf"\section*{{{tex(UNFINISHED)}}}"]
-    lines += ([r"\begin{itemize}", *[rf"\item {tex(m)}" for m in missing], r"\end{itemize}"] if missing
-              else [tex(ALL_FINISHED)])
-    return "\n".join(lines + [r"\end{document}", ""])
+    lines += [f"{tex(m)}\n" for m in missing] or [tex(ALL_FINISHED)]  # no itemize: its bullet is a TS1 glyph
+    text = "\n".join(lines + [r"\end{document}", ""])
+    for escaped, vector in _VECTOR.items():
+        text = text.replace(escaped, vector)
+    return text

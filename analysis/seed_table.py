@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.load import metric_table_of
-from analysis.tables import multiseed_table, natural_key, paired_columns, pairing_flag
+from analysis.stats import holm
+from analysis.tables import multiseed_table, natural_key, paired_columns, paired_values
 from hpstudy.schema.metrics import MetricTable
 from hpstudy.schema.params import RUN_SPECIFIC
 
@@ -45,7 +46,9 @@ class Keys:
 @dataclass
 class SeedTable:
     """`rows` (index: config, in table order): `vs` (the config its Δ pairs with), per measured key `<attr>`,
-    `<attr>/std`, `<attr>/n`; per paired key `d_<attr>`, `/low`, `/high`, `/p`, `/pairs`, `/flag`; `time/rel`."""
+    `<attr>/std`, `<attr>/n`; per paired key `d_<attr>`, `/low`, `/high`, `/p`, `/p_holm` (Holm over the table's
+    configs with a p), `/pairs`, `/flag`, `/sd` (of the per-seed differences) and `/mde` (the smallest true Δ the
+    paired t-test over `/pairs` detects: alpha 0.05, power 0.8; analysis.stats.mde); `time/rel`."""
 
     rows: pd.DataFrame
     keys: Keys
@@ -114,13 +117,14 @@ def _counted(trials: pd.DataFrame, key: str, config: str) -> pd.DataFrame:
 
 def paired_delta(trials: pd.DataFrame, key: str, config: str, ref: str) -> dict[str, object]:
     """Mean of the per-seed differences config - ref over the seeds both have; CI (bootstrap BCa) and p (paired t)
-    only where `tables.pairing_flag` finds nothing that makes them meaningless (it names it in `flag`)."""
+    only where `tables.pairing_flag` finds nothing that makes them meaningless (it names it in `flag`); the sd of
+    those differences and the MDE at their number wherever 2 seeds pair (`tables.paired_columns`)."""
     mine, theirs = _counted(trials, key, config), _counted(trials, key, ref)
-    common, _ = pairing_flag(mine["seed"], theirs["seed"])
+    pairs, _ = paired_values(mine, theirs)
     test = paired_columns(mine, theirs)
-    d = (mine.set_index("seed").loc[common, "value"] - theirs.set_index("seed").loc[common, "value"])
-    return {"": float(d.mean()) if len(common) else np.nan, "low": test["delta_ci_low"],
-            "high": test["delta_ci_high"], "p": test["p"], "pairs": len(common), "flag": test["flag"]}
+    return {"": float((pairs["x"] - pairs["y"]).mean()) if len(pairs) else np.nan, "low": test["delta_ci_low"],
+            "high": test["delta_ci_high"], "p": test["p"], "pairs": len(pairs), "flag": test["flag"],
+            "sd": test["sd_delta"], "mde": test["mde"]}
 
 
 def _why_missing(trials: pd.DataFrame, keys: Keys, attr: str) -> str:
@@ -161,6 +165,8 @@ def seed_table(trials: pd.DataFrame, lead: str = "val/acc", baseline: str | None
             if refs[config] is not None:
                 for part, value in paired_delta(trials, getattr(keys, attr), config, refs[config]).items():
                     rows.loc[config, f"d_{attr}/{part}".rstrip("/")] = value
+        if f"d_{attr}/p" in rows:  # the family: this column's configs with a p
+            rows[f"d_{attr}/p_holm"] = holm(rows[f"d_{attr}/p"].astype(float))
     if "time" in rows and baseline is not None:
         rows["time/rel"] = [rows.loc[c, "time"] / rows.loc[refs[c], "time"] - 1 if refs[c] else np.nan
                             for c in configs]

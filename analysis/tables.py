@@ -12,11 +12,24 @@ from collections.abc import Iterable
 import pandas as pd
 
 from analysis.load import RUN_SPECIFIC, TRIAL_COLUMNS, AnalysisError
-from analysis.stats import MIN_PAIRS, N_RESAMPLES, mean_ci, paired_comparison, variance_ratio
+from analysis.stats import (
+    MIN_PAIRS,
+    MIN_SEEDS,
+    N_RESAMPLES,
+    difference_sd,
+    holm,
+    mde,
+    mean_ci,
+    paired_comparison,
+    variance_ratio,
+)
 
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?(?:[eE]-?\d+)?)")
-# Columns a baseline comparison adds; NaN (flag says why) where a paired test would mean nothing.
-PAIRED_COLUMNS = ("n_pairs", "t", "p", "delta_ci_low", "delta_ci_high", "d_z", "var_ratio", "flag")
+# Columns a baseline comparison adds; NaN (flag says why) where a paired test would mean nothing. p_holm: p adjusted
+# over the table's tests (Holm); sd_delta: sd of the per-seed differences (ddof=1); mde: the smallest true Δ the
+# paired t-test over n_pairs detects (alpha 0.05, power 0.8; analysis.stats.mde), both from the seeds both have.
+PAIRED_COLUMNS = ("n_pairs", "t", "p", "p_holm", "delta_ci_low", "delta_ci_high", "d_z", "sd_delta", "mde",
+                  "var_ratio", "flag")
 
 
 def natural_key(label: str) -> tuple:
@@ -96,7 +109,9 @@ def _paired_frame(kept: pd.DataFrame, configs: list, baseline: str, n_resamples:
     paired = pd.DataFrame(rows, index=pd.Index(configs, name="config"), columns=list(PAIRED_COLUMNS))
     paired["n_pairs"] = paired["n_pairs"].astype("Int64")
     paired["flag"] = paired["flag"].fillna("")
-    return paired.astype({c: float for c in PAIRED_COLUMNS[1:-1]})
+    paired = paired.astype({c: float for c in PAIRED_COLUMNS[1:-1]})
+    paired["p_holm"] = holm(paired["p"])  # the family: this table's configs with a p (the baseline's is NaN)
+    return paired
 
 
 def _seed_list(seeds) -> str:
@@ -122,16 +137,28 @@ def pairing_flag(seeds: pd.Series, base_seeds: pd.Series) -> tuple[list, str]:
     return common, "; ".join(flags)
 
 
+def paired_values(config: pd.DataFrame, base: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """(the config's `x` and the baseline's `y` per seed both have, indexed by seed; `pairing_flag`'s flag) from
+    frames of seed, value."""
+    common, flag = pairing_flag(config["seed"], base["seed"])
+    pairs = pd.DataFrame({"x": config.set_index("seed").loc[common, "value"],
+                          "y": base.set_index("seed").loc[common, "value"]}, index=pd.Index(common, name="seed"))
+    return pairs.astype(float), flag
+
+
 def paired_columns(config: pd.DataFrame, base: pd.DataFrame, *, n_resamples: int = N_RESAMPLES,
                    seed: int = 0) -> dict:
-    """PAIRED_COLUMNS for one config (frames of seed, value) against the baseline's trials."""
-    common, flag = pairing_flag(config["seed"], base["seed"])
+    """PAIRED_COLUMNS for one config (frames of seed, value) against the baseline's trials; `p_holm` is the
+    table's to fill. sd_delta and mde stand wherever 2 seeds pair, flag or not: what the seeds so far can detect."""
+    pairs, flag = paired_values(config, base)
+    x, y = pairs["x"].to_numpy(), pairs["y"].to_numpy()
     out = dict.fromkeys(PAIRED_COLUMNS, math.nan)
-    out.update(n_pairs=len(common), flag=flag, var_ratio=variance_ratio(config["value"], base["value"]))
+    out.update(n_pairs=len(pairs), flag=flag, var_ratio=variance_ratio(config["value"], base["value"]))
+    if len(pairs) >= MIN_SEEDS:
+        sd = difference_sd(x, y)
+        out.update(sd_delta=sd, mde=mde(sd, len(pairs)))
     if flag:
         return out
-    x = config.set_index("seed").loc[common, "value"].to_numpy(dtype=float)
-    y = base.set_index("seed").loc[common, "value"].to_numpy(dtype=float)
     res = paired_comparison(x, y, n_resamples=n_resamples, seed=seed)
     out.update(t=res.t, p=res.p, delta_ci_low=res.ci_low, delta_ci_high=res.ci_high, d_z=res.d_z)
     return out

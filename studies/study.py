@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hpstudy.schema.replication_policy import Replication
 from search_spaces import Conditional, Grid, Variants, walk
 from studies.packing import gpu_request_error
 from studies.trial_config import Own, check_defaults, kind
@@ -69,9 +70,15 @@ class Study:
     # A training function of one's own, `train(config, trial)` (trainables.trial), in place of hpstudy's trainer; it
     # gets `base` with --set and the trial's sampled values applied. None: hpstudy's trainer.
     train: Callable[[dict[str, Any], Any], None] | None = None
+    # Sequential replication (`--seeds auto`): seeds are trained in waves, and after each wave every configuration is
+    # judged against the baseline (analysis.sequential) until it is better, worse, equivalent within the policy's
+    # delta or undecided at its maximum; only the undecided get more seeds (studies.cli.waves). None: the seed Grid.
+    replication: Replication | None = None
 
     def __post_init__(self) -> None:
         _check_train(self)
+        if self.replication is not None:
+            _check_replication(self)
         if self.search not in SEARCHES:
             raise StudyError(f"study {self.name}: search {self.search!r} is not one of {', '.join(SEARCHES)}")
         if self.objectives:
@@ -142,6 +149,24 @@ class Study:
             elif isinstance(value, Grid):
                 points *= len(value.values)
         return points * self.num_samples
+
+
+def _check_replication(study: Study) -> None:
+    """Waves of seeds compare a grid's variants with its baseline over every epoch of seed-paired trials."""
+    name = f"study {study.name}: a replication policy (--seeds auto)"
+    if not isinstance(study.replication, Replication):
+        raise StudyError(f"{name} is a Replication(minimum=, maximum=, delta=, alpha=, wave=), got "
+                         f"{study.replication!r}")
+    if study.search != "grid" or study.objectives or study.asha is not None or study.num_samples != 1:
+        raise StudyError(f"{name} needs search='grid' with one objective, no ASHA and num_samples=1 (each seed's trial "
+                         f"trains every epoch, to be paired), got search={study.search!r}, asha={study.asha!r}, "
+                         f"num_samples={study.num_samples}")
+    if SEED_KEY in study.space:
+        raise StudyError(f"{name} trains seeds 0, 1, ... in waves itself; drop the space's {SEED_KEY!r}")
+    names = [c["name"] for v in study.space.values() if isinstance(v, Variants) for c in v.configs]
+    if study.baseline is None or study.baseline not in names:
+        raise StudyError(f"{name} judges every variant against the baseline: baseline= must name one of the space's "
+                         f"Variants ({', '.join(names) or 'it has none'}), got {study.baseline!r}")
 
 
 def _check_train(study: Study) -> None:

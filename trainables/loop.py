@@ -27,6 +27,7 @@ from trainables.step import train_one_epoch
 from trainables.trial import Sink, Trial
 from trainables.watch.jacobian import build_kappa
 from trainables.watch.meters import peak_memory_mb, reset_peak_memory
+from trainables.watch.steady import SteadyMeans
 from trainables.watch.stops import StopTraining, is_oom, oom_retry_config, oom_stop
 
 STOP_REASON, STOP_DETAIL = "stop/reason", "stop/detail"  # report keys of a labelled stop (strings)
@@ -201,6 +202,7 @@ def _run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
         return last
     metrics: dict[str, Any] = {}
     epoch = start_epoch
+    steady = SteadyMeans(state.get("steady") if state is not None else None)  # this run's first epoch: warm-up
     try:
         for epoch in range(start_epoch, cfg.epochs):
             reset_peak_memory(p.device)
@@ -217,6 +219,7 @@ def _run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
                 "sys/peak_mem_mb": peak_memory_mb(p.device),
             })
             metrics = distributed.from_rank0(metrics)  # several workers: one report, so every rank decides alike
+            metrics.update(steady.add(metrics))
             extra, stop = p.monitors.check_epoch(epoch + 1, metrics, p.model)
             metrics.update(extra)
             p.best.update(epoch + 1, metrics, p.model)
@@ -225,7 +228,8 @@ def _run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
             history.append(dict(metrics))
             stopped = (stop.reason, stop.detail) if stop is not None else None  # a resume must not train past it
             state = checkpoint.capture(p.model, p.optimizer, p.precision.scaler, epoch=epoch + 1, step=step,
-                                       history=history, extra={**_extras(p), "stop": stopped})
+                                       history=history,
+                                       extra={**_extras(p), "stop": stopped, "steady": steady.state_dict()})
             report = dict(metrics)
             if init_text is not None:
                 report[INIT_REPORT], init_text = init_text, None

@@ -77,6 +77,12 @@ PLATFORM = (
     MetricKey("test/epoch", "epoch", None, "whose weights test/* measured: the best epoch's or the last one's"),
     MetricKey("sys/epoch_s", "s", "min", "wall time of the epoch's training and evaluation, robustness excluded"),
     MetricKey("sys/samples_per_s", "samples/s", "max", "training images per second of the epoch"),
+    # trainables.watch.steady: a process's first epoch pays its warm-up, which says nothing about the config
+    MetricKey("sys/epoch_s_steady", "s", "min", "mean sys/epoch_s of the epochs so far, each run's first (its "
+              "warm-up: a fresh trial's, a resumed one's) left out while there are others: its last value is the "
+              "trial's steady epoch time"),
+    MetricKey("sys/samples_per_s_steady", "samples/s", "max", "mean sys/samples_per_s of the epochs so far, "
+              "warm-up left out as in sys/epoch_s_steady"),
     MetricKey("sys/peak_mem_mb", "MB", "min", "peak memory of the epoch: the GPU's allocated, or the process's RSS"),
     MetricKey("sys/rob_eval_s", "s", "min", "wall time of the robustness evaluation, in the epochs it ran"),
     MetricKey("rob/acc", "fraction", "max", "accuracy on corrupted evaluation images, mean over corruptions"),

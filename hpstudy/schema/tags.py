@@ -23,6 +23,8 @@ COMMAND = "hpstudy.command"  # the command line that started the study
 PROTOCOL = "hpstudy.protocol"  # one sentence: what the study selects on, how it uses the test split
 NOTES = "hpstudy.notes"  # what a --smoke rehearsal resolved differently from the profile it rehearses
 BASELINE = "hpstudy.baseline"  # the config the report compares against (sweeps only)
+REPLICATION = "hpstudy.replication"  # sequential replication's policy, "minimum=3, maximum=10, ..."; absent without
+DECISIONS = "hpstudy.decisions"  # JSON {config: {verdict, n, mean, low, high}}: each comparison's end (sequential)
 METRIC_SPECS = "hpstudy.metric_specs"  # JSON [[name, direction, unit, meaning], ...]: the task's own metrics
 VERSION_PREFIX = "hpstudy.version."  # + package name: its installed version
 SEED_NOTE = "hpstudy.seed_note"  # the researchers' note the study reproduces ("001"); absent for other studies
@@ -36,6 +38,8 @@ BEST_TRIAL_RUN_ID = "hpstudy.best_trial_run_id"
 # On a trial run
 TRIAL_ID = "hpstudy.trial_id"  # Ray Tune's trial id: a resumed or retried trial continues the run that has it
 SEED = "hpstudy.seed"
+DECISION = "hpstudy.decision"  # sequential replication: its configuration's verdict against the baseline
+DECISION_N = "hpstudy.decision_n"  # the pairs of seeds that verdict took
 CONFIG = "hpstudy.config_name"  # a variant's name, or "k=v, ..." of a sampled configuration (its label)
 STOP_REASON = "hpstudy.stop_reason"  # why it stopped early or failed; absent when it simply completed
 STOP_EPOCH = "hpstudy.stop_epoch"  # the last epoch it reported

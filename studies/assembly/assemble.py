@@ -13,7 +13,7 @@ from hpstudy.schema.errors import BadInput
 from search_spaces import Choice, Conditional, Grid, IntRange, LogUniform, Uniform, Variants, walk
 from search_spaces.distributions import NAME_KEY
 from studies.assembly import pretrain, smoke
-from studies.assembly.seeds import with_seeds
+from studies.assembly.seeds import AUTO, with_replication, with_seeds
 from studies.assembly.study_protocol import OWNED_KEYS, apply_protocol
 from studies.study import SEED_KEY, Study, follows_task
 from studies.trial_config import kind
@@ -60,11 +60,13 @@ def _absolute_space(space: dict[str, Any]) -> dict[str, Any]:
 
 
 def runnable(module, profile: str, sets: dict[str, str], *, num_samples: int | None = None,
-             seeds: tuple[int, ...] | None = None, runs_dir: Path | None = None, workers: int | None = None) -> Study:
+             seeds: tuple[int, ...] | str | None = None, runs_dir: Path | None = None, workers: int | None = None,
+             replication: str | None = None) -> Study:
     """The study a run of `profile` trains and a dry run shows, built once: `build_study`'s, its pretraining given
     the user's settings too, a torch thread per reserved CPU, and `workers` Train workers per trial (None: the
     study's own). A rehearsal (smoke) reads generated data under `runs_dir`."""
-    study = pretrain.fit(build_study(module, profile, sets, num_samples, seeds=seeds, runs_dir=runs_dir), sets)
+    study = pretrain.fit(build_study(module, profile, sets, num_samples, seeds=seeds, runs_dir=runs_dir,
+                                     replication=replication), sets)
     if workers is not None:
         study = replace(study, workers_per_trial=workers)
     return with_threads(study)
@@ -82,10 +84,11 @@ def with_threads(study: Study) -> Study:
 
 
 def build_study(module, profile: str, sets: dict[str, str], num_samples: int | None,
-                smoke_data: Path | None = None, *, seeds: tuple[int, ...] | None = None,
-                runs_dir: Path | None = None) -> Study:
+                smoke_data: Path | None = None, *, seeds: tuple[int, ...] | str | None = None,
+                runs_dir: Path | None = None, replication: str | None = None) -> Study:
     """The study of `profile` (smoke: the full one, shrunk, on generated data at `smoke_data`, or the folder
-    `runs_dir` gives it) with `sets` applied, trained once per seed in `seeds` (None: the study's own), every path
+    `runs_dir` gives it) with `sets` applied, trained once per seed in `seeds` (None: the study's own; AUTO: in
+    waves under its replication policy, with `replication`'s overrides, studies.assembly.seeds), every path
     made absolute against this folder (trials run in Ray's), and its metric fitted to its protocol
     (studies.assembly.study_protocol)."""
     study = module.get_study("full" if profile == "smoke" else profile)
@@ -106,7 +109,12 @@ def build_study(module, profile: str, sets: dict[str, str], num_samples: int | N
     if swept:
         raise UsageError(f"--set {', '.join(sorted(swept))}: this study varies it; choose another study or edit its "
                          f"file{' (and its seeds with --seeds)' if SEED_KEY in swept else ''}")
-    if seeds is not None:
+    if seeds == AUTO or (replication and seeds is None):
+        study = with_replication(study, replication)
+    elif seeds is not None:
+        if replication:
+            raise UsageError(f"--replication {replication}: sequential replication chooses its seeds; drop --seeds "
+                             f"{','.join(map(str, seeds))} or use --seeds auto")
         study = with_seeds(study, seeds)
     owned = set(OWNED_KEYS) & set(sets)
     if owned:

@@ -106,8 +106,10 @@ def shrink(study: Study, data_root: Path | None) -> Study:
         pretrain, pretrain_notes = shrink_config(pretrain, pretrain_root(pretrain, study.base, data_root))
         notes += [f"pretraining: {n}" for n in pretrain_notes]
     space = {k: Grid(v.values[:1]) if k == "seed" and isinstance(v, Grid) else v for k, v in study.space.items()}
+    if study.replication is not None:  # a rehearsal trains each configuration once
+        space, notes = {**space, "seed": Grid((0,))}, [*notes, "seed 0 only, not sequential replication"]
     return replace(
-        study, profile="smoke", base=base, space=space, pretrain=pretrain,
+        study, profile="smoke", base=base, space=space, pretrain=pretrain, replication=None,
         lr_range_steps=min(study.lr_range_steps, LR_RANGE_STEPS),
         num_samples=1 if study.search == "grid" else min(study.num_samples, SEARCH_TRIALS),
         asha=replace(study.asha, grace_period=1) if study.asha else None,

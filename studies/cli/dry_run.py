@@ -42,17 +42,21 @@ def _flat_base(study: Study) -> dict[str, Any]:
 
 
 def grid_trials(study: Study) -> list[PlannedTrial]:
-    """Every trial of a grid study, in the order Tune generates them: grid keys sorted, the first varying fastest,
-    the whole grid once per num_samples."""
-    keys = sorted(k for k, v in study.space.items() if isinstance(v, (Grid, Variants)))
-    values = {k: v.configs if isinstance(v, Variants) else v.values for k, v in study.space.items() if k in keys}
-    fixed = {k: v for k, v in study.space.items() if k not in keys}
+    """Every trial of a grid study, in the order Tune generates them (studies.tune.tuner): seed by seed, every
+    configuration's first seed, then every one's second, ...; within a round, grid keys sorted, the first varying
+    fastest; all of it once per num_samples."""
+    seeds = study.replicates()
+    space = {k: v for k, v in study.space.items() if not (seeds and k == SEED_KEY)}  # the seed Grid: the rounds
+    keys = sorted(k for k, v in space.items() if isinstance(v, (Grid, Variants)))
+    values = {k: v.configs if isinstance(v, Variants) else v.values for k, v in space.items() if k in keys}
+    fixed = {k: v for k, v in space.items() if k not in keys}
     trials = []
     for _ in range(study.num_samples):
-        for point in itertools.product(*(values[k] for k in reversed(keys))):
-            name, overrides, config = resolved(study, {**fixed, **dict(zip(reversed(keys), point))})
-            params = {k: v for k, v in overrides.items() if k != SEED_KEY}
-            trials.append(PlannedTrial(len(trials) + 1, name, params, config.get(SEED_KEY, 0), config))
+        for own in [{SEED_KEY: s} for s in seeds] or [{}]:
+            for point in itertools.product(*(values[k] for k in reversed(keys))):
+                name, overrides, config = resolved(study, {**fixed, **dict(zip(reversed(keys), point)), **own})
+                params = {k: v for k, v in overrides.items() if k != SEED_KEY}
+                trials.append(PlannedTrial(len(trials) + 1, name, params, config.get(SEED_KEY, 0), config))
     return trials
 
 
@@ -70,8 +74,26 @@ def _fmt(value: Any) -> str:
     return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
 
 
+def first_wave(study: Study) -> Study:
+    """A study replicated sequentially, as its first wave trains it (every configuration, the minimum's seeds)."""
+    if study.replication is None:
+        return study
+    from studies.cli.waves import variants, wave_study
+
+    names = [c["name"] for c in variants(study).configs]
+    return wave_study(study, names, tuple(range(study.replication.minimum)))
+
+
 def _summary(study: Study) -> str:
     """'grid search: 5 configurations x 3 seeds (0, 1, 2) = 15 trials; selects on ...; no ASHA ...'."""
+    if study.replication is not None:
+        p, first = study.replication, first_wave(study)
+        configs = _configurations(first)
+        return (f"grid search: {configs} configurations, replicated sequentially against {study.baseline}: "
+                f"seeds {', '.join(map(str, first.replicates()))} first (the trials below), then {p.wave} more at a "
+                f"time for the configurations not yet decided better, worse or equivalent within {p.delta:g}, up "
+                f"to {p.maximum} (alpha {p.alpha:g}) = {configs * p.minimum} to {configs * p.maximum} trials; "
+                f"selects on {study.metric} ({study.mode}); no ASHA: every trial runs all its epochs")
     seeds = _seeds(study)
     repeats = study.num_samples if study.search == "grid" else 1
     configs = f"{_configurations(study) // repeats} configurations" + (f" x {repeats} repeats" if repeats > 1 else "")
@@ -109,7 +131,7 @@ def text(study: Study, header: str) -> str:
     lines += ["every trial's config is this base with its own lines below (what its space sets) applied:"]
     lines += [f"  {k}={_fmt(v)}" for k, v in base.items()]
     lines += _pretrain_lines(study, base)
-    for t in grid_trials(study):
+    for t in grid_trials(first_wave(study)):
         label = f"variant {t.variant}, " if t.variant else ""
         lines.append(f"trial {t.number}: {label}seed {t.seed}")
         own = {**t.params, SEED_KEY: t.seed}  # what the space sets, shown even where it equals the base
@@ -139,7 +161,7 @@ def to_json(study: Study) -> str:
     if study.search == "grid":
         # A study with a pretraining: each trial carries it (the same config), so the list keeps its shape.
         out: Any = [{"trial": t.number, "variant": t.variant, "params": t.params, "seed": t.seed, "config": t.config,
-                     **_pretrain_json(study)} for t in grid_trials(study)]
+                     **_pretrain_json(study)} for t in grid_trials(first_wave(study))]
     else:
         out = {"study": study.name, "profile": study.profile, "search": study.search, "sampled": True,
                "configurations": _configurations(study), "seeds": list(_seeds(study)),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from hpstudy.schema import params as P
+from hpstudy.schema import statuses
 from hpstudy.schema import tags as T
 from hpstudy.schema.locations import ARTIFACTS, RUNS_DIR
 from search_spaces import to_overrides
@@ -133,8 +134,12 @@ def _open(plan: Plan, study: Study, tuner, tracker: StudyTracker) -> Opened:
         own = kind(study.base).own  # a function's defaults are logged as they are
         tracker.log_base_config(dict(study.base) if own else config_dict(study.base))  # after --lr-range's pick
     state = StudyState(study.name, study.profile, sets, plan.num_samples, experiment, tracker.parent_run_id,
-                       plan.tracking_uri, seeds=list(plan.seeds) if plan.seeds is not None else None,
+                       plan.tracking_uri,
+                       seeds=list(plan.seeds) if isinstance(plan.seeds, tuple) else plan.seeds,
+                       replication=plan.replication,
                        pretrain_checkpoint=checkpoint, workers=study.workers_per_trial, storage=plan.storage)
+    if resumed is not None:  # sequential replication: the wave it was in (studies.cli.waves)
+        state = replace(state, wave=resumed.wave, wave_configs=resumed.wave_configs, wave_seeds=resumed.wave_seeds)
     save_state(plan.state_dir, state)
     return Opened(tracker, study, state)
 
@@ -150,33 +155,57 @@ def _failing_parent(tracker: StudyTracker, work):
 
 
 def _trials(plan: Plan, opened: Opened, tuner, cluster, trial_factory) -> int:
-    """The trials through Ray Tune, each logged as it goes; then how the study ended, as its exit code."""
-    from studies.tracking.trial_log import TrialLog
-
+    """The trials through Ray Tune, each logged as it goes (in waves of seeds for sequential replication); then how
+    the study ended, as its exit code."""
     study, tracker = opened.study, opened.tracker
     trial = (trial_factory or tuner.train_trial)(study, _resolver(kind(study.base).flat(study.base)), plan.storage)
-    log = TrialLog(study, tracker, progress=_progress(study, tracker, plan.resumed is not None),
-                   verbose=plan.verbose, checkpointed=trial.checkpointed)
+
+    def tune(part: Study, name: str, resume: bool, progress) -> None:
+        if resume and part is not study:  # a wave of sequential replication: continued only if Tune saved it
+            resume = getattr(tuner, "can_resume", lambda *_: False)(plan.storage, name)
+        _tune(plan, opened, tuner, cluster, trial, part, name, resume, progress)
+
+    if study.replication is not None:
+        from studies.cli import waves
+
+        return waves.run(plan, opened, tune, lambda: _interrupted(plan, opened), lambda: _close(plan, opened))
+    tune(study, opened.state.experiment, plan.resumed is not None, _progress(study, tracker, plan.resumed is not None))
+    if Outcome.of(tracker.trial_outcomes()).ended < study.total_trials():  # Tune returns normally on Ctrl-C
+        return _interrupted(plan, opened)
+    return _close(plan, opened)
+
+
+def _tune(plan: Plan, opened: Opened, tuner, cluster, trial, study: Study, name: str, resume: bool, progress) -> None:
+    """One Tune experiment of `study`'s trials, each logged as it goes; an exception marks the study failed."""
+    from studies.tracking.trial_log import TrialLog
+
+    tracker = opened.tracker
+    log = TrialLog(study, tracker, progress=progress, verbose=plan.verbose, checkpointed=trial.checkpointed)
     events = tuner.TrialEvents(log.started, log.result, log.ended, log.retried)
     try:
-        tuner.run_tuner(study, trial, cluster=cluster, storage=plan.storage, name=opened.state.experiment,
-                        events=events, resume=plan.resumed is not None)
+        tuner.run_tuner(study, trial, cluster=cluster, storage=plan.storage, name=name, events=events, resume=resume)
     except BaseException:
         log.progress.close()
         log.interrupt_open()
         tracker.end_study("failed")
         raise
     log.progress.close()
+
+
+def _interrupted(plan: Plan, opened: Opened) -> int:
+    """A study whose trials did not all end: the parent run marked interrupted with its summary so far, and the
+    command that resumes it."""
+    study, tracker = opened.study, opened.tracker
+    for trial_id in tracker.open_trials():  # the trials Tune stopped on Ctrl-C
+        tracker.trial_ended(trial_id, statuses.INTERRUPTED, "study interrupted; --resume continues it")
     ended = Outcome.of(tracker.trial_outcomes()).ended
-    if ended < study.total_trials():  # Tune returns normally on Ctrl-C; only the counts tell
-        log.interrupt_open()
-        tracker.end_study("interrupted", summary=tracker.summarize(study.metric, study.mode))  # so far
-        print(f"\nstudy {study.name} was interrupted ({ended} of {study.total_trials()} trials ended); state saved.\n"
-              f"resume with: {plan.prog} {plan.target or study.name} --resume"
-              + (f" --runs-dir {plan.runs_dir}" if plan.runs_dir != RUNS_DIR.resolve() else ""),
-              file=sys.stderr, flush=True)
-        return EXIT_INTERRUPTED
-    return _close(plan, opened)
+    tracker.end_study("interrupted", summary=tracker.summarize(study.metric, study.mode))  # so far
+    total = "" if study.replication is not None else f" of {study.total_trials()}"
+    print(f"\nstudy {study.name} was interrupted ({ended}{total} trials ended); state saved.\n"
+          f"resume with: {plan.prog} {plan.target or study.name} --resume"
+          + (f" --runs-dir {plan.runs_dir}" if plan.runs_dir != RUNS_DIR.resolve() else ""),
+          file=sys.stderr, flush=True)
+    return EXIT_INTERRUPTED
 
 
 def _close(plan: Plan, opened: Opened) -> int:

@@ -34,12 +34,20 @@ def build_parser(prog: str = "python -m studies.run") -> argparse.ArgumentParser
                         "2 epochs, 1 seed")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a fixed hyperparameter, e.g. --set optim.lr=0.05 (repeatable)")
-    p.add_argument("--seeds", metavar="S,S,...",
+    p.add_argument("--seeds", metavar="S,S,...|auto",
                    help="the replicates, e.g. --seeds 0,1,2,3,4: every configuration is trained once per seed, in "
                         "place of the study's own seeds. A grid runs configurations x seeds trials; a random or TPE "
                         "search trains each configuration it samples once per seed (--num-samples configurations x "
                         "seeds trials), and TPE learns from the mean over its seeds. With ASHA each seed's trial is "
-                        "stopped or promoted on its own. --smoke keeps the first seed")
+                        "stopped or promoted on its own. --smoke keeps the first seed. auto: a grid with a baseline "
+                        "trains seeds in waves, only for the configurations not yet decided better, worse or "
+                        "equivalent to the baseline (the study's replication policy, or minimum=3, maximum=10, "
+                        "delta=0.005, alpha=0.05, wave=1)")
+    p.add_argument("--replication", metavar="KEY=V,...",
+                   help="change the replication policy of --seeds auto, e.g. --replication maximum=12,delta=0.01: "
+                        "minimum and maximum seeds per comparison, delta the equivalence margin in the metric's "
+                        "units (0.005 = 0.5 pp of an accuracy), alpha the chance of any wrong decision, wave the "
+                        "seeds added at a time")
     p.add_argument("--workers", type=int, metavar="N",
                    help="Train workers per trial (DDP; data.batch_size is per worker); default: the study's")
     p.add_argument("--num-samples", type=int,

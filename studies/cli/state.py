@@ -18,7 +18,11 @@ class StudyState:
     parent_run_id: str
     tracking_uri: str
     finished: bool = False
-    seeds: list[int] | None = None  # --seeds; None: the study's own (and a state saved before --seeds existed)
+    seeds: list[int] | str | None = None  # --seeds ("auto": in waves); None: the study's own
+    replication: str | None = None  # --replication's overrides of the study's policy
+    wave: int = 0  # sequential replication: the number of the last wave started (studies.cli.waves)
+    wave_configs: list[str] | None = None  # that wave's configurations (the baseline first) and seeds: a resume
+    wave_seeds: list[int] | None = None  # finishes it as it was planned
     pretrain_checkpoint: str | None = None  # the finished pretraining's state.pt (Study.pretrain): a resume reuses it
     workers: int | None = None  # Train workers per trial as run (--workers or the study's); None: a state from before
     storage: str | None = None  # Ray's storage for the study (studies.tune.storage.resolve); None: RUNS_DIR/ray/STUDY

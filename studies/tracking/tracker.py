@@ -147,6 +147,15 @@ class StudyTracker:
         """The summary of every trial of this study invocation, by the study's metric and mode."""
         return summarize(self.trial_rows(metric), metric, mode)
 
+    def tag_decisions(self, parent: dict[str, str], per_config: dict[str, dict[str, str]]) -> None:
+        """Sequential replication's ends: `parent` tags on the study's run, `per_config[label]` on each trial run of
+        that configuration."""
+        self.client.log_batch(self.parent_run_id, tags=_tags(parent))
+        for run in self._trial_runs():
+            tags = per_config.get(run.data.tags.get(T.CONFIG, ""))
+            if tags:
+                self.client.log_batch(run.info.run_id, tags=_tags(tags))
+
     def _mark_best(self, run_id: str | None) -> None:
         # Idempotent: a resumed study's earlier best may have lost its place.
         for run in self._trial_runs(f"and tags.`{T.BEST}` = '{T.BEST_VALUE}'"):

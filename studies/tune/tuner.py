@@ -189,6 +189,11 @@ def train_trial(study: Study, resolve: Callable[[dict[str, Any]], dict[str, Any]
                    reuse_process=resources.workers == 1 and not own)
 
 
+def can_resume(storage: str, name: str) -> bool:
+    """Whether experiment `name` under `storage` was saved by Tune, so `run_tuner(resume=True)` continues it."""
+    return tune.Tuner.can_restore(join_storage(storage, name))
+
+
 def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, name: str, events: TrialEvents,
               resume: bool) -> None:
     """Run (or resume) the study's Tune experiment; Ctrl-C makes it return early, with its state saved."""

@@ -1,5 +1,5 @@
-"""What can be checked of `analysis.paper`'s LaTeX without a TeX engine (none is installed here, none is on the
-package registry): it parses strictly (pylatexenc: braces and environments balance), uses only macros that LaTeX,
+"""What can be checked of `analysis.paper`'s LaTeX without a TeX engine (the compile test needs pdflatex, which
+`.ci/run` installs from Debian's packages; elsewhere it may be missing): it parses strictly (pylatexenc: braces and environments balance), uses only macros that LaTeX,
 geometry, booktabs and graphicx define, and has no character pdflatex stops at (a special outside math, a tabular
 or a file name; any non-ASCII one). Not a compilation: a package option or a float that does not fit is not caught.
 """
@@ -22,6 +22,7 @@ MACROS = frozenset({
     "documentclass", "usepackage", "section", "centering", "caption", "linewidth", "resizebox", "includegraphics",
     "toprule", "midrule", "bottomrule", "item", "textbf", "textbackslash", "textasciitilde", "textless",
     "textgreater", "pm", "times", "Delta", "geq", "\\", "%", "_", "&", "$", "#", "{", "}", "^",
+    "ifdim", "width", "else", "fi",  # TeX's own: a table shrunk to the page width only when wider
 })
 MATH_ONLY = frozenset({"pm", "times", "Delta", "geq"})
 ENVIRONMENTS = frozenset({"document", "table", "tabular", "figure", "itemize"})

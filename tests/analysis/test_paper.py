@@ -1,11 +1,12 @@
 """`python -m analysis.paper` on a store of known SES runs: which studies it finds (parent runs tagged with seed note
 001), which run each table comes from, its numbers, the figures under the seed's names, the studies found without a
-finished run, and bad input."""
+finished run, bad input, and the PDF (--pdf) where a TeX engine is on PATH."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -17,6 +18,7 @@ from scipy import stats
 from analysis.paper import main
 from hpstudy.schema import tags as T
 from tests.analysis.conftest import T0, _trial, ses_tags
+from tests.analysis.test_paper_pdf import HAS_TEX, NO_TEX
 
 SEEDS = (0, 1, 2)
 BETA_SWEEP = {"baseline": 0.80, "beta=0.5": 0.82, "beta=0.9": 0.81}  # test/acc of seed 0 (see test_acc)
@@ -119,8 +121,9 @@ def paper(paper_store):
                            stdout=result.out)
 
 
-def section(md: str, study: str) -> str:
-    start = md.index(f": {study}\n")
+def section(md: str, name: str) -> str:
+    """The Markdown section headed `## NAME` or `## Exp N: NAME`."""
+    start = re.search(rf"^## (.*: )?{re.escape(name)}$", md, re.M).start()
     end = md.find("\n## ", start)
     return md[start:end if end > 0 else None]
 
@@ -131,11 +134,26 @@ def row(text: str, config: str) -> list[str]:
 
 
 def test_each_table_is_the_latest_finished_run_and_says_its_profile_and_n(paper, paper_store):
-    beta = section(paper.md, "ses_beta_sweep")
-    assert paper_store.used in beta and paper_store.older not in beta
-    assert f"Newer runs not used (unfinished): {paper_store.newest} (interrupted)" in beta
-    assert "Profile `local`" in beta and "n = 3 seeds per configuration" in beta
-    assert "Profile `full`" in section(paper.md, "ses_mixup_cutmix")
+    methods = section(paper.md, "Methods")
+    assert row(methods, "Exp 2") == ["Exp 2", "ses_beta_sweep", "local", "val/acc", "3", paper_store.used]
+    assert row(methods, "Exp 12")[1:3] == ["ses_mixup_cutmix", "full"]
+    assert paper_store.older not in paper.md
+    assert f"Newer runs not used (unfinished): ses_beta_sweep: {paper_store.newest} (interrupted)" in methods
+    assert "_Table: Exp 2: ses_beta_sweep, profile `local`, n = 3 seeds per configuration._" in paper.md
+    assert "_Table: Exp 12: ses_mixup_cutmix, profile `full`, n = 3 seeds per configuration._" in paper.md
+
+
+def test_the_methods_say_once_what_every_table_shares(paper):
+    """The protocol, the statistics, the columns and the git commit are said once, above the tables; each table's
+    caption says only its study, profile and n (the seed's author found 10-line captions drowning the tables)."""
+    methods = section(paper.md, "Methods")
+    assert "all at git abc123" in methods and "**Statistics.**" in methods and "**Columns.**" in methods
+    assert "**Protocol.** not recorded" in methods  # the test store's parent runs carry no hpstudy.protocol tag
+    for text in (paper.md, paper.tex):
+        assert text.count("bootstrap BCa") == 1 and text.count("abc123") == 1
+    captions = [line for line in paper.tex.splitlines() if line.startswith(r"\caption{")]
+    assert max(len(c) for c in captions) < 120, captions
+    assert r"\caption{Exp 2: ses\_beta\_sweep, profile local, n = 3 seeds per configuration.}" in captions
 
 
 def test_acc_is_the_test_figure_and_delta_is_paired_by_seed(paper):
@@ -148,7 +166,8 @@ def test_acc_is_the_test_figure_and_delta_is_paired_by_seed(paper):
     d = np.subtract(acc, base)
     ci = stats.bootstrap((d,), np.mean, n_resamples=10_000, rng=np.random.default_rng(0)).confidence_interval
     p = stats.ttest_rel(acc, base).pvalue
-    assert cells[5] == f"{d.mean():+.2f} [{ci.low:+.2f}, {ci.high:+.2f}] p={p:.3f}"
+    assert cells[5].startswith(f"{d.mean():+.2f} [{ci.low:+.2f}, {ci.high:+.2f}] p={p:.3f} (Holm ")
+    assert "; MDE " in cells[5]
     rob_d = np.mean([(rob("beta=0.5", s) - rob("baseline", s)) * 100 for s in SEEDS])
     assert cells[6].startswith(f"{rob_d:+.2f} [")
     assert row(beta, "baseline")[5] == "—" and row(beta, "baseline")[2] == f"{np.mean(base):.2f} ± " \
@@ -169,7 +188,7 @@ def test_an_ses_arm_is_paired_with_its_ses_off_twin_and_unmeasured_robustness_sa
     ref = [final_acc("mixup", s, MIXUP) for s in SEEDS]
     cell = row(mix, "mixup+ses")[6]
     assert cell.startswith(f"{np.mean(np.subtract(acc, ref)) * 100:+.2f} [")
-    assert cell.endswith(f"p={stats.ttest_rel(acc, ref).pvalue:.3f}")
+    assert f"p={stats.ttest_rel(acc, ref).pvalue:.3f} (Holm " in cell
     assert row(mix, "mixup+ses")[5] == "—"  # Rob
     assert "Rob —: robustness not measured: rob.enabled is off in this study." in mix
     assert row(mix, "mixup+ses")[8] == "1.20 ± 0.00 (+20%)"  # Time/ep against its twin
@@ -217,8 +236,31 @@ def test_profile_smoke_reports_the_rehearsal(paper_store, tmp_path):
     result = run_main(["--tracking-uri", paper_store.uri, "--out", str(tmp_path), "--profile", "smoke"])
     assert result.rc == 0, result.err
     md = (tmp_path / "paper.md").read_text()
-    assert paper_store.smoke in section(md, "ses_periodic") and "ses_beta_sweep — no finished run" in md
+    assert row(section(md, "Methods"), "Exp 10")[-1] == paper_store.smoke and "ses_beta_sweep — no finished run" in md
     assert (tmp_path / "figures" / "14_periodic_ses.png").is_file()  # Exp 10's Pareto plot of Acc vs Time/ep
+
+
+@pytest.mark.skipif(not HAS_TEX, reason=NO_TEX)
+def test_pdf_compiles_the_paper_without_a_latex_error(paper_store, tmp_path):
+    """Every part of the document (Methods, tables with and without a Δ vs column, figures, a figure not drawn, the
+    joined figures' section, the studies without a finished run) through pdflatex; any LaTeX error fails it."""
+    result = run_main(["--tracking-uri", paper_store.uri, "--out", str(tmp_path), "--pdf"])
+    assert result.rc == 0, result.err
+    assert (tmp_path / "paper.pdf").read_bytes().startswith(b"%PDF")
+    assert result.out.splitlines()[-1].startswith(f"pdf: {tmp_path / 'paper.pdf'}, ") and "pages" in result.out
+    log = (tmp_path / "paper.log").read_text()
+    assert "Float too large" not in log and "/fonts/pk/" not in log  # every float fits; no glyph is a bitmap
+
+
+def test_pdf_without_tex_says_how_to_install_it_and_leaves_the_rest_written(paper_store, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "no_bin"))
+    result = run_main(["--tracking-uri", paper_store.uri, "--out", str(tmp_path), "--pdf"])
+    assert result.rc == 2
+    assert result.err.count("\n") == 1 and result.err.startswith(
+        "error: --pdf needs pdflatex or latexmk on PATH, and neither is there; install them: apt-get install "), \
+        result.err
+    assert all((tmp_path / name).is_file() for name in ("paper.md", "paper.tex", "paper.csv"))
+    assert not (tmp_path / "paper.pdf").exists()
 
 
 @pytest.fixture(scope="module")
@@ -283,10 +325,14 @@ def test_a_search_with_one_completed_configuration_draws_no_bars(tmp_path):
     assert (tmp_path / "x.png").is_file()
 
 
-def test_the_latex_parses_strictly_and_holds_nothing_pdflatex_stops_at(paper):
+def latex_problems(text: str) -> list[str]:
     from tests.analysis.latex_check import problems
 
-    assert problems(paper.tex) == []
+    return problems(text)
+
+
+def test_the_latex_parses_strictly_and_holds_nothing_pdflatex_stops_at(paper):
+    assert latex_problems(paper.tex) == []
 
 
 @pytest.mark.parametrize(("text", "found"), [

@@ -13,7 +13,7 @@ from analysis.paper import build
 from analysis.paper_cross import CROSS, cross_figures, joined_trials
 from analysis.paper_runs import collect
 from tests.analysis.conftest import T0
-from tests.analysis.test_paper import SEEDS, _beta, _study, final_acc, run_main
+from tests.analysis.test_paper import SEEDS, _beta, _study, final_acc, latex_problems, run_main
 
 BETAS = {"baseline": 0.55, "beta=0.3": 0.56, "beta=0.5": 0.58}
 LAYERS = {"baseline": 0.55, "layers=first:4": 0.54, "layers=last:4": 0.57}
@@ -59,9 +59,7 @@ def test_the_joined_figures_are_drawn_and_name_both_parent_runs(both):
     assert both.store.beta in part and both.store.layers in part
     assert all(f"![{name}](figures/{name})" in part for name in NAMES)
     assert r"\includegraphics[width=\linewidth]{figures/21_vit_ablations.png}" in both.tex
-    from tests.analysis.latex_check import problems
-
-    assert problems(both.tex) == []
+    assert latex_problems(both.tex) == []
 
 
 def test_every_configuration_keeps_its_halfs_numbers_under_its_halfs_name(both):

@@ -7,9 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
 from analysis.paper_doc import head, rows
 from analysis.seed_table import seed_table
+from analysis.stats import mde
 
 
 def frame(configs: dict[str, dict], seeds=(0, 1, 2), *, acc=None, extra=None, statuses=None) -> pd.DataFrame:
@@ -77,7 +79,7 @@ def test_below_three_pairs_the_delta_stands_without_ci_or_p_and_says_why():
     r = table.rows.loc["beta=0.3"]
     assert r["d_acc/flag"] == "n<3" and np.isnan(r["d_acc/p"]) and np.isnan(r["d_acc/low"])
     cells = rows(table, with_vs=False)[1]
-    assert cells[5] == f"{r['d_acc'] * 100:+.2f} (n<3)"
+    assert cells[5] == f"{r['d_acc'] * 100:+.2f} (n<3; MDE {r['d_acc/mde'] * 100:.2f})"  # what 2 seeds could see
 
 
 def test_unpaired_seeds_are_flagged():
@@ -116,3 +118,28 @@ def test_without_a_test_split_acc_says_why():
     table = seed_table(frame(SWEEP).drop(columns=["test/acc"]), "val/acc", "baseline")
     assert table.missing["Acc"] == "test/acc not logged: the study measured no test split (eval.test)"
     assert table.missing["Δ Acc"] == table.missing["Acc"]
+
+
+def test_every_paired_column_has_its_mde_and_holms_p():
+    """Per config an sd of the per-seed differences of its own: beta=0.k's Δ grows by 0.003 * seed² * k."""
+    configs = {"baseline": {"ses.enabled": False}}
+    configs |= {f"beta=0.{k}": {"ses.enabled": True, "ses.beta": k / 10} for k in (1, 2, 3)}
+
+    def acc(config: str, seed: int) -> float:
+        return 0.7 + 0.01 * seed + (0.02 + 0.003 * seed ** 2 * int(config[-1]) if "beta" in config else 0)
+
+    table = seed_table(frame(configs, seeds=(0, 1, 2, 3), acc=acc), "val/acc", "baseline")
+    rows = table.rows
+    p = rows.loc[["beta=0.1", "beta=0.2", "beta=0.3"], "d_acc/p"]
+    assert rows.loc[p.index, "d_acc/p_holm"].to_numpy() == pytest.approx(multipletests(p, method="holm")[1])
+    for k in (1, 2, 3):
+        d = np.array([0.02 + 0.003 * s ** 2 * k for s in range(4)])
+        r = rows.loc[f"beta=0.{k}"]
+        assert r["d_acc/sd"] == pytest.approx(d.std(ddof=1))
+        assert r["d_acc/mde"] == pytest.approx(mde(d.std(ddof=1), 4))
+    assert np.isnan(rows.loc["baseline", "d_acc/mde"]) and np.isnan(rows.loc["baseline", "d_acc/p_holm"])
+
+
+def test_below_two_pairs_there_is_no_mde():
+    r = seed_table(frame(SWEEP, seeds=(0,)), "val/acc", "baseline").rows.loc["beta=0.3"]
+    assert r["d_acc/pairs"] == 1 and np.isnan(r["d_acc/mde"]) and np.isnan(r["d_acc/sd"])

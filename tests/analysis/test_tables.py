@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 from analysis import AnalysisError, format_markdown, multiseed_table, swept_params
+from analysis.stats import detectable_effect
 from hpstudy.schema.metrics import METRICS
 
 
@@ -124,3 +125,37 @@ def test_swept_params_are_numeric_constant_per_config_and_skip_the_baseline(tria
     swept = swept_params(trials, baseline="baseline")
     assert list(swept) == ["ses.beta"]  # epochs, optim.lr: constant; seed: run-specific; ses.enabled: a bool
     assert swept["ses.beta"].to_dict() == {"beta=0.3": 0.3, "beta=0.5": 0.5, "beta=0.9": 0.9}
+
+
+def test_mde_is_the_paired_sd_times_the_detectable_effect_at_the_pairs_the_table_has(table, store):
+    base = _finals(store, "baseline", range(3))
+    for config in ("beta=0.3", "beta=0.5"):
+        sd = (_finals(store, config, range(3)) - base).std(ddof=1)
+        assert table.loc[config, "sd_delta"] == pytest.approx(sd)
+        assert table.loc[config, "mde"] == pytest.approx(detectable_effect(3) * sd)
+    # two pairs (seeds 0, 1) stand without a p, but with their sd; here both differ from the baseline by 3 pp
+    # exactly, up to rounding, so the sd is 0 and there is no MDE
+    row = table.loc["beta=0.9"]
+    assert row["sd_delta"] == 0 and np.isnan(row["mde"])
+    assert np.isnan(table.loc["baseline", "mde"])
+
+
+def test_holm_adjusts_the_tables_p_values_as_statsmodels_does(table):
+    from statsmodels.stats.multitest import multipletests
+
+    tested = table["p"].notna()
+    assert list(table.index[tested]) == ["beta=0.3", "beta=0.5"]  # the flagged beta=0.9 is no test
+    expected = multipletests(table.loc[tested, "p"], method="holm")[1]
+    np.testing.assert_allclose(table.loc[tested, "p_holm"], expected, rtol=1e-12)
+    assert table.loc[~tested, "p_holm"].isna().all()
+
+
+def test_markdown_shows_holm_and_the_mde_beside_p(table):
+    lines = format_markdown(table, "val/acc", METRICS).splitlines()
+    assert "MDE: the smallest true Δ" in lines[1] and "power 0.8" in lines[1] and "Holm" in lines[1]
+    head = lines[3].split(" | ")
+    assert head[6:10] == ["p (paired t)", "p (Holm)", "MDE (pp)", "d_z"]
+    row = next(ln for ln in lines if ln.startswith("| beta=0.3 ")).split(" | ")
+    assert row[6:9] == [f"{table.loc['beta=0.3', 'p']:.3f}", f"{table.loc['beta=0.3', 'p_holm']:.3f}",
+                        f"{table.loc['beta=0.3', 'mde'] * 100:.2f}"]
+    assert next(ln for ln in lines if ln.startswith("| beta=0.9 ")).split(" | ")[8] == "— (sd of Δ 0)"

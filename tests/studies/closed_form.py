@@ -71,6 +71,17 @@ def epoch_report(cfg: TrainConfig, epoch: int) -> dict[str, Any]:
     return report
 
 
+def _normal(*key) -> float:
+    """A standard normal draw fixed by `key` (the same in every process: no PYTHONHASHSEED)."""
+    import random
+
+    return random.Random(repr(key)).gauss(0.0, 1.0)
+
+
+def _shifted(report: dict[str, Any], shift: float) -> dict[str, Any]:
+    return {k: v + shift if k.endswith("/acc") else v for k, v in report.items()}
+
+
 def never(cfg: TrainConfig) -> bool:
     return False
 
@@ -84,6 +95,14 @@ def ses_beta_is(beta: float, seed: int | None = None) -> Callable[[TrainConfig],
     this module travels to the workers by value; a test module's own functions would not unpickle there."""
     def match(cfg: TrainConfig) -> bool:
         return cfg.ses.enabled and cfg.ses.beta == beta and (seed is None or cfg.seed == seed)
+
+    return match
+
+
+def baseline_at(seed: int) -> Callable[[TrainConfig], bool]:
+    """A predicate for `ClosedForm`'s fields: the baseline (SES off) at `seed`."""
+    def match(cfg: TrainConfig) -> bool:
+        return not cfg.ses.enabled and cfg.seed == seed
 
     return match
 
@@ -126,6 +145,7 @@ class ClosedForm:
     max_failures: int = 0  # Tune's retries of a trial that died or raised (TrialFn.max_failures)
     epoch_s: float = 0.0  # sleep per epoch: lets trials overlap the way trained ones do
     reuse_process: bool = True  # False: a process per trial, as the Ray Train trial has (~1 s more per trial)
+    noise: float = 0.0  # SD of a per-trial shift of every accuracy, drawn from (seed, SES on, beta): seeds then differ
 
     def __call__(self, study, resolve: Callable[[dict], dict], storage: str):
         # Here, in the driver: a global would make each trial import Ray Train and torch. The real trial's reader of
@@ -143,6 +163,8 @@ class ClosedForm:
             for epoch in range(state["epoch"] + 1, cfg.epochs + 1):  # none left: the tracker reads the checkpoint
                 time.sleep(self.epoch_s)
                 report = epoch_report(cfg, epoch)
+                if self.noise:
+                    report = _shifted(report, self.noise * _normal(cfg.seed, cfg.ses.enabled, cfg.ses.beta))
                 if epoch == DIVERGE_EPOCH and self.diverges(cfg):
                     nan = {"train/loss": math.nan, f"{epoch_split(cfg)}/acc": math.nan}
                     _report({**report, **nan, STOP_REASON: "diverged",

@@ -198,3 +198,33 @@ def test_resume_from_a_state_kept_in_memory():
     whole = run(cfg)
     resumed = run(cfg, state=whole.states[1])  # the epoch-2 state, held while epoch 3 trained
     assert _learned(resumed.metrics[0]) == pytest.approx(_learned(whole.metrics[2]), rel=0, abs=1e-6)
+
+
+class _WarmUpClock:
+    """loop's clock: each epoch trains for 2 + its index fake seconds, plus 8 in a run's first epoch (warm-up)."""
+
+    def __init__(self, monkeypatch):
+        self.now, self.warm = 0.0, True
+        train = loop.train_one_epoch
+
+        def epoch(p, index, step):
+            out = train(p, index, step)
+            self.now += 2.0 + index + 8.0 * self.warm
+            self.warm = False
+            return out
+
+        monkeypatch.setattr(loop, "train_one_epoch", epoch)
+        monkeypatch.setattr(loop, "time", types.SimpleNamespace(perf_counter=lambda: self.now))
+
+
+def test_each_runs_first_epoch_is_warm_up_left_out_of_the_steady_epoch_time(monkeypatch):
+    clock = _WarmUpClock(monkeypatch)
+    cfg = tiny(epochs=3, **{"data.limit_train": 256})
+    whole = run(cfg)
+    assert [m["sys/epoch_s"] for m in whole.metrics] == [10, 3, 4]  # each epoch as measured
+    assert [m["sys/epoch_s_steady"] for m in whole.metrics] == [10, 3, 3.5]  # the warm-up alone until others
+    assert whole.metrics[-1]["sys/samples_per_s_steady"] == pytest.approx((256 / 3 + 256 / 4) / 2)
+    clock.warm = True  # a resumed trial's process warms up again
+    resumed = run(cfg, state=whole.states[1])
+    assert [m["sys/epoch_s"] for m in resumed.metrics] == [12]
+    assert resumed.metrics[0]["sys/epoch_s_steady"] == 3  # epoch 2's: epochs 1 and 3 warmed up

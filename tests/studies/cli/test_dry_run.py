@@ -40,21 +40,31 @@ def test_the_sweep_lists_variant_x_seed_in_tunes_order(run_cli, tmp_path):
     assert code == 0, err
     assert "dry run: nothing is started" in out and "5 configurations x 2 seeds (0, 1) = 10 trials" in out
     heads = [line for line in out.splitlines() if line.startswith("trial ")]
-    assert heads == [f"trial {2 * i + s + 1}: variant {v}, seed {s}" for i, v in enumerate(BETAS) for s in (0, 1)]
-    assert "  ses.beta=0.3" in out.split("trial 3:")[1].split("trial 4:")[0]  # each trial's own lines
+    assert heads == [f"trial {5 * s + i + 1}: variant {v}, seed {s}" for s in (0, 1) for i, v in enumerate(BETAS)]
+    assert "  ses.beta=0.3" in out.split("trial 2:")[1].split("trial 3:")[0]  # each trial's own lines
     assert not list(tmp_path.iterdir()), "a dry run writes nothing"
+
+
+def test_the_grid_runs_seed_by_seed_so_no_arm_runs_first(run_cli):
+    """The trials that start first pay a fresh process's warm-up and meet the machine's early load: each seed's
+    round holds every configuration, so no configuration's trials all come first (Tune ran each one's seeds
+    together, the baseline's first). tests/studies/tune/test_tuner_grid_order.py: Tune's order is this one."""
+    trials = _trials(run_cli, ["ses_beta_sweep", "--profile", "local", "--seeds", "3,4,5", "--num-samples", "2"])
+    rounds = [[t["variant"] for t in trials[i:i + len(BETAS)]] for i in range(0, len(trials), len(BETAS))]
+    assert rounds == [BETAS] * 6
+    assert [t["seed"] for t in trials[::len(BETAS)]] == [3, 4, 5, 3, 4, 5]
 
 
 def test_json_gives_each_trial_its_full_resolved_config(run_cli):
     trials = _trials(run_cli, ["ses_beta_sweep", "--profile", "local", "--seeds", "3,4,5", "--set", "epochs=7"])
-    assert [(t["variant"], t["seed"]) for t in trials] == [(v, s) for v in BETAS for s in (3, 4, 5)]
+    assert [(t["variant"], t["seed"]) for t in trials] == [(v, s) for s in (3, 4, 5) for v in BETAS]
     assert [t["trial"] for t in trials] == list(range(1, 16))
     for t in trials:
         config = t["config"]
         assert config["seed"] == t["seed"] and config["epochs"] == 7 and config["data.name"] == "mnist5k"
         assert config["ses.enabled"] == (t["variant"] != "baseline") == t["params"]["ses.enabled"]
         assert config["checkpoint.metric"] == "val/acc" and config["num_threads"] == 1  # resolved, as trained
-    assert trials[3]["config"]["ses.beta"] == 0.3 and trials[3]["params"]["ses.lam"] == ses_beta_sweep.LAMBDA
+    assert trials[1]["config"]["ses.beta"] == 0.3 and trials[1]["params"]["ses.lam"] == ses_beta_sweep.LAMBDA
 
 
 def test_full_is_shown_where_its_data_is_missing(run_cli):
