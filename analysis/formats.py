@@ -104,6 +104,10 @@ def metric_rows(table: pd.DataFrame, metric: str, scale: float, unit: str) -> tu
         if paired:
             cells += ["—"] * 6 if config == baseline else _paired_cells(row, scale, dec)
         rows.append(cells)
+    if "decision" in table.columns:  # sequential replication: each comparison's end, first thing after the config
+        head.insert(1, "decision")
+        for cells, decision in zip(rows, table["decision"]):
+            cells.insert(1, str(decision) if isinstance(decision, str) and decision else "—")
     return head, rows
 
 

@@ -18,7 +18,7 @@ from hpstudy.schema import statuses
 from hpstudy.schema import tags as T
 from hpstudy.schema.errors import BadInput
 from hpstudy.schema.metrics import METRICS, MetricSpec, MetricTable, specs_from_json
-from hpstudy.schema.params import RUN_SPECIFIC
+from hpstudy.schema.params import RUN_SPECIFIC, STUDY_PREFIX
 
 
 class AnalysisError(BadInput):
@@ -26,7 +26,7 @@ class AnalysisError(BadInput):
 
 
 # Columns every trial frame has, in this order; everything else is `param.<key>` or a metric.
-TRIAL_COLUMNS = ("run_id", "trial_id", "config", "seed", "status", "stop_reason", "stop_epoch")
+TRIAL_COLUMNS = ("run_id", "trial_id", "config", "seed", "status", "stop_reason", "stop_epoch", "phase", "decision")
 # Per-trial reductions of a metric's history, `<key>/<reduction>` (hpstudy.schema.metrics.DERIVED): one MLflow call per
 # run and key. The last epoch alone is a noisy cost estimate. (The best val/acc is the trainer's val/acc_best.)
 AGGREGATES = (
@@ -123,6 +123,11 @@ def _split_collisions(labels: pd.Series, params: pd.DataFrame) -> pd.Series:
     return out
 
 
+def _decision(verdicts: pd.Series, pairs: pd.Series) -> pd.Series:
+    return pd.Series([f"{v} at n={n}" if isinstance(v, str) else None for v, n in zip(verdicts, pairs)],
+                     index=verdicts.index, dtype=object)
+
+
 def _int_tag(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce").astype("Int64")
 
@@ -201,6 +206,9 @@ def load_trials(
             "status": tag(T.STATUS).where(tag(T.STATUS).notna(), mlflow_status),
             "stop_reason": tag(T.STOP_REASON),
             "stop_epoch": _int_tag(tag(T.STOP_EPOCH)),
+            "phase": tag(T.PHASE),  # "confirm": a search's confirmation trial; None: the study's own
+            # sequential replication (--seeds auto): its configuration's end against the baseline, "better at n=5"
+            "decision": _decision(tag(T.DECISION), tag(T.DECISION_N)),
         },
         columns=list(TRIAL_COLUMNS),
     )
@@ -213,7 +221,8 @@ def load_trials(
                  "study": ptags.get(T.STUDY), "parent_run_id": pid, "baseline": ptags.get(T.BASELINE),
                  # one sentence each: what the study selected on and how it used the test split; what a --smoke
                  # rehearsal resolved differently (absent for studies logged before they existed)
-                 "protocol": ptags.get(T.PROTOCOL), "notes": ptags.get(T.NOTES)}
+                 "protocol": ptags.get(T.PROTOCOL), "notes": ptags.get(T.NOTES),
+                 "study_metric": parent.data.params.get(f"{STUDY_PREFIX}metric")}  # what its decisions are on
     return out
 
 

@@ -7,7 +7,7 @@ study's metric table comes with its trials (`analysis.load.metric_table_of`) and
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -17,10 +17,12 @@ from analysis.load import AnalysisError, metric_table_of
 from analysis.overhead import format_overhead_markdown, overhead_summary, overhead_table
 from analysis.pareto import format_pareto_markdown, pareto_table
 from analysis.tables import metric_columns, multiseed_table, sort_best_first
+from hpstudy.schema import tags as T
 from hpstudy.schema.metrics import MetricTable
 
 # The first present one leads the report; test/acc: measured once per trial at its end (or every epoch without a
 # validation split), never selected on.
+CONFIRM_BASELINE = "baseline"  # the base config in a search's confirmation (studies.cli.confirm)
 DEFAULT_METRICS = ("val/acc", "test/acc", "val/acc_best", "rob/acc", "gap")
 COST_OBJECTIVE = ("sys/epoch_s/mean", "min")
 
@@ -37,6 +39,9 @@ class Report:
     hypervolume: pd.DataFrame | None = None  # analysis.hypervolume's history; with the Pareto front of a search
     statuses: tuple[str, ...] = ("completed",)
     left_out: list[str] = field(default_factory=list)  # what the report could not include, and why
+    # a search's confirmation (hpstudy.phase=confirm): its best configurations retrained on fresh seeds against the
+    # base config; what the report leads with
+    confirmation: Report | None = None
 
     @property
     def study(self) -> str:
@@ -69,8 +74,34 @@ class Report:
         """The lead metric's table: what a terminal shows first."""
         return format_markdown(self.tables[self.metrics[0]], self.metrics[0], self.metric_table)
 
+    def confirmation_gap(self) -> str | None:
+        """How the search's best value compares with its confirmation on fresh seeds."""
+        if self.confirmation is None or not self.configs:
+            return None
+        metric, best = self.metrics[0], self.configs[0]
+        table, confirmed = self.tables[metric], self.confirmation.tables[metric]
+        first = next((c for c in confirmed.index if str(c).startswith("#1 ")), None)
+        if first is None or pd.isna(table.loc[best, "mean"]):
+            return None
+        scale, unit, dunit = metric_unit(metric, self.metric_table)
+        row, found = confirmed.loc[first], table.loc[best]
+        spread = f" ± {row['std'] * scale:.2f}" if row["n"] >= 2 else ""
+        gap = (row["mean"] - found["mean"]) * scale
+        return (f"the search's best, {best}: {metric} {found['mean'] * scale:.2f}{unit} (n={int(found['n'])}, the "
+                f"maximum over {len(table)} configurations); confirmed on fresh seeds: {row['mean'] * scale:.2f}"
+                f"{spread}{unit} (n={int(row['n'])}); gap {gap:+.2f}{dunit}")
+
     def markdown(self) -> str:
-        """table.md: headline, all metrics side by side (best bold), then one detailed table per metric."""
+        """table.md: headline, all metrics side by side (best bold), then one detailed table per metric; a search
+        with a confirmation leads with the confirmation's."""
+        if self.confirmation is not None:
+            c = self.confirmation
+            lead = [f"# {self.study}: confirmation", "", "The search's best configurations and the base config, "
+                    "retrained on fresh seeds and paired: the unbiased table, what the study reports.", "",
+                    *[f"{line}\n" for line in [self.confirmation_gap()] if line],
+                    format_markdown(c.tables[c.metrics[0]], c.metrics[0], c.metric_table), ""]
+            return "\n".join(lead) + "\n" + replace(self, confirmation=None).markdown().replace(
+                f"# {self.study}", f"# {self.study}: the search (its best is optimistic)", 1)
         base = f"; baseline `{self.baseline}`" if self.baseline is not None else "; no baseline (best first)"
         lead = self.tables[self.metrics[0]]
         parts = [f"# {self.study}", "", f"{self.headline()}; parent run `{self.parent_run_id}`{base}.", "",
@@ -178,6 +209,7 @@ def build_report(
     first by the first metric in `mode` (default: its direction in the study's metric table, which `trials` carries
     from `load_trials`); overhead; Pareto front of `objectives`."""
     statuses = tuple(statuses)
+    confirmed, trials = split_confirmation(trials)
     metric_table = metric_table_of(trials)
     metrics = list(metrics) if metrics else default_metrics(trials)
     if not metrics:
@@ -199,9 +231,22 @@ def build_report(
     else:
         left_out.append(f"no Pareto front: only {objectives[0][0]} of the default objectives was logged "
                      f"(it adds rob/acc and {COST_OBJECTIVE[0]} when they are)")
+    confirmation = None if confirmed is None else build_report(
+        confirmed, baseline=CONFIRM_BASELINE, metrics=[m for m in metrics if _logged(confirmed, m)] or None,
+        mode=mode, statuses=statuses)
     return Report(trials=trials, baseline=baseline, metrics=metrics, tables=tables,
                   overhead=overhead_table(trials, baseline, statuses), pareto=pareto, metric_table=metric_table,
-                  hypervolume=hypervolume, statuses=statuses, left_out=left_out)
+                  hypervolume=hypervolume, statuses=statuses, left_out=left_out, confirmation=confirmation)
+
+
+def split_confirmation(trials: pd.DataFrame) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """(a search's confirmation trials, its own trials); (None, trials) for a study without a confirmation."""
+    mask = trials["phase"] == T.CONFIRM if "phase" in trials else pd.Series(False, index=trials.index)
+    if not mask.any() or mask.all():  # no confirmation, or the confirmation's own frame
+        return None, trials
+    confirmed, own = trials[mask].reset_index(drop=True), trials[~mask].reset_index(drop=True)
+    confirmed.attrs, own.attrs = dict(trials.attrs), dict(trials.attrs)
+    return confirmed, own
 
 
 def _direction(metric: str, metric_table: MetricTable) -> str:

@@ -93,6 +93,10 @@ def multiseed_table(
         table["delta"] = table["mean"] - table.loc[baseline, "mean"]
         kept = trials[counted].assign(value=values[counted])
         table = pd.concat([table, _paired_frame(kept, list(table.index), baseline, n_resamples, seed)], axis=1)
+    decided = "decision" in trials and trials["decision"].notna().any()
+    if decided and trials.attrs.get("study_metric") in (None, metric):  # sequential replication's, on this metric
+        first = trials.dropna(subset=["decision"]).groupby("config", sort=False)["decision"].first()
+        table["decision"] = [first.get(c, "—" if c == baseline else "") for c in table.index]
     table.attrs = {"metric": metric, "statuses": statuses, "baseline": baseline}
     return table
 

@@ -13,9 +13,10 @@ from typing import Any
 _CONFIGS = ("CheckpointConfig", "DataConfig", "EMAConfig", "EvalConfig", "InitConfig", "ModelConfig", "MonitorConfig",
             "OptimConfig", "RecipeConfig", "RobustnessConfig", "ScheduleConfig", "SESConfig", "TaskConfig",
             "TrainConfig")
-_SPACES = ("Choice", "Conditional", "Grid", "IntRange", "LogUniform", "Uniform", "Variants")
+_SPACES = ("Choice", "Conditional", "Grid", "IntRange", "LogUniform", "Uniform", "Variants", "leave_one_out")
 _API: dict[str, str] = {  # name -> the module that owns it
-    "Study": "studies.study", "Asha": "studies.study", "BadInput": "hpstudy.schema.errors",
+    "Study": "studies.study", "Asha": "studies.study", "Confirm": "studies.study", "BadInput": "hpstudy.schema.errors",
+    "Replication": "hpstudy.schema.replication_policy",
     "Task": "trainables.tasks.base",
     **{name: "trainables.config" for name in _CONFIGS}, **{name: "search_spaces" for name in _SPACES},
 }

@@ -27,6 +27,21 @@ class StudyError(ConfigError):
 
 
 @dataclass(frozen=True)
+class Confirm:
+    """A search's confirmation phase (studies.cli.confirm): its `top` configurations by mean validation score,
+    retrained on `seeds` fresh seeds each and paired with the base config ("baseline"); with a replication policy
+    (--seeds auto) the seeds come in waves instead, until each comparison is decided."""
+
+    top: int = 3
+    seeds: int = 3
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.top, int) or not isinstance(self.seeds, int) or self.top < 1 or self.seeds < 2:
+            raise StudyError(f"Confirm: `top >= 1 and seeds >= 2` must hold (integers), but got "
+                             f"({self.top=}, {self.seeds=}).")
+
+
+@dataclass(frozen=True)
 class Asha:
     grace_period: int = 1  # epochs every trial gets before it can be stopped
     reduction_factor: int = 2  # keep the top 1/reduction_factor at each rung
@@ -74,9 +89,17 @@ class Study:
     # judged against the baseline (analysis.sequential) until it is better, worse, equivalent within the policy's
     # delta or undecided at its maximum; only the undecided get more seeds (studies.cli.waves). None: the seed Grid.
     replication: Replication | None = None
+    # A search's confirmation: its best configurations retrained on fresh seeds against the base config, so the
+    # report leads with a table that is not the maximum of noisy values (--confirm K). None: none.
+    confirm: Confirm | None = None
 
     def __post_init__(self) -> None:
         _check_train(self)
+        if self.confirm is not None and (self.search == "grid" or self.objectives or not isinstance(self.confirm,
+                                                                                                   Confirm)):
+            raise StudyError(f"study {self.name}: a confirmation (--confirm) retrains a single-objective search's best "
+                             f"configurations, got search={self.search!r} with {len(self.objectives) or 1} "
+                             f"objective(s) and confirm={self.confirm!r}")
         if self.replication is not None:
             _check_replication(self)
         if self.search not in SEARCHES:
@@ -157,10 +180,14 @@ def _check_replication(study: Study) -> None:
     if not isinstance(study.replication, Replication):
         raise StudyError(f"{name} is a Replication(minimum=, maximum=, delta=, alpha=, wave=), got "
                          f"{study.replication!r}")
-    if study.search != "grid" or study.objectives or study.asha is not None or study.num_samples != 1:
-        raise StudyError(f"{name} needs search='grid' with one objective, no ASHA and num_samples=1 (each seed's trial "
-                         f"trains every epoch, to be paired), got search={study.search!r}, asha={study.asha!r}, "
-                         f"num_samples={study.num_samples}")
+    if study.search != "grid":
+        if study.confirm is None:
+            raise StudyError(f"{name} replicates a search's confirmation: add --confirm K (its best K configurations "
+                             f"retrained in waves against the base config), or run a grid of Variants with a baseline")
+        return
+    if study.objectives or study.asha is not None or study.num_samples != 1:
+        raise StudyError(f"{name} needs a grid with one objective, no ASHA and num_samples=1 (each seed's trial "
+                         f"trains every epoch, to be paired), got asha={study.asha!r}, num_samples={study.num_samples}")
     if SEED_KEY in study.space:
         raise StudyError(f"{name} trains seeds 0, 1, ... in waves itself; drop the space's {SEED_KEY!r}")
     names = [c["name"] for v in study.space.values() if isinstance(v, Variants) for c in v.configs]

@@ -38,6 +38,8 @@ BEST_TRIAL_RUN_ID = "hpstudy.best_trial_run_id"
 # On a trial run
 TRIAL_ID = "hpstudy.trial_id"  # Ray Tune's trial id: a resumed or retried trial continues the run that has it
 SEED = "hpstudy.seed"
+PHASE = "hpstudy.phase"  # "confirm": a search's confirmation trial (studies.cli.confirm); absent for its own trials
+CONFIRM = "confirm"
 DECISION = "hpstudy.decision"  # sequential replication: its configuration's verdict against the baseline
 DECISION_N = "hpstudy.decision_n"  # the pairs of seeds that verdict took
 CONFIG = "hpstudy.config_name"  # a variant's name, or "k=v, ..." of a sampled configuration (its label)

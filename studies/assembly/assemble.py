@@ -15,7 +15,7 @@ from search_spaces.distributions import NAME_KEY
 from studies.assembly import pretrain, smoke
 from studies.assembly.seeds import AUTO, with_replication, with_seeds
 from studies.assembly.study_protocol import OWNED_KEYS, apply_protocol
-from studies.study import SEED_KEY, Study, follows_task
+from studies.study import SEED_KEY, Confirm, Study, follows_task
 from studies.trial_config import kind
 from trainables.config import TrainConfig
 from trainables.config.overrides import ConfigError
@@ -61,12 +61,12 @@ def _absolute_space(space: dict[str, Any]) -> dict[str, Any]:
 
 def runnable(module, profile: str, sets: dict[str, str], *, num_samples: int | None = None,
              seeds: tuple[int, ...] | str | None = None, runs_dir: Path | None = None, workers: int | None = None,
-             replication: str | None = None) -> Study:
+             replication: str | None = None, confirm: int | None = None) -> Study:
     """The study a run of `profile` trains and a dry run shows, built once: `build_study`'s, its pretraining given
     the user's settings too, a torch thread per reserved CPU, and `workers` Train workers per trial (None: the
     study's own). A rehearsal (smoke) reads generated data under `runs_dir`."""
     study = pretrain.fit(build_study(module, profile, sets, num_samples, seeds=seeds, runs_dir=runs_dir,
-                                     replication=replication), sets)
+                                     replication=replication, confirm=confirm), sets)
     if workers is not None:
         study = replace(study, workers_per_trial=workers)
     return with_threads(study)
@@ -85,7 +85,7 @@ def with_threads(study: Study) -> Study:
 
 def build_study(module, profile: str, sets: dict[str, str], num_samples: int | None,
                 smoke_data: Path | None = None, *, seeds: tuple[int, ...] | str | None = None,
-                runs_dir: Path | None = None, replication: str | None = None) -> Study:
+                runs_dir: Path | None = None, replication: str | None = None, confirm: int | None = None) -> Study:
     """The study of `profile` (smoke: the full one, shrunk, on generated data at `smoke_data`, or the folder
     `runs_dir` gives it) with `sets` applied, trained once per seed in `seeds` (None: the study's own; AUTO: in
     waves under its replication policy, with `replication`'s overrides, studies.assembly.seeds), every path
@@ -109,6 +109,11 @@ def build_study(module, profile: str, sets: dict[str, str], num_samples: int | N
     if swept:
         raise UsageError(f"--set {', '.join(sorted(swept))}: this study varies it; choose another study or edit its "
                          f"file{' (and its seeds with --seeds)' if SEED_KEY in swept else ''}")
+    if confirm is not None:
+        if confirm < 1 or study.search == "grid":
+            raise UsageError(f"--confirm {confirm}: expected an integer >= 1 and a search (tpe or random) to confirm; "
+                             f"study {study.name} is a {study.search} search")
+        study = replace(study, confirm=Confirm(top=confirm, seeds=study.confirm.seeds if study.confirm else 3))
     if seeds == AUTO or (replication and seeds is None):
         study = with_replication(study, replication)
     elif seeds is not None:

@@ -73,5 +73,7 @@ def with_replication(study: Study, overrides: str | None = None) -> Study:
     policy = study.replication or Replication()
     if overrides:
         policy = parse_policy(overrides, policy)
+    if study.search != "grid":  # a search keeps its own seeds; its confirmation comes in waves
+        return replace(study, replication=policy)
     space = {k: v for k, v in study.space.items() if k != SEED_KEY}
     return replace(study, space=space, replication=policy)

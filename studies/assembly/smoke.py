@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hpstudy.schema import tags
 from search_spaces import Grid
-from studies.study import Study, StudyError
+from studies.study import Confirm, Study, StudyError
 from studies.trial_config import kind
 from trainables.config import TrainConfig
 from trainables.config.overrides import apply_overrides
@@ -110,6 +110,7 @@ def shrink(study: Study, data_root: Path | None) -> Study:
         space, notes = {**space, "seed": Grid((0,))}, [*notes, "seed 0 only, not sequential replication"]
     return replace(
         study, profile="smoke", base=base, space=space, pretrain=pretrain, replication=None,
+        confirm=Confirm(top=1, seeds=2) if study.confirm else None,
         lr_range_steps=min(study.lr_range_steps, LR_RANGE_STEPS),
         num_samples=1 if study.search == "grid" else min(study.num_samples, SEARCH_TRIALS),
         asha=replace(study.asha, grace_period=1) if study.asha else None,

@@ -76,7 +76,7 @@ def _fmt(value: Any) -> str:
 
 def first_wave(study: Study) -> Study:
     """A study replicated sequentially, as its first wave trains it (every configuration, the minimum's seeds)."""
-    if study.replication is None:
+    if study.replication is None or study.search != "grid":
         return study
     from studies.cli.waves import variants, wave_study
 
@@ -86,7 +86,7 @@ def first_wave(study: Study) -> Study:
 
 def _summary(study: Study) -> str:
     """'grid search: 5 configurations x 3 seeds (0, 1, 2) = 15 trials; selects on ...; no ASHA ...'."""
-    if study.replication is not None:
+    if study.replication is not None and study.search == "grid":
         p, first = study.replication, first_wave(study)
         configs = _configurations(first)
         return (f"grid search: {configs} configurations, replicated sequentially against {study.baseline}: "
@@ -115,7 +115,14 @@ def _summary(study: Study) -> str:
         selects = f"searches the front of {goal} ({sampler})"
     else:
         selects = f"selects on {study.metric} ({study.mode})"
-    return f"{study.search} search: {configs} x {replicas} = {study.total_trials()} trials; {selects}; {asha}"
+    line = f"{study.search} search: {configs} x {replicas} = {study.total_trials()} trials; {selects}; {asha}"
+    if study.confirm is not None:
+        c, p = study.confirm, study.replication
+        seeds = (f"seeds in waves ({p.minimum} to {p.maximum}) until each comparison is decided" if p is not None
+                 else f"{c.seeds} fresh seeds")
+        line += (f"; then its best {c.top} configuration{'s' * (c.top > 1)} and the base config ('baseline') are "
+                 f"retrained on {seeds}, paired: the report leads with that table")
+    return line
 
 
 def text(study: Study, header: str) -> str:

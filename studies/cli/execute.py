@@ -136,7 +136,7 @@ def _open(plan: Plan, study: Study, tuner, tracker: StudyTracker) -> Opened:
     state = StudyState(study.name, study.profile, sets, plan.num_samples, experiment, tracker.parent_run_id,
                        plan.tracking_uri,
                        seeds=list(plan.seeds) if isinstance(plan.seeds, tuple) else plan.seeds,
-                       replication=plan.replication,
+                       replication=plan.replication, confirm=plan.confirm,
                        pretrain_checkpoint=checkpoint, workers=study.workers_per_trial, storage=plan.storage)
     if resumed is not None:  # sequential replication: the wave it was in (studies.cli.waves)
         state = replace(state, wave=resumed.wave, wave_configs=resumed.wave_configs, wave_seeds=resumed.wave_seeds)
@@ -172,6 +172,12 @@ def _trials(plan: Plan, opened: Opened, tuner, cluster, trial_factory) -> int:
     tune(study, opened.state.experiment, plan.resumed is not None, _progress(study, tracker, plan.resumed is not None))
     if Outcome.of(tracker.trial_outcomes()).ended < study.total_trials():  # Tune returns normally on Ctrl-C
         return _interrupted(plan, opened)
+    if study.confirm is not None:
+        from studies.cli import confirm
+
+        code = confirm.run(plan, opened, tune, lambda: _interrupted(plan, opened))
+        if code is not None:
+            return code
     return _close(plan, opened)
 
 
@@ -200,7 +206,7 @@ def _interrupted(plan: Plan, opened: Opened) -> int:
         tracker.trial_ended(trial_id, statuses.INTERRUPTED, "study interrupted; --resume continues it")
     ended = Outcome.of(tracker.trial_outcomes()).ended
     tracker.end_study("interrupted", summary=tracker.summarize(study.metric, study.mode))  # so far
-    total = "" if study.replication is not None else f" of {study.total_trials()}"
+    total = "" if study.replication or study.confirm else f" of {study.total_trials()}"
     print(f"\nstudy {study.name} was interrupted ({ended}{total} trials ended); state saved.\n"
           f"resume with: {plan.prog} {plan.target or study.name} --resume"
           + (f" --runs-dir {plan.runs_dir}" if plan.runs_dir != RUNS_DIR.resolve() else ""),

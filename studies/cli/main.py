@@ -48,6 +48,10 @@ def build_parser(prog: str = "python -m studies.run") -> argparse.ArgumentParser
                         "minimum and maximum seeds per comparison, delta the equivalence margin in the metric's "
                         "units (0.005 = 0.5 pp of an accuracy), alpha the chance of any wrong decision, wave the "
                         "seeds added at a time")
+    p.add_argument("--confirm", type=int, metavar="K",
+                   help="after a search, retrain its K best configurations (by mean validation score) on fresh seeds, "
+                        "paired with the base config; the report leads with that table, not the search's optimistic "
+                        "best. With --seeds auto the seeds come in waves until each comparison is decided")
     p.add_argument("--workers", type=int, metavar="N",
                    help="Train workers per trial (DDP; data.batch_size is per worker); default: the study's")
     p.add_argument("--num-samples", type=int,

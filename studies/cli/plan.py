@@ -21,7 +21,7 @@ from studies.tune.storage import resolve as resolve_storage
 from trainables.config.overrides import parse_set_args
 
 # Flags a resumed run takes from its saved state; giving one again is refused.
-_RESUMED_FLAGS = ("--set/--seeds/--replication/--num-samples/--profile/--smoke/--lr-range/--tracking-uri/--workers/"
+_RESUMED_FLAGS = ("--set/--seeds/--replication/--confirm/--num-samples/--profile/--smoke/--lr-range/--tracking-uri/--workers/"
                   "--storage")
 
 
@@ -55,6 +55,7 @@ class Plan:
     code_dir: Path | None = None  # a study file's folder: its modules reach the trials (studies.tune.cluster)
     prog: str = "python -m studies.run"  # the command as the user typed it (hpstudy run), for the lines it prints
     replication: str | None = None  # --replication: overrides of the study's replication policy
+    confirm: int | None = None  # --confirm K: a search's best K retrained on fresh seeds
 
     @property
     def state_dir(self) -> Path:
@@ -93,7 +94,7 @@ def make_plan(args: argparse.Namespace, command: str, prog: str = "python -m stu
     if resumed is not None:
         requested, sets, num_samples = resumed.profile, resumed.sets, resumed.num_samples
         seeds = resumed.seeds if resumed.seeds is None or isinstance(resumed.seeds, str) else tuple(resumed.seeds)
-        replication = resumed.replication
+        replication, confirm = resumed.replication, resumed.confirm
         workers, tracking_uri = resumed.workers, resumed.tracking_uri
         storage = resumed.storage or resolve_storage(None, runs_dir, name)
     else:
@@ -101,18 +102,19 @@ def make_plan(args: argparse.Namespace, command: str, prog: str = "python -m stu
         sets = absolute_sets(parse_set_args(args.sets))  # absolute now: the saved state resumes from any folder
         num_samples, workers = args.num_samples, args.workers
         seeds = parse_seeds(args.seeds) if args.seeds is not None else None
-        replication = args.replication
+        replication, confirm = args.replication, args.confirm
         storage = resolve_storage(args.storage, runs_dir, name)
         tracking_uri = args.tracking_uri or default_tracking_uri(runs_dir)
     profiles = ("local", "full") if requested == "auto" else (requested,)
     studies = {p: runnable(module, p, sets, num_samples=num_samples, seeds=seeds, runs_dir=runs_dir, workers=workers,
-                           replication=replication) for p in profiles}
+                           replication=replication, confirm=confirm) for p in profiles}
     if args.lr_range is not None and (args.lr_range < MIN_LR_RANGE_STEPS
                                       or any("optim.lr" in swept_keys(s) for s in studies.values())):
         raise UsageError(f"--lr-range {args.lr_range}: needs >= {MIN_LR_RANGE_STEPS} steps and a study that does not "
                          "vary optim.lr")
     return Plan(name, requested, studies, dict(sets), num_samples, seeds, runs_dir, storage, tracking_uri,
-                args.address, args.lr_range, command, args.verbose, resumed, entry, target, code_dir, prog, replication)
+                args.address, args.lr_range, command, args.verbose, resumed, entry, target, code_dir, prog, replication,
+                confirm)
 
 
 def _check_flags(args: argparse.Namespace) -> None:
@@ -135,6 +137,7 @@ def _resumed(args: argparse.Namespace, name: str, runs_dir: Path) -> StudyState:
     if state is None or state.finished:
         raise UsageError(f"nothing to resume for {name} under {runs_dir}: no interrupted run found")
     if (args.sets or args.num_samples is not None or args.profile != "auto" or args.lr_range or args.tracking_uri
-            or args.smoke or args.seeds is not None or args.workers is not None or args.storage or args.replication):
+            or args.smoke or args.seeds is not None or args.workers is not None or args.storage or args.replication
+            or args.confirm is not None):
         raise UsageError(f"--resume continues a study with its original settings; drop {_RESUMED_FLAGS}")
     return state

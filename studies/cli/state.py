@@ -20,6 +20,7 @@ class StudyState:
     finished: bool = False
     seeds: list[int] | str | None = None  # --seeds ("auto": in waves); None: the study's own
     replication: str | None = None  # --replication's overrides of the study's policy
+    confirm: int | None = None  # --confirm K
     wave: int = 0  # sequential replication: the number of the last wave started (studies.cli.waves)
     wave_configs: list[str] | None = None  # that wave's configurations (the baseline first) and seeds: a resume
     wave_seeds: list[int] | None = None  # finishes it as it was planned

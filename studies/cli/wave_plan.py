@@ -39,8 +39,9 @@ class Wave:
 
 
 def plan_wave(results: Iterable[Result], configs: list[str], baseline: str, policy: Replication,
-              mode: str = "max") -> Wave:
-    """The decisions after `results` and the next wave's seeds, for `configs` (the baseline among them)."""
+              mode: str = "max", first_seed: int = 0) -> Wave:
+    """The decisions after `results` and the next wave's seeds, for `configs` (the baseline among them); seeds from
+    `first_seed` on."""
     results = list(results)
     values: dict[str, dict[int, float]] = {c: {} for c in configs}
     tried: dict[str, set[int]] = {c: set() for c in configs}
@@ -64,7 +65,7 @@ def plan_wave(results: Iterable[Result], configs: list[str], baseline: str, poli
             need.append(min(max(look - len(diffs), 1), policy.maximum - len(tried[config])))
         decisions[config] = decision
     used = set().union(*tried.values())
-    start = max(used) + 1 if used else 0
+    start = max(max(used) + 1 if used else 0, first_seed)
     return Wave(decisions, {c: len(s) for c, s in tried.items()}, tuple(range(start, start + max(need, default=0))))
 
 

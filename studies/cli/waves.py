@@ -46,9 +46,10 @@ def results(opened: Opened) -> list[Result]:
     return [Result(r.config, int(r.seed), r.status, r.value) for r in rows if r.seed.lstrip("-").isdigit()]
 
 
-def run(plan: Plan, opened: Opened, tune: Callable, interrupted: Callable[[], int], close: Callable[[], int]) -> int:
+def run(plan: Plan, opened: Opened, tune: Callable, interrupted: Callable[[], int], close: Callable[[], int | None],
+        first_seed: int = 0) -> int | None:
     """The waves, then `close()`; `tune(study, name, resume, progress)` runs one Tune experiment (`resume`: continue
-    it if Tune saved it)."""
+    it if Tune saved it). Seeds from `first_seed` on (a confirmation's: those its search did not train)."""
     from studies.tracking.progress import Progress
 
     study, policy, state = opened.study, opened.study.replication, opened.state
@@ -58,7 +59,7 @@ def run(plan: Plan, opened: Opened, tune: Callable, interrupted: Callable[[], in
     pending = (list(state.wave_configs), tuple(state.wave_seeds)) if plan.resumed and state.wave_seeds else None
     while True:
         if pending is None:
-            wave = plan_wave(results(opened), configs, study.baseline, policy, study.mode)
+            wave = plan_wave(results(opened), configs, study.baseline, policy, study.mode, first_seed)
             if not wave.seeds:
                 break
             pending = ([study.baseline, *wave.open], wave.seeds)
@@ -69,16 +70,17 @@ def run(plan: Plan, opened: Opened, tune: Callable, interrupted: Callable[[], in
             print(f"\nwave {state.wave}: continuing seeds {', '.join(map(str, pending[1]))} for "
                   f"{', '.join(pending[0])}", flush=True)
         points = {(c, s) for c in pending[0] for s in pending[1]}
-        progress = Progress(total=len(points), metric=study.metric, mode=study.mode, done=len(points & _ended(opened)))
+        progress = Progress(total=len(points), metric=study.metric, mode=study.mode, done=len(points & ended(opened)))
         tune(wave_study(study, *pending), f"{state.experiment}-wave{state.wave}", plan.resumed is not None, progress)
-        if not points <= _ended(opened):
+        if not points <= ended(opened):
             return interrupted()
         pending = None
     _record(opened, wave)
     return close()
 
 
-def _ended(opened: Opened) -> set[tuple[str, int]]:
+def ended(opened: Opened) -> set[tuple[str, int]]:
+    """The (configuration, seed) points whose trials have ended."""
     return {(r.config, r.seed) for r in results(opened) if r.status not in (statuses.RUNNING, statuses.INTERRUPTED)}
 
 

@@ -19,6 +19,14 @@ def print_summary(study: Study, tracking_uri: str, parent_run_id: str) -> None:
     except AnalysisError as err:  # e.g. every trial failed before logging the study metric
         print(f"\n{study.name} ({study.profile}): no table: {err}")
         return
+    if report.confirmation is not None:  # a search's confirmation leads: its best value is optimistic
+        c = report.confirmation
+        print(f"\n{study.name} ({study.profile}), confirmation on fresh seeds: {c.counts()}")
+        print(c.main_table())
+        if c.test_summary():
+            print(c.test_summary())
+        print(report.confirmation_gap() or "")
+        print("\nthe search's own table (its best is the maximum of noisy values: optimistic):")
     print(f"\n{study.name} ({study.profile}): {report.counts()}")
     for line in report.protocol_lines():
         print(line)

@@ -179,8 +179,9 @@ class StudyTracker:
         return found[0].info.run_id if found else None
 
     def trial_started(self, trial_id: str, *, name: str, seed: int, params: dict[str, Any],
-                      config: dict[str, Any] | None = None) -> None:
-        """`params`: what MLflow lists and compares; `config` (nested): the trial's config.yaml, all of it."""
+                      config: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> None:
+        """`params`: what MLflow lists and compares; `config` (nested): the trial's config.yaml, all of it; `tags`:
+        more of the run's tags (a confirmation's phase)."""
         run_id = self._runs.get(trial_id) or self._existing_trial_run(trial_id)
         if run_id is not None:  # a resumed or retried trial continues its own run
             self.client.update_run(run_id, status="RUNNING")
@@ -190,7 +191,7 @@ class StudyTracker:
                 self.client.delete_tag(run_id, key)
         else:
             tags = {T.PARENT_RUN_ID: self.parent_run_id, T.ROLE: T.ROLE_TRIAL, T.STUDY: self.study,
-                    T.TRIAL_ID: trial_id, T.SEED: seed, T.CONFIG: name, T.STATUS: statuses.RUNNING}
+                    T.TRIAL_ID: trial_id, T.SEED: seed, T.CONFIG: name, T.STATUS: statuses.RUNNING, **(tags or {})}
             run_id = self.client.create_run(self.experiment_id(), run_name=f"{name} seed={seed} [{trial_id}]",
                                             tags={t.key: t.value for t in _tags(tags)}).info.run_id
             self._log_params(run_id, params)
@@ -287,6 +288,14 @@ class StudyTracker:
                          r.data.tags.get(T.SEED, ""), r.data.tags.get(T.STATUS) or statuses.RUNNING,
                          r.data.metrics.get(metric))
                 for r in self._trial_runs()]
+
+    def configs_of(self, metric: str, keys: set[str], phase: str = "") -> list[tuple[str, str, float | None,
+                                                                                   dict[str, str]]]:
+        """(label, status, final `metric`, its params among `keys`) of each trial run of this invocation in `phase`
+        ("": the study's own trials, not a confirmation's)."""
+        return [(r.data.tags.get(T.CONFIG, ""), r.data.tags.get(T.STATUS) or statuses.RUNNING,
+                 r.data.metrics.get(metric), {k: v for k, v in r.data.params.items() if k in keys})
+                for r in self._trial_runs() if r.data.tags.get(T.PHASE, "") == phase]
 
     def trial_outcomes(self) -> list[tuple[str, str]]:
         """(status, reason) of every trial of this study invocation, this session's and a resumed one's."""

@@ -8,6 +8,7 @@ import json
 from typing import Any, Callable
 
 from hpstudy.schema import params, statuses
+from hpstudy.schema import tags as T
 from search_spaces import to_overrides
 from studies import trial_config
 from studies.study import Study
@@ -76,8 +77,10 @@ class TrialLog:
         logged = dict(cfg) if kind.own else trial_params(cfg)
         if not kind.own and cfg.monitor.oom_retry:  # logged with the first report: a first-epoch retry changes them
             self.held[trial_id] = tuple(k for k in RETRY_CHANGES if logged.pop(k, None) is not None)
+        phase = self.study.tags.get(T.PHASE)  # a confirmation's trials say so (studies.cli.confirm)
         self.tracker.trial_started(trial_id, name=label(name, overrides), seed=seed, params=logged,
-                                   config=dict(cfg) if kind.own else config_dict(cfg))
+                                   config=dict(cfg) if kind.own else config_dict(cfg),
+                                   tags={T.PHASE: phase} if phase else None)
         if self.progress is not None:
             self.progress.started(trial_id)
 

@@ -159,3 +159,18 @@ def test_markdown_shows_holm_and_the_mde_beside_p(table):
     assert row[6:9] == [f"{table.loc['beta=0.3', 'p']:.3f}", f"{table.loc['beta=0.3', 'p_holm']:.3f}",
                         f"{table.loc['beta=0.3', 'mde'] * 100:.2f}"]
     assert next(ln for ln in lines if ln.startswith("| beta=0.9 ")).split(" | ")[8] == "— (sd of Δ 0)"
+
+
+def test_sequential_replications_decisions_stand_in_the_table_of_the_metric_they_were_made_on():
+    from analysis.formats import metric_rows
+
+    rows = [("baseline", s, 0.90 + 0.01 * s, None) for s in range(4)]
+    rows += [("beta=0.3", s, 0.80 + 0.01 * s, "worse at n=3") for s in range(3)]
+    trials = pd.DataFrame(rows, columns=["config", "seed", "val/acc", "decision"])
+    trials = trials.assign(status="completed", **{"test/acc": trials["val/acc"]})
+    trials.attrs = {"study_metric": "val/acc"}
+    table = multiseed_table(trials, "val/acc", baseline="baseline", n_resamples=100)
+    assert table["decision"].tolist() == ["—", "worse at n=3"]
+    head, cells = metric_rows(table, "val/acc", 100.0, "%")
+    assert head[1] == "decision" and cells[1][1] == "worse at n=3"
+    assert "decision" not in multiseed_table(trials, "test/acc", baseline="baseline", n_resamples=100)

@@ -61,3 +61,27 @@ def test_a_study_on_two_nodes_survives_losing_one(tmp_path):
     for trial in trials:  # the retried trial continued from its checkpoint: a restart would log epoch 1 twice
         steps = [m.step for m in client.get_metric_history(trial.info.run_id, "val/acc")]
         assert steps == list(range(1, EPOCHS + 1)), (trial.data.tags["hpstudy.config_name"], steps)
+
+
+@pytest.mark.slow  # ~1-2 min: real training in waves on a two-node cluster
+def test_sequential_replication_runs_its_waves_on_a_cluster(tmp_path):
+    import json
+
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "resources": {"hpstudy_driver": 10_000}})
+    try:
+        cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        cmd = [sys.executable, "-m", "studies.run", "ses_beta_sweep", "--seeds", "auto", "--replication",
+               "minimum=2,maximum=3", "--address", cluster.address, "--storage", str(tmp_path / "shared"),
+               "--set", "data.limit_train=512", "--set", "epochs=1"]
+        done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    finally:
+        cluster.shutdown()
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "wave 1: seeds 0, 1 for" in done.stdout
+    parents, trials = study_runs(store(tmp_path), "ses_beta_sweep")
+    decisions = json.loads(parents[0].data.tags["hpstudy.decisions"])
+    assert set(decisions) == {"beta=0.3", "beta=0.5", "beta=0.7", "beta=0.9"}
+    assert 10 <= len(trials) <= 15 and {t.data.tags["hpstudy.status"] for t in trials} == {"completed"}
