@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hpstudy.schema.errors import BadInput
 from trainables.checkpointing import checkpoint
 from trainables.config import TrainConfig
 from trainables.config.overrides import ConfigError, apply_overrides, parse_set_args
@@ -54,7 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, ValueError, KeyError) as err:
         print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
         return 2
-    run(cfg, LocalSink(args.out, args.resume))
+    try:
+        run(cfg, LocalSink(args.out, args.resume))
+    except BadInput as err:  # e.g. a --resume checkpoint that is not one of ours (trainables.checkpointing.safe_load)
+        print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -70,7 +70,8 @@ class Trial:
 
     def report(self, epoch: int, metrics: Mapping[str, Any], checkpoint: Any = None) -> None:
         """Epoch `epoch`'s metrics (namespaced: `val/acc`, `train/loss`), and the state to continue from after it
-        (anything torch.save takes: weights, optimizer, epoch, ...). Each epoch once, in increasing order."""
+        (tensors, plain values and numpy arrays: weights, optimizer state, epoch, ...; read back with
+        torch.load(weights_only=True)). Each epoch once, in increasing order."""
         clean = _checked(epoch, metrics, self.last_epoch, self._objectives if not self._history else ())
         report = {**clean, "epoch": epoch}
         self._history.append({k: v for k, v in report.items() if k not in TEXT_KEYS})

@@ -5,10 +5,12 @@ the parent run opened (or reopened), the steps before the trials, the trials, th
 from __future__ import annotations
 
 import importlib
+import secrets
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpstudy.schema import params as P
@@ -21,7 +23,7 @@ from studies.assembly.assemble import UsageError
 from studies.assembly.profiles import data_line, data_problem
 from studies.assembly.study_protocol import describe
 from studies.cli import before_trials
-from studies.cli.exit_status import EXIT_INTERRUPTED, Outcome
+from studies.cli.exit_status import EXIT_INTERRUPTED, Outcome, surroundings_failure
 from studies.cli.plan import Chosen, Plan
 from studies.cli.preflight import check_surroundings
 from studies.cli.state import StudyState, save_state
@@ -111,7 +113,7 @@ def _open(plan: Plan, study: Study, tuner, tracker: StudyTracker) -> Opened:
         tracker.resume_study(resumed.parent_run_id)
         experiment, checkpoint = resumed.experiment, resumed.pretrain_checkpoint
     else:
-        experiment = f"{study.profile}-{time.strftime('%Y%m%d-%H%M%S')}"
+        experiment = experiment_name(study.profile)
         tracker.start_study(f"{study.name}-{experiment}", study_tags(study, plan), study_params(study))
         checkpoint = None
     sets = dict(plan.sets)
@@ -142,6 +144,12 @@ def _open(plan: Plan, study: Study, tuner, tracker: StudyTracker) -> Opened:
         state = replace(state, wave=resumed.wave, wave_configs=resumed.wave_configs, wave_seeds=resumed.wave_seeds)
     save_state(plan.state_dir, state)
     return Opened(tracker, study, state)
+
+
+def experiment_name(profile: str) -> str:
+    """'local-20261207-101500-3fa2': the time it started, to the second, and 4 random hex digits, so two studies
+    started in one second (a scheduler's array job) get experiments and parent runs of their own."""
+    return f"{profile}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
 def _failing_parent(tracker: StudyTracker, work):
@@ -189,13 +197,28 @@ def _tune(plan: Plan, opened: Opened, tuner, cluster, trial, study: Study, name:
     log = TrialLog(study, tracker, progress=progress, verbose=plan.verbose, checkpointed=trial.checkpointed)
     events = tuner.TrialEvents(log.started, log.result, log.ended, log.retried)
     try:
-        tuner.run_tuner(study, trial, cluster=cluster, storage=plan.storage, name=name, events=events, resume=resume)
-    except BaseException:
-        log.progress.close()
-        log.interrupt_open()
-        tracker.end_study("failed")
+        tuner.run_tuner(study, trial, cluster=cluster, storage=plan.storage, name=name, events=events, resume=resume,
+                        failure_log=failure_log(plan, opened))
+    except BaseException as err:
+        # each step on its own: on a full disk one of them may fail too, and the others still run
+        resumable = surroundings_failure(err) is not None  # fixed surroundings: --resume continues it
+        _best_effort(log.progress.close)
+        _best_effort(log.interrupt_open)
+        _best_effort(lambda: tracker.end_study("interrupted" if resumable else "failed"))
         raise
     log.progress.close()
+
+
+def failure_log(plan: Plan, opened: Opened) -> Path:
+    """Where Ray's tracebacks of this study invocation's failed trials go (the terminal keeps a line each)."""
+    return plan.runs_dir / "logs" / f"{opened.study.name}-{opened.state.experiment}.log"
+
+
+def _best_effort(step) -> None:
+    try:
+        step()
+    except Exception as err:  # noqa: BLE001 -- the error being handled is the one the user sees
+        print(f"warning: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}", file=sys.stderr)
 
 
 def _interrupted(plan: Plan, opened: Opened) -> int:
@@ -227,7 +250,9 @@ def _close(plan: Plan, opened: Opened) -> int:
     print(f"\nbrowse the runs: {mlflow_ui_command(plan.tracking_uri, plan.runs_dir)}")
     print(f"this study's runs: {runs_url(plan.tracking_uri, tracker.experiment_id())}")
     if outcome.lines():
-        print("\n" + "\n".join(outcome.lines()), file=sys.stderr, flush=True)
+        log = failure_log(plan, opened)
+        print("\n" + "\n".join(outcome.lines()) + (f"\ntracebacks: {log}" if log.exists() else ""), file=sys.stderr,
+              flush=True)
     return outcome.exit_code
 
 

@@ -1,15 +1,46 @@
 """How a study ended, as an exit code and a closing line: 0 when every trial ended as a result (completed, or a
-labelled stop such as early_stopped, diverged, collapsed, memory_growth, oom), 3 when any trial failed.
+labelled stop such as early_stopped, diverged, collapsed, memory_growth, oom), 3 when any trial failed, 4 when its
+surroundings failed under it (a full disk, a read-only flip, a vanished runs folder: its state is saved, --resume
+continues it once they are fixed), 2 for bad input and 130 when interrupted.
 """
 
 from __future__ import annotations
 
+import errno
 from collections import Counter
 from dataclasses import dataclass
 
 from hpstudy.schema import statuses, tags
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_TRIALS_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130
+EXIT_OK, EXIT_BAD_INPUT, EXIT_TRIALS_FAILED, EXIT_SURROUNDINGS, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
+# errnos of the surroundings, not of hpstudy: the disk or quota is full, the file system went read-only, a folder
+# vanished, the device failed
+_SURROUNDINGS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exhausted",
+                 errno.EROFS: "the file system is read-only", errno.ENOENT: "a file or folder vanished",
+                 errno.EIO: "the device failed (I/O error)"}
+# the same, as SQLite and other libraries put them in a message of their own exception type
+_MESSAGES = {"database or disk is full": errno.ENOSPC, "no space left on device": errno.ENOSPC,
+             "read-only file system": errno.EROFS, "readonly database": errno.EROFS}
+
+
+def surroundings_failure(err: BaseException) -> str | None:
+    """One line for an error of the study's surroundings anywhere in `err`'s chain, else None (a bug: traceback).
+    An OSError's errno decides first; else a message that says so (SQLite's "database or disk is full", or the
+    text of an error a Ray process raised), quoted by its line that says it."""
+    chain: list[BaseException] = []
+    while err is not None and all(err is not e for e in chain):
+        chain.append(err)
+        err = err.__cause__ or err.__context__
+    for e in chain:
+        if isinstance(e, OSError) and e.errno in _SURROUNDINGS:
+            where = f" ({e.filename})" if e.filename else ""
+            return f"{_SURROUNDINGS[e.errno]}{where}: {e.strerror or e}"
+    for e in chain:
+        for line in str(e).splitlines():
+            code = next((c for m, c in _MESSAGES.items() if m in line.lower()), None)
+            if code is not None:
+                return f"{_SURROUNDINGS[code]}: {line.strip()[:200]}"
+    return None
 
 
 class PretrainFailed(RuntimeError):

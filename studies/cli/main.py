@@ -14,7 +14,14 @@ from pathlib import Path
 
 from hpstudy.schema.errors import BadInput
 from hpstudy.schema.locations import RUNS_DIR
-from studies.cli.exit_status import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TRIALS_FAILED, PretrainFailed
+from studies.cli.exit_status import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_SURROUNDINGS,
+    EXIT_TRIALS_FAILED,
+    PretrainFailed,
+    surroundings_failure,
+)
 
 
 def build_parser(prog: str = "python -m studies.run") -> argparse.ArgumentParser:
@@ -104,6 +111,13 @@ def main(argv: list[str] | None = None, *, trial_factory=None, prog: str = "pyth
     except KeyboardInterrupt:
         print("interrupted before the study started; nothing to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as err:
+        why = surroundings_failure(err)
+        if why is None:
+            raise  # a bug: its traceback
+        again = f"{prog} {args.name} --resume" + (f" --runs-dir {args.runs_dir}" if args.runs_dir != RUNS_DIR else "")
+        print(f"error: {why}; the study's state is saved: fix that, then: {again}", file=sys.stderr)
+        return EXIT_SURROUNDINGS
 
 
 def _run(args: argparse.Namespace, prog: str, argv: str, trial_factory) -> int:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from ray import cloudpickle
 from ray.exceptions import RayTaskError
@@ -44,3 +48,26 @@ def trial_error(trial) -> BaseException | None:
         except Exception:  # noqa: BLE001 - an unpicklable error: fall back to Tune's text trace
             pass
     return trial.get_error()
+
+
+# Where Ray Tune logs each failed trial's ~35-line traceback (at ERROR, to the terminal through the "ray" logger)
+CONTROLLER_LOGGER = "ray.tune.execution.tune_controller"
+
+
+@contextmanager
+def tracebacks_to(path: Path) -> Iterator[None]:
+    """Ray Tune's trial-failure tracebacks written to `path` (created on the first one) instead of the terminal,
+    which keeps one line per failed trial (studies.cli.exit_status) and the path."""
+    logger = logging.getLogger(CONTROLLER_LOGGER)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, delay=True)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+        handler.close()

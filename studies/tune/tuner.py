@@ -7,10 +7,12 @@ only modules of `studies` that import Ray; a Ray API change touches these and
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any, Callable
 
 import optuna
@@ -33,7 +35,7 @@ from studies.tune.mo_asha import MOASHAScheduler
 from studies.tune.optuna_replicates import MeanOfReplicates
 from studies.tune.optuna_search import make_searcher
 from studies.tune.storage import join as join_storage
-from studies.tune.trial_errors import error_reason, root_cause  # noqa: F401 (error_reason: re-exported)
+from studies.tune.trial_errors import error_reason, root_cause, tracebacks_to  # noqa: F401 (error_reason: re-exported)
 from trainables.ray_train import WorkerResources, checkpointed, make_trial
 
 
@@ -189,13 +191,28 @@ def train_trial(study: Study, resolve: Callable[[dict[str, Any]], dict[str, Any]
                    reuse_process=resources.workers == 1 and not own)
 
 
+def _live(tuner: tune.Tuner, events: TrialEvents) -> None:
+    """Point a restored experiment's trial events at this session's handlers. Tuner.restore unpickles the run
+    config's callbacks from tuner.pkl: left alone, a resumed run's events reach a copy of the first session's tracker,
+    progress line and trial log, and the live ones never hear of a trial (a second Ctrl-C then left trials RUNNING).
+    The restored callback keeps what was pickled with it on purpose: the ASHA scheduler and its stop reasons."""
+    internal = getattr(tuner, "_local_tuner", None)
+    callbacks = (internal.get_run_config().callbacks if internal is not None else None) or []
+    restored = [c for c in callbacks if isinstance(c, TrialEvents)]
+    if not restored:
+        raise RuntimeError("the restored experiment has no TrialEvents callback to reconnect; Ray's Tuner changed")
+    for callback in restored:
+        callback.on_start, callback.on_result = events.on_start, events.on_result
+        callback.on_end, callback.on_retry = events.on_end, events.on_retry
+
+
 def can_resume(storage: str, name: str) -> bool:
     """Whether experiment `name` under `storage` was saved by Tune, so `run_tuner(resume=True)` continues it."""
     return tune.Tuner.can_restore(join_storage(storage, name))
 
 
 def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, name: str, events: TrialEvents,
-              resume: bool) -> None:
+              resume: bool, failure_log: Path | None = None) -> None:
     """Run (or resume) the study's Tune experiment; Ctrl-C makes it return early, with its state saved."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # Optuna's study creation is not news to a user
     driver = {"cpu": 0, DRIVER_RESOURCE: 1} if cluster.has_driver_resource else {"cpu": 0.01}
@@ -205,6 +222,7 @@ def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, n
     if resume:
         tuner = tune.Tuner.restore(path, trainable, resume_unfinished=True, resume_errored=False,
                                    param_space=space)
+        _live(tuner, events)
     else:
         searcher, limit = _searcher(study, max_concurrent(study, cluster))
         scheduler = _scheduler(study)
@@ -227,5 +245,6 @@ def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, n
                                       failure_config=tune.FailureConfig(max_failures=trial.max_failures),
                                       checkpoint_config=tune.CheckpointConfig(num_to_keep=1)),
         )
-    with signals.forward_sigterm(signal.SIGUSR1):  # Tune stops on SIGUSR1 as on Ctrl-C (ray.tune.tune)
+    quiet = tracebacks_to(failure_log) if failure_log is not None else contextlib.nullcontext()
+    with signals.forward_sigterm(signal.SIGUSR1), quiet:  # Tune stops on SIGUSR1 as on Ctrl-C (ray.tune.tune)
         tuner.fit()

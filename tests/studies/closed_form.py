@@ -141,6 +141,7 @@ class ClosedForm:
     interrupts: Callable[[TrainConfig], bool] = never  # Ctrl-C to the driver after `interrupt_epoch`, then waits
     interrupt_epoch: int = 2
     marker: str = ""  # a file the one Ctrl-C (or crash) creates, so a resumed study is not interrupted again
+    interrupt_times: int = 1  # Ctrl-Cs in all: the k-th creates marker.k (k > 1), one per session
     crashes: Callable[[TrainConfig], bool] = never  # its process dies (os._exit) after `interrupt_epoch`, once
     max_failures: int = 0  # Tune's retries of a trial that died or raised (TrialFn.max_failures)
     epoch_s: float = 0.0  # sleep per epoch: lets trials overlap the way trained ones do
@@ -183,8 +184,11 @@ class ClosedForm:
                        reuse_process=self.reuse_process, max_failures=self.max_failures)
 
     def _first_interrupt(self) -> bool:
-        try:
-            with open(self.marker, "x"):
-                return True
-        except FileExistsError:
-            return False
+        """Whether this session's Ctrl-C is still due: one per session, `interrupt_times` in all."""
+        for k in range(1, self.interrupt_times + 1):
+            try:
+                with open(self.marker if k == 1 else f"{self.marker}.{k}", "x"):
+                    return True
+            except FileExistsError:
+                continue
+        return False

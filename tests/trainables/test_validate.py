@@ -80,7 +80,8 @@ def test_every_numeric_field_has_a_range():
 
 
 def test_ranges_read_as_a_person_writes_them():
-    assert RANGES["ses.beta"].text() == "0 < value <= 1" and RANGES["epochs"].text() == "value >= 1"
+    assert RANGES["ses.beta"].text() == "0 < value <= 1" and RANGES["optim.weight_decay"].text() == "value >= 0"
+    assert RANGES["epochs"].text() == "1 <= value <= 100000"  # a count's ceiling, as --set takes it back
     expected = r"ses.beta: expected 0 < value <= 1 \(beta is a fraction of log d\), got 1.5"
     with pytest.raises(ConfigError, match=expected):
         validate(apply_overrides(TrainConfig(), {"ses.beta": 1.5}), check_data=False)

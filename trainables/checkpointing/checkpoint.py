@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from trainables.checkpointing import safe_load
+
 STATE_FILE = "state.pt"
 HISTORY_FILE = "history.json"  # the per-epoch metrics and how the run stopped, readable without torch or weights
 
@@ -37,12 +39,16 @@ def capture(model: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.am
 
 
 def rng_state() -> dict[str, Any]:
-    """Python's, numpy's and torch's (every device's) RNG state, to continue a run's draws exactly."""
+    """Python's, numpy's and torch's (every device's) RNG state, to continue a run's draws exactly; tensors and plain
+    values only, so the checkpoint loads with `weights_only` (numpy's state is an array: its words become a tensor)."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    version, words, gauss_next = random.getstate()
     return {
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "numpy": np.random.get_state(),
-        "python": random.getstate(),
+        "numpy": {"name": str(name), "keys": torch.from_numpy(keys.astype(np.int64)),  # uint32 words, exactly
+                  "pos": int(pos), "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
+        "python": [int(version), list(words), gauss_next],  # gauss_next: a float or None
     }
 
 
@@ -50,8 +56,13 @@ def set_rng_state(rng: dict[str, Any]) -> None:
     torch.set_rng_state(rng["torch"])
     if rng["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(rng["cuda"])
-    np.random.set_state(rng["numpy"])
-    random.setstate(rng["python"])
+    state = rng["numpy"]
+    if isinstance(state, dict):
+        state = (state["name"], state["keys"].numpy().astype(np.uint32), state["pos"], state["has_gauss"],
+                 state["cached_gaussian"])
+    np.random.set_state(state)  # a checkpoint from before the state was a tensor holds numpy's own tuple
+    version, words, gauss_next = rng["python"]
+    random.setstate((version, tuple(words), gauss_next))
 
 
 def restore(state: dict[str, Any], model: nn.Module, optimizer: torch.optim.Optimizer,
@@ -66,6 +77,7 @@ def save(state: dict[str, Any], directory: str | Path) -> Path:
     path = Path(directory) / STATE_FILE
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
+    _check_loadable(tmp, path)
     tmp.replace(path)  # atomic: an interrupted save never leaves a truncated checkpoint behind
     history = {"epoch": state.get("epoch", 0), "history": state.get("history", []), "stop": state.get("stop")}
     tmp = path.with_name(HISTORY_FILE + ".tmp")
@@ -81,8 +93,26 @@ def load_history(directory: str | Path) -> dict[str, Any] | None:
 
 
 def load(directory: str | Path) -> dict[str, Any] | None:
+    """The state saved in `directory` (None if none), read without running code from it: a file holding anything
+    beyond tensors and plain values was not written by `save` and is refused (safe_load.UnsafeFile, one line)."""
     path = Path(directory) / STATE_FILE
     if not path.exists():
         return None
-    # Our own files: optimizer and RNG state are not plain tensors, so weights_only loading would refuse them.
-    return torch.load(path, map_location="cpu", weights_only=False)
+    return safe_load.load(path, what="checkpoint", hint=_ALTERED)
+
+
+_ALTERED = ("checkpoint.save writes tensors and plain values only, so this file was altered or written by other "
+            "code; delete it to train this trial from its start")
+
+
+def _check_loadable(tmp: Path, path: Path) -> None:
+    """Refuse, when it is written, a state that `load` would refuse when a resume needs it (a training function's
+    own checkpoint holding, say, an argparse.Namespace); the earlier checkpoint stays. Memory-mapped: the pickle is
+    read, the tensors are not."""
+    try:
+        safe_load.load(tmp, what="checkpoint", shown=path, mmap=True,
+                       hint="a resume reads back only tensors, plain Python values and numpy arrays: store plain "
+                            "values in the state (vars(args), not args)")
+    except safe_load.UnsafeFile:
+        tmp.unlink()
+        raise

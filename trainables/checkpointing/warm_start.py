@@ -5,15 +5,14 @@
 from __future__ import annotations
 
 import copy
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
+from trainables.checkpointing import safe_load
 from trainables.checkpointing.checkpoint import STATE_FILE
 from trainables.config import InitConfig
 from trainables.config.overrides import ConfigError
@@ -23,15 +22,6 @@ KEEP = ("model", "ema", "optimizer")
 PREFIXES = ("module.", "_orig_mod.")  # DDP / ModelEmaV3, torch.compile
 WEIGHT_KEYS = ("model", "state_dict", "model_state_dict")  # ours first, then common foreign layouts
 SHOWN = 3  # problem layers named in the one-line summary
-
-try:  # numpy >= 2
-    from numpy._core.multiarray import _reconstruct
-except ImportError:  # pragma: no cover
-    from numpy.core.multiarray import _reconstruct
-
-# Our state.pt holds numpy's RNG state; allowing just these types keeps `weights_only` loading, which runs no
-# pickled code, for our files and foreign ones alike.
-_NUMPY_RNG = [np.ndarray, np.dtype, _reconstruct, type(np.dtype(np.uint32))]
 
 
 @dataclass
@@ -110,15 +100,8 @@ def resolve(path: str | Path) -> Path:
 def load(path: str | Path) -> dict[str, Any]:
     """A checkpoint as a dict: ours (`checkpoint.save`), {'state_dict': ...} layouts, or a plain state_dict."""
     p = resolve(path)
-    try:
-        with torch.serialization.safe_globals(_NUMPY_RNG):
-            obj = torch.load(p, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise ValueError(f"init.checkpoint: {p} holds {_unsafe_globals(p)}, which are not loaded (that would run "
-                         "pickled code); re-save just its state_dict with torch.save(model.state_dict(), path)") from None
-    except Exception as err:  # noqa: BLE001 - a non-torch or truncated file fails in many ways; say which file
-        raise ValueError(f"init.checkpoint: cannot read {p} as a torch file ({type(err).__name__}: "
-                         f"{str(err).splitlines()[0] if str(err) else ''})") from None
+    obj = safe_load.load(p, what="init.checkpoint",
+                         hint="re-save just its state_dict with torch.save(model.state_dict(), path)")
     if not isinstance(obj, Mapping):
         raise ValueError(f"init.checkpoint: {p} holds a {type(obj).__name__}, not a dict of tensors")
     if all(isinstance(v, Tensor) for v in obj.values()):
@@ -128,13 +111,6 @@ def load(path: str | Path) -> dict[str, Any]:
             return {**obj, "model": obj[key]}
     raise ValueError(f"init.checkpoint: {p} has no weights under {', '.join(WEIGHT_KEYS)}; "
                      f"its keys are: {', '.join(map(str, list(obj)[:10]))}")
-
-
-def _unsafe_globals(path: Path) -> str:
-    try:
-        return ", ".join(torch.serialization.get_unsafe_globals_in_checkpoint(path)) or "non-tensor objects"
-    except Exception:  # noqa: BLE001 - only zip-format files can be inspected
-        return "non-tensor objects"
 
 
 def strip_prefixes(name: str) -> str:

@@ -1,12 +1,14 @@
 """The one strict way to change a config: dotted keys (`optim.lr=0.05`) checked against the dataclass fields.
 
-Unknown keys and values of the wrong type are rejected with a one-line `ConfigError` that names them.
+Unknown keys, values of the wrong type and non-finite floats (inf, nan) are rejected with a one-line `ConfigError`
+that names them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import typing
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -86,7 +88,8 @@ def _unknown(full_key: str, name: str, cfg: Any) -> str:
 
 
 def coerce(value: Any, hint: Any, key: str) -> Any:
-    """`value` as type `hint` (bool, int, float, str or tuple[X, ...]), or a ConfigError naming key and value."""
+    """`value` as type `hint` (bool, int, float, str or tuple[X, ...]), or a ConfigError naming key and value; a
+    float is finite."""
     origin = typing.get_origin(hint)
     if origin is tuple:
         item_type = typing.get_args(hint)[0]
@@ -97,12 +100,16 @@ def coerce(value: Any, hint: Any, key: str) -> Any:
             raise ConfigError(f"{key}: expected a list of {item_type.__name__}, got {value!r}")
         return tuple(coerce(v, item_type, key) for v in value)
     if isinstance(value, str) and hint is not str:
-        return _parse(value, hint, key)
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if type(value) is not hint:
+        out = _parse(value, hint, key)
+    elif hint is float and isinstance(value, int) and not isinstance(value, bool):
+        out = float(value)
+    elif type(value) is not hint:
         raise ConfigError(f"{key}: expected {hint.__name__}, got {value!r} ({type(value).__name__})")
-    return value
+    else:
+        out = value
+    if hint is float and not math.isfinite(out):  # float("inf") parses, and inf > 0 passes `optim.lr > 0`
+        raise ConfigError(f"{key}: expected a finite number, got {value!r}")
+    return out
 
 
 def _parse(text: str, hint: type, key: str) -> Any:

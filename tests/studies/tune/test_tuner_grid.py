@@ -101,7 +101,8 @@ def test_failed_trials_exit_3_with_one_line_per_distinct_error(grid):
     assert result.returncode == 3, result.stderr[-3000:]
     failed, total = len(SEEDS) * REPEATS, len(VARIANTS) * len(SEEDS) * REPEATS
     closing = result.stderr[result.stderr.index(f"{failed} of {total} trials failed:"):].splitlines()
-    assert closing == [f"{failed} of {total} trials failed:", f"  RuntimeError: {FAILURE}  ({failed} trials)"]
+    assert closing[:2] == [f"{failed} of {total} trials failed:", f"  RuntimeError: {FAILURE}  ({failed} trials)"]
+    assert len(closing) == 3 and closing[2].startswith("tracebacks: ")  # the log of Ray's tracebacks
     for trial in _by_config(study_runs(store(cwd), "ses_beta_sweep")[1])[FAILS]:
         assert trial.info.status == "FAILED" and trial.data.tags["hpstudy.status"] == "failed"
         assert trial.data.tags["hpstudy.stop_reason"] == f"RuntimeError: {FAILURE}"
@@ -144,7 +145,8 @@ def test_a_study_whose_every_trial_failed_is_failed(run_study, tmp_path):
     result = run_study(["lr_warmup_dropout", "--num-samples", "2"], tmp_path, ClosedForm(fails=always))
     assert result.returncode == 3, result.stderr[-3000:]
     closing = result.stderr[result.stderr.index("2 of 2 trials failed:"):].splitlines()
-    assert closing == ["2 of 2 trials failed:", f"  RuntimeError: {FAILURE}  (2 trials)"]
+    assert closing[:2] == ["2 of 2 trials failed:", f"  RuntimeError: {FAILURE}  (2 trials)"]
+    assert closing[2:3] and closing[2].startswith("tracebacks: ")
     parents, trials = study_runs(store(tmp_path), "lr_warmup_dropout")
     assert parents[0].info.status == "FAILED" and parents[0].data.tags["hpstudy.status"] == "failed"
     assert parents[0].data.tags["hpstudy.failed_trials"] == "2 of 2"
@@ -161,3 +163,11 @@ def test_tune_writes_only_the_result_file_its_result_grid_reads(grid):
     assert trials, "the trials' folders are where this test looks"
     assert not [p for pattern in ("progress.csv", "events.out.tfevents*") for p in storage.glob(f"*/trial_*/{pattern}")]
     assert all((t / "result.json").is_file() for t in trials)
+
+
+def test_a_failed_trials_traceback_goes_to_a_log_and_the_terminal_keeps_one_line(grid):
+    cwd, result = grid
+    assert "Traceback" not in result.stderr and "Trial task failed" not in result.stderr
+    log = next(line for line in result.stderr.splitlines() if line.startswith("tracebacks: "))
+    text = open(log.split(": ", 1)[1]).read()
+    assert "Trial task failed" in text and FAILURE in text and "Traceback" in text
