@@ -14,7 +14,7 @@ from tests.studies.closed_form import ClosedForm
 from tests.studies.conftest import store, study_runs
 
 POLICY = Replication(minimum=2, maximum=4, delta=0.02, alpha=0.05, wave=1)
-ARGS = ["ses_beta_sweep", "--set", "epochs=2", "--seeds", "auto",
+ARGS = ["ses_beta_sweep", "--set", "epochs=1", "--seeds", "auto",
         "--replication", "minimum=2,maximum=4,delta=0.02"]
 
 
