@@ -40,6 +40,7 @@ def filled(run_study, tmp_path_factory):
     return first, parents_then, trials_then, resumed, study_runs(store(cwd), "ses_beta_sweep")
 
 
+@pytest.mark.slow  # ~9 s: a closed-form sweep whose disk fills, then its resume
 def test_a_full_disk_is_one_line_and_exit_4_with_the_parent_marked(filled):
     first, parents, _, _, _ = filled
     assert first.returncode == EXIT_SURROUNDINGS, first.stderr[-3000:]
@@ -49,6 +50,7 @@ def test_a_full_disk_is_one_line_and_exit_4_with_the_parent_marked(filled):
     assert parents[0].data.tags["hpstudy.status"] == "interrupted"
 
 
+@pytest.mark.slow
 def test_after_space_is_freed_resume_completes_every_trial_once(filled):
     _, _, _, resumed, (parents, trials) = filled
     assert resumed.returncode == 0, resumed.stderr[-3000:]
