@@ -190,6 +190,10 @@ def _check_replication(study: Study) -> None:
                          f"trains every epoch, to be paired), got asha={study.asha!r}, num_samples={study.num_samples}")
     if SEED_KEY in study.space:
         raise StudyError(f"{name} trains seeds 0, 1, ... in waves itself; drop the space's {SEED_KEY!r}")
+    axes = sorted(k for k, v in study.space.items() if isinstance(v, (Grid, Variants)))
+    if len(axes) > 1:  # a wave trains a subset of one list of named configurations
+        raise StudyError(f"{name} compares the configurations of one Variants with its baseline; the space grids "
+                         f"{', '.join(axes)}: make them one Variants")
     names = [c["name"] for v in study.space.values() if isinstance(v, Variants) for c in v.configs]
     if study.baseline is None or study.baseline not in names:
         raise StudyError(f"{name} judges every variant against the baseline: baseline= must name one of the space's "

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpstudy.schema import params as P
-from hpstudy.schema import statuses
 from hpstudy.schema import tags as T
 from hpstudy.schema.locations import ARTIFACTS, RUNS_DIR
 from search_spaces import to_overrides
@@ -225,8 +224,7 @@ def _interrupted(plan: Plan, opened: Opened) -> int:
     """A study whose trials did not all end: the parent run marked interrupted with its summary so far, and the
     command that resumes it."""
     study, tracker = opened.study, opened.tracker
-    for trial_id in tracker.open_trials():  # the trials Tune stopped on Ctrl-C
-        tracker.trial_ended(trial_id, statuses.INTERRUPTED, "study interrupted; --resume continues it")
+    tracker.interrupt_open()  # the trials Tune stopped on Ctrl-C
     ended = Outcome.of(tracker.trial_outcomes()).ended
     tracker.end_study("interrupted", summary=tracker.summarize(study.metric, study.mode))  # so far
     total = "" if study.replication or study.confirm else f" of {study.total_trials()}"

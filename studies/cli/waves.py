@@ -25,19 +25,19 @@ if TYPE_CHECKING:
     from studies.cli.execute import Opened
     from studies.cli.plan import Plan
 
-VARIANT_KEY = "variant"
+def _axis(study: Study) -> tuple[str, Variants]:
+    """The space key and Variants of the study's configurations: a replicated study has that one grid axis (Study)."""
+    return next((k, v) for k, v in study.space.items() if isinstance(v, Variants))
 
 
 def variants(study: Study) -> Variants:
-    """The study's configurations, seeds aside, as one Variants: its replication needs a single Variants axis."""
-    axes = [v for k, v in study.space.items() if isinstance(v, (Grid, Variants)) and k != SEED_KEY]
-    return axes[0]
+    return _axis(study)[1]
 
 
 def wave_study(study: Study, configs: list[str], seeds: tuple[int, ...]) -> Study:
     """`study` restricted to `configs` (the baseline included) and trained on `seeds`."""
-    key = next(k for k, v in study.space.items() if isinstance(v, Variants))
-    chosen = Variants(tuple(c for c in variants(study).configs if c["name"] in configs))
+    key, axis = _axis(study)
+    chosen = Variants(tuple(c for c in axis.configs if c["name"] in configs))
     return replace(study, space={**study.space, key: chosen, SEED_KEY: Grid(seeds)}, replication=None)
 
 

@@ -307,6 +307,11 @@ class StudyTracker:
         running = RunStatus.to_string(RunStatus.RUNNING)
         return [t for t, r in self._runs.items() if self.client.get_run(r).info.status == running]
 
+    def interrupt_open(self) -> None:
+        """Mark the trials still RUNNING interrupted: the study stopped under them; --resume continues them."""
+        for trial_id in self.open_trials():
+            self.trial_ended(trial_id, statuses.INTERRUPTED, "study interrupted; --resume continues it")
+
     def _log_params(self, run_id: str, params: dict[str, Any]) -> None:
         items = [Param(k, str(v)) for k, v in params.items()]
         for i in range(0, len(items), _BATCH):

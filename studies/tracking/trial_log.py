@@ -154,5 +154,4 @@ class TrialLog:
         self._print(f"  [{trial_id}] {self.names.get(trial_id, '')}: {line}")
 
     def interrupt_open(self) -> None:
-        for trial_id in self.tracker.open_trials():
-            self.tracker.trial_ended(trial_id, statuses.INTERRUPTED, "study interrupted; --resume continues it")
+        self.tracker.interrupt_open()

@@ -78,3 +78,16 @@ def test_resume_with_nothing_to_resume(workdir, cli_here):
 def test_lr_range_on_a_study_that_varies_the_lr_is_refused(workdir, cli_here):
     line = _one_line_error(cli_here(["lr_warmup_dropout", "--lr-range", "50"]))
     assert "--lr-range 50" in line and "optim.lr" in line
+
+
+# trainables.config.ranges: values that cannot mean a run, refused by the command before anything runs
+@pytest.mark.parametrize(("setting", "line"), [
+    ("optim.lr=inf", "error: optim.lr: expected a finite number, got 'inf'"),  # SES then fails every step
+    ("optim.lr=nan", "error: optim.lr: expected a finite number, got 'nan'"),
+    ("epochs=100000000", "error: epochs: expected 1 <= value <= 100000, got 100000000"),
+])
+def test_the_command_refuses_them_in_one_line_before_anything_runs(workdir, cli_here, setting, line):
+    result = cli_here(["ses_beta_sweep", "--set", setting, "--dry-run"])
+    assert result.returncode == 2, result.stderr
+    assert [x for x in result.stderr.splitlines() if x.strip()] == [line]
+    assert list(workdir.iterdir()) == [], "bad input must not write anything"
