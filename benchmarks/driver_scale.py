@@ -1,17 +1,19 @@
 """How the driver scales with a study's size: `python -m benchmarks.driver_scale [--trials N | --large | --quick]
-[--profile] [--json OUT]`.
+[--profile] [--tracking-server] [--json OUT]`.
 
 N closed-form trials (benchmarks/driver_scale_trial.py: no training, so the driver is all there is to time) of
 `lr_warmup_dropout`'s local profile (TPE + ASHA, a trial per core at a time) through hpstudy's real CLI, then
 plain Ray Tune with the same sampler and scheduler (no MLflow), each in a process of its own, one after the other
 in the same run. Printed: the seconds each spent per hundred trials (from its start to its 100th trial's end, then
 from there to the 200th's, ...), the ratio, and with --profile where hpstudy's driver spends its time (its side
-then runs under cProfile, which slows it: its seconds say so).
+then runs under cProfile, which slows it: its seconds say so). `--tracking-server`: hpstudy logs to an MLflow server
+on PostgreSQL, both started on loopback before its clock starts (benchmarks.tracking_server), not to SQLite.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import json
 import pstats
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import driver_scale_profile
+from benchmarks.tracking_server import postgres_mlflow
 
 SIDES = ("hpstudy", "tune")
 TRIALS = 1_000  # the default run
@@ -68,11 +71,13 @@ def table(fig: dict[str, Any]) -> list[str]:
     return out
 
 
-def run_side(side: str, trials: int, epochs: int, profile: bool, folder: Path) -> dict[str, Any]:
+def run_side(side: str, trials: int, epochs: int, profile: bool, folder: Path,
+             tracking_server: bool = False) -> dict[str, Any]:
     """One side in a child process (its own Ray, its own imports), its timeline read back from a JSON file."""
     out = folder / f"{side}.json"
     cmd = [sys.executable, "-m", "benchmarks.driver_scale", "--side", side, "--trials", str(trials),
-           "--epochs", str(epochs), "--side-out", str(out), *(["--profile"] if profile else [])]
+           "--epochs", str(epochs), "--side-out", str(out), *(["--profile"] if profile else []),
+           *(["--tracking-server"] if tracking_server else [])]
     child = folder / f"{side}.child.log"  # Ray's and Tune's own lines
     with open(child, "w") as log:
         code = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
@@ -90,13 +95,17 @@ def side_main(args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix=f"driver_scale_{args.side}_"))
     run = sides.hpstudy_side if args.side == "hpstudy" else sides.tune_side
     try:
-        if args.profile and args.side == "hpstudy":
-            profiler = cProfile.Profile()
-            result = run(args.trials, args.epochs, folder / "runs", folder / "output.log", profiler)
-            profiler.dump_stats(Path(args.side_out).with_suffix(".prof"))
-            result["profile"] = driver_scale_profile.summarize(pstats.Stats(profiler))
-        else:
-            result = run(args.trials, args.epochs, folder / "runs", folder / "output.log")
+        with contextlib.ExitStack() as stack:
+            server = {}
+            if args.tracking_server and args.side == "hpstudy":  # started before the side's clock: not timed
+                server["tracking_uri"] = stack.enter_context(postgres_mlflow(folder / "server"))
+            if args.profile and args.side == "hpstudy":
+                profiler = cProfile.Profile()
+                result = run(args.trials, args.epochs, folder / "runs", folder / "output.log", profiler, **server)
+                profiler.dump_stats(Path(args.side_out).with_suffix(".prof"))
+                result["profile"] = driver_scale_profile.summarize(pstats.Stats(profiler))
+            else:
+                result = run(args.trials, args.epochs, folder / "runs", folder / "output.log", **server)
     finally:
         log = folder / "output.log"
         if log.exists():
@@ -115,6 +124,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--bucket", type=int, default=100, help="trials per line of the table (default 100)")
     p.add_argument("--profile", action="store_true", help="run the hpstudy side under cProfile and summarize it")
     p.add_argument("--json", type=Path, metavar="OUT", help="write the figures (and timelines) here")
+    p.add_argument("--tracking-server", action="store_true",
+                   help="hpstudy logs to an MLflow server on PostgreSQL (benchmarks.tracking_server), not SQLite")
     p.add_argument("--side", choices=SIDES, help=argparse.SUPPRESS)  # the child process of one side
     p.add_argument("--side-out", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -131,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     began = time.strftime("%Y-%m-%d %H:%M:%S")
     with tempfile.TemporaryDirectory(prefix="driver_scale_") as scratch:
-        sides = {side: run_side(side, args.trials, args.epochs, args.profile, Path(scratch)) for side in SIDES}
+        sides = {side: run_side(side, args.trials, args.epochs, args.profile, Path(scratch), args.tracking_server)
+                 for side in SIDES}
         if args.profile and args.json:  # the raw profile, for pstats or snakeviz
             shutil.copy(Path(scratch) / "hpstudy.prof", args.json.with_suffix(".prof"))
     for name, side in sides.items():
@@ -140,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     fig = figures(sides, args.bucket)
     print(f"driver_scale, {began}: {args.trials} closed-form trials, {args.epochs} epochs, TPE + ASHA; hpstudy: "
           f"python -m studies.run {' '.join(sides['hpstudy']['command'])}"
+          + (" (an MLflow server on PostgreSQL)" if args.tracking_server else "")
           + (" (under cProfile)" if args.profile else ""))
     print("\n".join(table(fig)))
     if "profile" in sides["hpstudy"]:

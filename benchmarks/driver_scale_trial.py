@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 import math
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 import ray.tune
 from ray import cloudpickle
 
+from trainables.checkpointing import trial_store
 from trainables.checkpointing.checkpoint import HISTORY_FILE
 
 PEAK_LR = 0.1  # val/acc peaks at this optim.lr (a bump on the log scale), as tests/studies/closed_form.py
@@ -31,18 +31,14 @@ def accuracy(lr: float, drop_rate: float, warmup_epochs: int, epoch: int) -> flo
     return 0.1 + 0.85 * quality * epoch / (epoch + 1)
 
 
-def _restore() -> dict[str, Any] | None:
-    checkpoint = ray.tune.get_checkpoint()
-    if checkpoint is None:
-        return None
-    with checkpoint.as_directory() as directory:
-        return json.loads((Path(directory) / HISTORY_FILE).read_text())
+def _restore(storage: str) -> dict[str, Any] | None:
+    return trial_store.history(storage, ray.tune.get_context().get_trial_id())
 
 
-def _report_with_checkpoint(metrics: dict[str, Any], state: dict[str, Any]) -> None:
-    with tempfile.TemporaryDirectory() as directory:
-        (Path(directory) / HISTORY_FILE).write_text(json.dumps(state))
-        ray.tune.report(metrics, checkpoint=ray.tune.Checkpoint.from_directory(directory))
+def _report_with_checkpoint(metrics: dict[str, Any], state: dict[str, Any], storage: str) -> None:
+    trial_store.save(storage, ray.tune.get_context().get_trial_id(),
+                     lambda directory: (Path(directory) / HISTORY_FILE).write_text(json.dumps(state)))
+    ray.tune.report(metrics)
 
 
 class HpstudyTrial:
@@ -60,7 +56,7 @@ class HpstudyTrial:
             from trainables.config.overrides import apply_overrides
 
             cfg = apply_overrides(TrainConfig(), resolve(config))
-            state = _restore() or {"epoch": 0, "history": [], "stop": None}
+            state = _restore(storage) or {"epoch": 0, "history": [], "stop": None}
             for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
                 acc = accuracy(cfg.optim.lr, cfg.model.drop_rate, cfg.sched.warmup_epochs, epoch)
                 report = {"epoch": epoch, "step": epoch * STEPS_PER_EPOCH, "train/loss": 1.0 - acc,
@@ -69,7 +65,7 @@ class HpstudyTrial:
                 if epoch == cfg.epochs:  # the study tests once, at the end (trainables.protocol.when_tested)
                     report.update({"test/acc": acc - 0.01, "test/loss": -math.log(acc - 0.01), "test/epoch": epoch})
                 state = {"epoch": epoch, "history": [*state["history"], report], "stop": None}
-                _report_with_checkpoint(report, state)
+                _report_with_checkpoint(report, state, storage)
 
         return TrialFn(trial, resources={"cpu": study.cpus_per_trial}, checkpointed=partial(checkpointed, storage),
                        reuse_process=True)

@@ -13,15 +13,17 @@ from typing import Any
 STUDY = "lr_warmup_dropout"  # its local profile: 1 CPU a trial, TPE, ASHA (grace 1, reduction 2)
 
 
-def hpstudy_side(trials: int, epochs: int, runs: Path, log: Path, profiler=None) -> dict[str, Any]:
+def hpstudy_side(trials: int, epochs: int, runs: Path, log: Path, profiler=None,
+                 tracking_uri: str | None = None) -> dict[str, Any]:
     """`python -m studies.run lr_warmup_dropout --profile local --num-samples N --set epochs=E` in this process,
     each trial the closed form; the trials' ends are their MLflow runs' end times, which the driver sets.
-    `profiler` (a cProfile.Profile) runs during the CLI's `main` only."""
+    `profiler` (a cProfile.Profile) runs during the CLI's `main` only; `tracking_uri`: an MLflow server's (default:
+    SQLite under `runs`)."""
     from benchmarks.driver_scale_trial import HpstudyTrial
     from studies.cli.main import main
 
     argv = [STUDY, "--profile", "local", "--num-samples", str(trials), "--set", f"epochs={epochs}",
-            "--runs-dir", str(runs)]
+            "--runs-dir", str(runs), *(["--tracking-uri", tracking_uri] if tracking_uri else [])]
     start = time.time()
     with open(log, "w") as out, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         if profiler is not None:
@@ -34,13 +36,14 @@ def hpstudy_side(trials: int, epochs: int, runs: Path, log: Path, profiler=None)
     returned = time.time()
     if code != 0:
         raise SystemExit(f"error: the hpstudy run exited {code}; its output is in {log}")
-    return {"start": start, "ends": _mlflow_trial_ends(runs), "returned": returned, "command": argv}
+    return {"start": start, "ends": _mlflow_trial_ends(tracking_uri or f"sqlite:///{runs / 'mlflow.db'}"),
+            "returned": returned, "command": argv}
 
 
-def _mlflow_trial_ends(runs: Path) -> list[float]:
+def _mlflow_trial_ends(tracking_uri: str) -> list[float]:
     from mlflow.tracking import MlflowClient
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{runs / 'mlflow.db'}")
+    client = MlflowClient(tracking_uri=tracking_uri)
     experiment = client.get_experiment_by_name(STUDY)
     ends: list[float] = []
     token = None

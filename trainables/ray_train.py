@@ -7,25 +7,25 @@ trial's own process, which holds the trial's CPUs and GPUs. A worker group (a co
 each importing torch, with Train's placement group, health checks and storage sync) cost a trial ~20 s of start-up
 and ~26 CPU-s on 2 cores, several times what a local profile's training takes. In local mode Ray Train
 2.60's `ray.train.report` keeps only the last metrics and persists no checkpoint, and `ray.train.get_checkpoint()`
-sees none of an earlier attempt, so this sink reports and restores through the Tune trial's session
-(`ray.tune.report` / `ray.tune.get_checkpoint`): each epoch reaches Tune (and ASHA) as it ends, checkpoints live in
-the trial's folder in the study's storage, and Tune's `FailureConfig` retries a trial whose process died from them.
+sees none of an earlier attempt, so this sink reports through the Tune trial's session (`ray.tune.report`): each
+epoch reaches Tune (and ASHA) as it ends. Its checkpoints are hpstudy's, in the trial's folder in the study's storage
+(trainables.checkpointing.trial_store), never handed to Tune: Tune's `FailureConfig` restarts a trial whose process
+died, and the trial continues from its newest checkpoint there, as a resumed one does.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import pyarrow.fs
 import ray.train
 import ray.tune
 from ray.train.torch import TorchTrainer
 from ray.tune.integration.ray_train import TuneReportCallback
 
-from trainables.checkpointing import checkpoint
+from trainables.checkpointing import checkpoint, trial_store
+from trainables.checkpointing.trial_store import run_name
 from trainables.loop import train as builtin_train
 from trainables.trial import TrainFn
 from trainables.trial import run as run_trial
@@ -46,15 +46,20 @@ class WorkerResources:
 
 
 class _Sink:
-    """Checkpoints through Ray's storage, so a retried or resumed trial continues from its last epoch."""
+    """Checkpoints in the study's storage, so a retried or resumed trial continues from its last epoch: a worker
+    group's through Ray Train's run, a local-mode trial's in its folder there (trial_store), unknown to Tune."""
 
-    def __init__(self, api) -> None:  # api: ray.train (a worker group) or ray.tune (local mode)
-        self._api = api
+    def __init__(self, api, storage_path: str = "", trial_id: str = "") -> None:
+        self._api = api  # ray.train (a worker group) or ray.tune (local mode: storage_path and trial_id given)
+        self._storage, self._trial_id = storage_path, trial_id
         self._last: dict[str, Any] | None = None  # what an in-process retry (out of memory) continues from
 
     def restore(self) -> dict[str, Any] | None:
         if self._last is not None:
             return self._last
+        if self._api is ray.tune:
+            with trial_store.newest(self._storage, self._trial_id) as directory:
+                return checkpoint.load(directory) if directory is not None else None
         ckpt = self._api.get_checkpoint()
         if ckpt is None:
             return None
@@ -69,6 +74,10 @@ class _Sink:
         if self._api is ray.train and ray.train.get_context().get_world_rank() != 0:
             self._api.report(metrics)  # every rank reports (the same figures: trainables.distributed); rank 0 saves
             return
+        if self._api is ray.tune:  # saved before its report: the driver may read the checkpoint as it ends
+            trial_store.save(self._storage, self._trial_id, lambda directory: checkpoint.save(state, directory))
+            self._api.report(metrics)
+            return
         with tempfile.TemporaryDirectory() as directory:
             checkpoint.save(state, directory)
             self._api.report(metrics, checkpoint=self._api.Checkpoint.from_directory(directory))
@@ -76,43 +85,16 @@ class _Sink:
 
 def _worker_loop(loop_config: dict[str, Any]) -> None:
     """A Train worker's body: the trial's training function, through its handle (trainables.trial)."""
-    sink = _Sink(ray.tune if loop_config["local"] else ray.train)
+    sink = (_Sink(ray.tune, loop_config["storage"], loop_config["trial_id"]) if loop_config["local"]
+            else _Sink(ray.train))
     run_trial(loop_config["train"], loop_config["config"], sink, objectives=loop_config["objectives"],
               threads=loop_config["threads"])
 
 
-def run_name(trial_id: str) -> str:
-    """The Train run of Tune trial `trial_id`: its checkpoints are under storage_path/run_name(trial_id)/."""
-    return f"train_{trial_id}"
-
-
 def checkpointed(storage_path: str, trial_id: str) -> dict[str, Any] | None:
-    """{'epoch', 'history', 'stop'} of the trial's latest checkpoint (read in the driver, weights left in storage):
-    a worker group's under storage_path/run_name(trial_id)/, a local-mode trial's in its Tune trial folder
-    (storage_path/EXPERIMENT/TRIAL_DIR/, whose name holds the trial id). `storage_path`: a folder or a URI that
-    pyarrow opens (s3://, gs://, file://), as Ray's own storage does; three directory listings, no recursive walk."""
-    fs, root = pyarrow.fs.FileSystem.from_uri(storage_path)
-
-    def subdirs(path: str, match: Callable[[str], bool]) -> list[str]:
-        infos = fs.get_file_info(pyarrow.fs.FileSelector(path, allow_not_found=True))
-        return [i.path for i in infos if i.type == pyarrow.fs.FileType.Directory and match(i.base_name)]
-
-    def ckpts(path: str) -> list[str]:
-        return subdirs(path, lambda name: name.startswith("checkpoint_"))
-
-    trial_dirs = [d for exp in subdirs(root, lambda name: True)
-                  for d in subdirs(exp, lambda name: f"_{trial_id}_" in name)]
-    saved = [s for d in [*ckpts(f"{root}/{run_name(trial_id)}"), *(c for t in trial_dirs for c in ckpts(t))]
-             if (s := _history(fs, f"{d}/{checkpoint.HISTORY_FILE}")) is not None]
-    return max(saved, key=lambda s: s["epoch"]) if saved else None
-
-
-def _history(fs: pyarrow.fs.FileSystem, path: str) -> dict[str, Any] | None:
-    try:
-        with fs.open_input_stream(path) as f:
-            return json.loads(f.read().decode())  # checkpoint.save's JSON: NaN stays NaN
-    except FileNotFoundError:  # a checkpoint folder still being written
-        return None
+    """{'epoch', 'history', 'stop'} of the trial's newest checkpoint (read in the driver, weights left in storage),
+    a local-mode trial's or a worker group's: both are under storage_path/run_name(trial_id)/ (trial_store)."""
+    return trial_store.history(storage_path, trial_id)
 
 
 def make_trial(resolve: Callable[[dict[str, Any]], dict[str, Any]], storage_path: str, resources: WorkerResources,
@@ -128,16 +110,17 @@ def make_trial(resolve: Callable[[dict[str, Any]], dict[str, Any]], storage_path
 
     def trial(config: dict[str, Any]) -> None:
         gpu = {"GPU": resources.gpus} if resources.gpus else {}
+        trial_id = ray.tune.get_context().get_trial_id()
         trainer = TorchTrainer(
             _worker_loop,
             train_loop_config={"train": train, "config": resolve(config), "local": local, "objectives": objectives,
-                               "threads": threads},
+                               "threads": threads, "storage": storage_path, "trial_id": trial_id},
             scaling_config=ray.train.ScalingConfig(num_workers=0) if local else ray.train.ScalingConfig(
                 num_workers=resources.workers, use_gpu=resources.gpus > 0,
                 resources_per_worker={"CPU": resources.cpus, **gpu},
             ),
             run_config=ray.train.RunConfig(
-                name=run_name(ray.tune.get_context().get_trial_id()),
+                name=run_name(trial_id),
                 storage_path=storage_path,
                 callbacks=[] if local else [TuneReportCallback()],
                 failure_config=ray.train.FailureConfig(max_failures=resources.max_failures),

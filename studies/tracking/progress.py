@@ -54,9 +54,9 @@ class Progress:
         self._drawn = False  # a \r line is on screen
         self._running: set[str] = set()
         self._ended: set[str] = set()
-        self._latest: dict[str, tuple[float, str]] = {}  # trial -> (its latest value of the metric, its label)
-        if best is not None:
-            self._latest[""] = best  # no trial id of this session is empty
+        self._latest: dict[str, tuple[float, str]] = {}  # running trial -> (its latest value of the metric, label)
+        self._best_ended: tuple[float, str] | None = None  # the best of the ended trials' (an earlier session's too)
+        self._fold(best)
 
     @property
     def done(self) -> int:
@@ -64,8 +64,14 @@ class Progress:
 
     def best(self) -> tuple[float, str] | None:
         """The best of the trials' latest values (an unfinished trial's counts as it stands)."""
-        values = [v for v in self._latest.values() if math.isfinite(v[0])]
+        values = [v for v in (*self._latest.values(), self._best_ended) if v is not None and math.isfinite(v[0])]
         return max(values, key=lambda v: self.sign * v[0], default=None)
+
+    def _fold(self, value: tuple[float, str] | None) -> None:
+        """Keep one best of the ended trials, so a result costs the same in a study's 10,000th trial as in its first."""
+        if value is not None and math.isfinite(value[0]) and (
+                self._best_ended is None or self.sign * value[0] > self.sign * self._best_ended[0]):
+            self._best_ended = value
 
     def eta_s(self) -> float | None:
         """Remaining trials at the rate trials ended this session; unknown before the first one has."""
@@ -92,6 +98,7 @@ class Progress:
 
     def ended(self, trial_id: str) -> None:
         self._running.discard(trial_id)
+        self._fold(self._latest.pop(trial_id, None))
         self._ended.add(trial_id)
         self._show(force=True)
 

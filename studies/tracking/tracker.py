@@ -12,8 +12,10 @@ import io
 import logging
 import tempfile
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from mlflow.entities import Metric, Param, RunStatus, RunTag
 from mlflow.tracking import MlflowClient
@@ -54,8 +56,27 @@ def _tags(values: dict[str, Any]) -> list[RunTag]:
     return [RunTag(k, str(v)[:_MAX_TAG]) for k, v in values.items() if v is not None and str(v) != ""]
 
 
+def _csv(rows: dict[int, dict[str, float]]) -> str:
+    """history.csv: one row per epoch, a column per metric (sorted), empty where an epoch lacks it."""
+    keys = sorted({k for row in rows.values() for k in row})
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["epoch", *keys], lineterminator="\n")
+    writer.writeheader()
+    for step in sorted(rows):
+        writer.writerow({"epoch": step, **rows[step]})
+    return out.getvalue()
+
+
 class StudyTracker:
-    """Holds only strings, so it pickles into Ray Tune's experiment state; the client is made on first use."""
+    """Pickles into Ray Tune's experiment state (its client, writer thread and pending runs left behind); the client
+    is made on first use.
+
+    A trial's start and its epochs are written by one writer thread, in order, while Tune's loop goes on: at 10,000
+    short trials those writes were most of the driver's time. Everything else (a trial's end, the parent run, every
+    read) first waits for the queued writes, and a write that failed (a full disk) is raised there, once. So a trial
+    Tune records as ended is in MLflow whole, and a driver killed outright loses at most the queued epochs, which its
+    trials' checkpoints hold: a resumed trial logs them first (studies.tracking.trial_log).
+    """
 
     def __init__(self, tracking_uri: str, study: str, artifact_root: Path | None = None) -> None:
         if not study:  # a Study from get_study() directly: build_study names it after its file
@@ -63,21 +84,61 @@ class StudyTracker:
         self.tracking_uri, self.study = tracking_uri, study
         self.artifact_root = str(artifact_root.resolve()) if artifact_root else None
         self.parent_run_id: str | None = None
-        self._runs: dict[str, str] = {}  # trial id -> run id
+        self._runs: dict[str, str | Future[str]] = {}  # trial id -> run id (a Future while its creation is queued)
         self._epochs: dict[str, set[int]] = {}  # trial id -> epochs its run holds (read from the store once)
         self._retries: dict[str, list[str]] = {}  # trial id -> its retries.txt lines
+        # trial id -> {epoch: metrics} this session logged to a run it created: its history.csv without reading back
+        self._rows: dict[str, dict[int, dict[str, float]]] = {}
+        # trial id -> run id of an earlier session's trials (a resumed study; read once); {}: a study started here
+        self._earlier: dict[str, str] | None = {}
+        self._experiment_id: str | None = None  # the study's experiment, once a trial asked for it
         self._client: MlflowClient | None = None
+        self._writer: ThreadPoolExecutor | None = None
+        self._failed: BaseException | None = None  # the first queued write that raised, until flush raises it
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_client": None}
+        runs = {t: self.run_id(t) for t in self._runs}
+        return {**self.__dict__, "_runs": runs, "_client": None, "_writer": None, "_failed": None}
 
-    @property
-    def client(self) -> MlflowClient:
+    def _store(self) -> MlflowClient:
         if self._client is None:
             for name in _QUIET_LOGGERS:
                 logging.getLogger(name).setLevel(logging.WARNING)
             self._client = MlflowClient(tracking_uri=self.tracking_uri)
         return self._client
+
+    @property
+    def client(self) -> MlflowClient:
+        """The client, once every queued write is done: what a read or an ordered write uses."""
+        self.flush()
+        return self._store()
+
+    def _defer(self, work: Callable[[], Any]) -> Future:
+        """`work()` on the writer thread, after every write queued before it."""
+        def run() -> Any:
+            try:
+                return work()
+            except BaseException as err:
+                if self._failed is None:
+                    self._failed = err
+                raise
+
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hpstudy-mlflow")
+        return self._writer.submit(run)
+
+    def flush(self) -> None:
+        """Wait for the queued writes; raise the first one that failed."""
+        if self._writer is not None:
+            self._writer.submit(lambda: None).result()
+        failed, self._failed = self._failed, None
+        if failed is not None:
+            raise failed
+
+    def run_id(self, trial_id: str) -> str | None:
+        """The MLflow run of trial `trial_id` (None: it never started), once its creation is written."""
+        run = self._runs.get(trial_id)
+        return run.result() if isinstance(run, Future) else run
 
     def prepare(self) -> StudyTracker:
         """Open the store (MLflow creates and migrates a new SQLite store: seconds) and find or create the study's
@@ -127,6 +188,7 @@ class StudyTracker:
 
     def resume_study(self, parent_run_id: str) -> None:
         self.parent_run_id = parent_run_id
+        self._earlier = None  # its trials' runs are read on the first trial start
         self.client.update_run(parent_run_id, status="RUNNING")
         self.client.set_tag(parent_run_id, T.STATUS, statuses.RUNNING)
 
@@ -174,30 +236,45 @@ class StudyTracker:
         )
         return list(runs)
 
-    def _existing_trial_run(self, trial_id: str) -> str | None:
-        found = self._trial_runs(f"and tags.`{T.TRIAL_ID}` = '{trial_id}'")
-        return found[0].info.run_id if found else None
+    def _earlier_run(self, trial_id: str) -> str | None:
+        """The run an earlier session of this study (a resumed one) gave the trial: all of them read in one search,
+        on the first trial start after a resume; a study started in this session has none, and asks nothing."""
+        if self._earlier is None:
+            self._earlier = {r.data.tags.get(T.TRIAL_ID, ""): r.info.run_id for r in self._trial_runs()}
+        return self._earlier.get(trial_id)
 
     def trial_started(self, trial_id: str, *, name: str, seed: int, params: dict[str, Any],
-                      config: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> None:
+                      config: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> bool:
         """`params`: what MLflow lists and compares; `config` (nested): the trial's config.yaml, all of it; `tags`:
-        more of the run's tags (a confirmation's phase)."""
-        run_id = self._runs.get(trial_id) or self._existing_trial_run(trial_id)
+        more of the run's tags (a confirmation's phase). Returns whether the trial continues a run it had (a resumed
+        or retried trial), whose epochs its checkpoint may hold beyond what the run has."""
+        run_id = self.run_id(trial_id) or self._earlier_run(trial_id)
         if run_id is not None:  # a resumed or retried trial continues its own run
             self.client.update_run(run_id, status="RUNNING")
             self.client.set_tag(run_id, T.STATUS, statuses.RUNNING)
             stale = {T.STOP_REASON, T.STOP_EPOCH} & set(self.client.get_run(run_id).data.tags)
             for key in stale:  # how it ended before no longer holds; an absent tag must not read as the old one
                 self.client.delete_tag(run_id, key)
-        else:
-            tags = {T.PARENT_RUN_ID: self.parent_run_id, T.ROLE: T.ROLE_TRIAL, T.STUDY: self.study,
-                    T.TRIAL_ID: trial_id, T.SEED: seed, T.CONFIG: name, T.STATUS: statuses.RUNNING, **(tags or {})}
-            run_id = self.client.create_run(self.experiment_id(), run_name=f"{name} seed={seed} [{trial_id}]",
-                                            tags={t.key: t.value for t in _tags(tags)}).info.run_id
-            self._log_params(run_id, params)
-            if config is not None:
-                self.client.log_dict(run_id, config, P.TRIAL_CONFIG)
-        self._runs[trial_id] = run_id
+            self._runs[trial_id] = run_id
+            return True
+        tags = {T.PARENT_RUN_ID: self.parent_run_id, T.ROLE: T.ROLE_TRIAL, T.STUDY: self.study,
+                T.TRIAL_ID: trial_id, T.SEED: seed, T.CONFIG: name, T.STATUS: statuses.RUNNING, **(tags or {})}
+        if self._experiment_id is None:
+            self._experiment_id = self.experiment_id()
+        self._runs[trial_id] = self._defer(partial(self._create_run, self._experiment_id,
+                                                   f"{name} seed={seed} [{trial_id}]", tags, params, config))
+        self._epochs[trial_id] = set()  # a new run holds no epoch: nothing to read back from the store
+        self._rows[trial_id] = {}  # ... and its history.csv is what this session logs to it
+        return False
+
+    def _create_run(self, experiment_id: str, name: str, tags: dict[str, Any], params: dict[str, Any],
+                    config: dict[str, Any] | None) -> str:
+        store = self._store()
+        run_id = store.create_run(experiment_id, run_name=name, tags={t.key: t.value for t in _tags(tags)}).info.run_id
+        self._log_params(run_id, params, store)
+        if config is not None:
+            store.log_dict(run_id, config, P.TRIAL_CONFIG)
+        return run_id
 
     def trial_metrics(self, trial_id: str, metrics: dict[str, float], epoch: int) -> bool:
         """Log one epoch's metrics at step=epoch, once: an epoch the run already has is skipped (a resumed trial
@@ -210,28 +287,34 @@ class StudyTracker:
             return False
         now = int(time.time() * 1000)
         batch = [Metric(k, float(v), now, epoch) for k, v in metrics.items()]
-        self.client.log_batch(self._runs[trial_id], metrics=batch)
+        self._defer(lambda: self._store().log_batch(self.run_id(trial_id), metrics=batch))
         logged.add(epoch)
+        if trial_id in self._rows:
+            self._rows[trial_id][epoch] = {m.key: m.value for m in batch}
         return True
 
     def trial_text(self, trial_id: str, text: str, name: str) -> None:
         """A text artifact of the trial's run (e.g. the warm-start coverage report)."""
-        self.client.log_text(self._runs[trial_id], text, name)
+        self._defer(lambda: self._store().log_text(self.run_id(trial_id), text, name))
 
     def trial_params(self, trial_id: str, params: dict[str, Any]) -> None:
         """Params logged after the trial started (those an out-of-memory retry may change, with its first report);
         any the run already holds (a resumed trial's) are kept: MLflow never changes a logged param."""
-        run_id = self._runs.get(trial_id)
-        if run_id is None:
+        if trial_id not in self._runs:
             return
-        logged = self.client.get_run(run_id).data.params
-        self._log_params(run_id, {k: v for k, v in params.items() if k not in logged})
+
+        def log() -> None:
+            run_id, store = self.run_id(trial_id), self._store()
+            logged = store.get_run(run_id).data.params
+            self._log_params(run_id, {k: v for k, v in params.items() if k not in logged}, store)
+
+        self._defer(log)
 
     def trial_config_changed(self, trial_id: str, changed: dict[str, Any], config: dict[str, Any]) -> None:
         """The trial now trains with `config` (an out-of-memory retry halved its batch): a tag says what changed and
         config.yaml is rewritten. The params that changed are logged with the first report (`trial_params`), so a
         retry in the first epoch shows in them; after a later retry they keep the values of the epochs before."""
-        run_id = self._runs.get(trial_id)
+        run_id = self.run_id(trial_id)
         if run_id is None:
             return
         self.client.set_tag(run_id, T.CONFIG_CHANGED, ", ".join(f"{k}={v}" for k, v in sorted(changed.items())))
@@ -239,7 +322,7 @@ class StudyTracker:
 
     def trial_retried(self, trial_id: str, line: str) -> None:
         """A retry of the trial (its process died, or it raised): counted in a tag, and a line in retries.txt."""
-        run_id = self._runs.get(trial_id)
+        run_id = self.run_id(trial_id)
         if run_id is None:
             return
         if trial_id not in self._retries:  # first in this driver: a resumed study continues the run's own list
@@ -258,29 +341,25 @@ class StudyTracker:
 
     def _logged_epochs(self, trial_id: str) -> set[int]:
         # train/loss: the one metric every epoch reports, whatever the task, with a validation split or without
-        return {m.step for m in self.client.get_metric_history(self._runs[trial_id], "train/loss")}
+        return {m.step for m in self.client.get_metric_history(self.run_id(trial_id), "train/loss")}
 
     def trial_ended(self, trial_id: str, status: str, reason: str = "", stop_epoch: int | None = None) -> None:
-        run_id = self._runs.get(trial_id)
+        run_id = self.run_id(trial_id)
         if run_id is None:
             return
-        self.client.log_text(run_id, self.history_csv(run_id), P.TRIAL_HISTORY)
+        rows = self._rows.pop(trial_id, None)  # kept until now only: nothing per trial outlives its end
+        self._epochs.pop(trial_id, None)
+        self.client.log_text(run_id, _csv(rows) if rows is not None else self.history_csv(run_id), P.TRIAL_HISTORY)
         self.client.log_batch(run_id, tags=_tags({T.STATUS: status, T.STOP_REASON: reason, T.STOP_EPOCH: stop_epoch}))
         self.client.set_terminated(run_id, status=statuses.mlflow_status(status))
 
     def history_csv(self, run_id: str) -> str:
         """One row per epoch (MLflow's step), a column per metric the run logged; empty where an epoch lacks it."""
-        keys = sorted(self.client.get_run(run_id).data.metrics)
         rows: dict[int, dict[str, float]] = {}
-        for key in keys:
+        for key in sorted(self.client.get_run(run_id).data.metrics):
             for m in sorted(self.client.get_metric_history(run_id, key), key=lambda m: (m.step, m.timestamp)):
                 rows.setdefault(m.step, {})[key] = m.value  # a step logged twice: its latest value
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=["epoch", *keys], lineterminator="\n")
-        writer.writeheader()
-        for step in sorted(rows):
-            writer.writerow({"epoch": step, **rows[step]})
-        return out.getvalue()
+        return _csv(rows)
 
     def trial_rows(self, metric: str) -> list[TrialRow]:
         """Every trial of this invocation (this session's and a resumed one's), its final value of `metric`."""
@@ -305,14 +384,15 @@ class StudyTracker:
     def open_trials(self) -> list[str]:
         """Trial ids whose runs are still RUNNING (to be marked interrupted when the study stops early)."""
         running = RunStatus.to_string(RunStatus.RUNNING)
-        return [t for t, r in self._runs.items() if self.client.get_run(r).info.status == running]
+        return [t for t in self._runs if self.client.get_run(self.run_id(t)).info.status == running]
 
     def interrupt_open(self) -> None:
         """Mark the trials still RUNNING interrupted: the study stopped under them; --resume continues them."""
         for trial_id in self.open_trials():
             self.trial_ended(trial_id, statuses.INTERRUPTED, "study interrupted; --resume continues it")
 
-    def _log_params(self, run_id: str, params: dict[str, Any]) -> None:
+    def _log_params(self, run_id: str, params: dict[str, Any], store: MlflowClient | None = None) -> None:
+        store = store or self.client
         items = [Param(k, str(v)) for k, v in params.items()]
         for i in range(0, len(items), _BATCH):
-            self.client.log_batch(run_id, params=items[i:i + _BATCH])
+            store.log_batch(run_id, params=items[i:i + _BATCH])

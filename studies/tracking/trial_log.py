@@ -78,9 +78,11 @@ class TrialLog:
         if not kind.own and cfg.monitor.oom_retry:  # logged with the first report: a first-epoch retry changes them
             self.held[trial_id] = tuple(k for k in RETRY_CHANGES if logged.pop(k, None) is not None)
         phase = self.study.tags.get(T.PHASE)  # a confirmation's trials say so (studies.cli.confirm)
-        self.tracker.trial_started(trial_id, name=label(name, overrides), seed=seed, params=logged,
-                                   config=dict(cfg) if kind.own else config_dict(cfg),
-                                   tags={T.PHASE: phase} if phase else None)
+        continued = self.tracker.trial_started(trial_id, name=label(name, overrides), seed=seed, params=logged,
+                                               config=dict(cfg) if kind.own else config_dict(cfg),
+                                               tags={T.PHASE: phase} if phase else None)
+        if continued:  # its checkpoint may hold epochs that never reached the run: logged now, before the next ones
+            self._from_checkpoint(trial_id, {})
         if self.progress is not None:
             self.progress.started(trial_id)
 
@@ -145,6 +147,8 @@ class TrialLog:
             self._print(f"  [{trial_id}] {self.names.get(trial_id, '')}: {status}" + (f" ({reason})" if reason else ""))
         if self.progress is not None:
             self.progress.ended(trial_id)
+        for held in (self.names, self.configs):  # nothing kept per trial once it ended: a study may have 10,000
+            held.pop(trial_id, None)
 
     def retried(self, trial_id: str, last: dict[str, Any], reason: str) -> None:
         """The trial's process died (or it raised) and Tune restarts it from its last checkpoint."""

@@ -27,9 +27,6 @@ _ENV = {
     # Tune's legacy output engine prints nothing at verbose=0; the new one still prints its experiment box, the
     # results folder and a TensorBoard hint. Progress is ours (studies.tracking.progress), results are in MLflow.
     "RAY_AIR_NEW_OUTPUT": "0",
-    # Keeping one checkpoint per trial (CheckpointConfig(num_to_keep=1)) makes Tune snapshot the experiment state
-    # at each checkpoint, and warn about it at every epoch of a short local trial: a small JSON file, no bottleneck.
-    "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
     # Tune's own per-trial result files duplicate MLflow, and tensorboardX prints "NaN or Inf found in input
     # tensor." for every non-finite value reported (a κ(J) of inf): of its loggers only the JSON one is kept
     # (run_tuner passes it), which Tune's end-of-run ResultGrid reads (without it: a warning per trial).

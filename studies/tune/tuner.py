@@ -242,8 +242,10 @@ def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, n
             ),
             run_config=tune.RunConfig(name=name, storage_path=storage, callbacks=[events, JsonLoggerCallback()],
                                       verbose=0,
-                                      failure_config=tune.FailureConfig(max_failures=trial.max_failures),
-                                      checkpoint_config=tune.CheckpointConfig(num_to_keep=1)),
+                                      # No checkpoint reaches Tune (trainables.checkpointing.trial_store): it
+                                      # snapshots the experiment on its own period (<= 5% of the driver's time),
+                                      # not at every trial's every epoch, a cost that grew with the study.
+                                      failure_config=tune.FailureConfig(max_failures=trial.max_failures)),
         )
     quiet = tracebacks_to(failure_log) if failure_log is not None else contextlib.nullcontext()
     with signals.forward_sigterm(signal.SIGUSR1), quiet:  # Tune stops on SIGUSR1 as on Ctrl-C (ray.tune.tune)

@@ -30,6 +30,7 @@ print(json.dumps({"exit": code, "imported": sorted({m.split(".")[0] for m in sys
 """.replace("FORBIDDEN", repr(FORBIDDEN))
 
 
+@pytest.mark.slow  # ~7-14 s: the default suite stays under 5 min on 2 cores
 def test_cpu_dry_prints_one_table_of_every_part_without_ray_optuna_or_mlflow(tmp_path):
     out = tmp_path / "check.json"
     t0 = time.monotonic()

@@ -13,7 +13,6 @@ import math
 import os
 import signal
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -23,6 +22,7 @@ from typing import Any, Callable
 import ray.tune
 from ray import cloudpickle
 
+from trainables.checkpointing import trial_store
 from trainables.checkpointing.checkpoint import HISTORY_FILE
 from trainables.config import TrainConfig
 from trainables.config.overrides import apply_overrides
@@ -115,21 +115,15 @@ def lr_is(lr: float, seed: int | None = None) -> Callable[[TrainConfig], bool]:
     return match
 
 
-def _restore() -> dict[str, Any] | None:
-    checkpoint = ray.tune.get_checkpoint()
-    if checkpoint is None:
-        return None
-    with checkpoint.as_directory() as directory:
-        return json.loads((Path(directory) / HISTORY_FILE).read_text())
+def _restore(storage: str) -> dict[str, Any] | None:
+    return trial_store.history(storage, ray.tune.get_context().get_trial_id())
 
 
-def _report(metrics: dict[str, Any], state: dict[str, Any] | None) -> None:
-    if state is None:  # a stopped trial's last words: nothing to resume from (as trainables.ray_train's sink)
-        ray.tune.report(metrics)
-        return
-    with tempfile.TemporaryDirectory() as directory:
-        (Path(directory) / HISTORY_FILE).write_text(json.dumps(state))
-        ray.tune.report(metrics, checkpoint=ray.tune.Checkpoint.from_directory(directory))
+def _report(metrics: dict[str, Any], state: dict[str, Any] | None, storage: str) -> None:
+    if state is not None:  # None: a stopped trial's last words, nothing to resume from (as trainables.ray_train's sink)
+        trial_store.save(storage, ray.tune.get_context().get_trial_id(),
+                         lambda directory: (Path(directory) / HISTORY_FILE).write_text(json.dumps(state)))
+    ray.tune.report(metrics)
 
 
 @dataclass(frozen=True)
@@ -150,7 +144,7 @@ class ClosedForm:
 
     def __call__(self, study, resolve: Callable[[dict], dict], storage: str):
         # Here, in the driver: a global would make each trial import Ray Train and torch. The real trial's reader of
-        # its checkpoints (a folder or a --storage URI): this trial checkpoints in the same Tune trial folders.
+        # its checkpoints (a folder or a --storage URI): this trial checkpoints in the same trial folders (trial_store).
         from studies.tune.tuner import TrialFn
         from trainables.ray_train import checkpointed
 
@@ -160,7 +154,7 @@ class ClosedForm:
             cfg = apply_overrides(TrainConfig(), resolve(config))
             if self.fails(cfg):
                 raise RuntimeError(FAILURE)
-            state = _restore() or {"epoch": 0, "history": [], "stop": None}
+            state = _restore(storage) or {"epoch": 0, "history": [], "stop": None}
             for epoch in range(state["epoch"] + 1, cfg.epochs + 1):  # none left: the tracker reads the checkpoint
                 time.sleep(self.epoch_s)
                 report = epoch_report(cfg, epoch)
@@ -169,10 +163,10 @@ class ClosedForm:
                 if epoch == DIVERGE_EPOCH and self.diverges(cfg):
                     nan = {"train/loss": math.nan, f"{epoch_split(cfg)}/acc": math.nan}
                     _report({**report, **nan, STOP_REASON: "diverged",
-                             STOP_DETAIL: f"non-finite loss (nan) at step {report['step'] - 3}"}, None)
+                             STOP_DETAIL: f"non-finite loss (nan) at step {report['step'] - 3}"}, None, storage)
                     return
                 state = {"epoch": epoch, "history": [*state["history"], report], "stop": None}
-                _report(report, state)
+                _report(report, state, storage)
                 if epoch == self.interrupt_epoch and self.interrupts(cfg) and self._first_interrupt():
                     os.kill(driver, signal.SIGINT)
                     time.sleep(120)  # Tune stops this trial long before; a resume continues it from `state`

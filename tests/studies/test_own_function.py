@@ -80,6 +80,7 @@ def test_a_training_function_of_ones_own_is_searched_interrupted_and_resumed(own
     assert completed and all(len(client.get_metric_history(r.info.run_id, "val/acc")) == 3 for r in completed)
 
 
+@pytest.mark.slow  # ~7-14 s: the default suite stays under 5 min on 2 cores
 def test_a_function_that_raises_or_breaks_the_contract_fails_its_trial_in_one_line(tmp_path, run_study):
     path = tmp_path / "broken_fn.py"
     path.write_text(textwrap.dedent('''

@@ -33,6 +33,7 @@ def search(run_study, tmp_path_factory):
     return cwd, run_study(["ses_search", "--profile", "local"], cwd, ClosedForm(epoch_s=0.05))
 
 
+@pytest.mark.slow  # a real study end to end (~13-19 s): the default suite stays under 5 min
 def test_the_search_runs_and_stops_dominated_trials_at_its_rungs(search):
     cwd, result = search
     assert result.returncode == 0, result.stderr[-3000:]
@@ -49,6 +50,7 @@ def test_the_search_runs_and_stops_dominated_trials_at_its_rungs(search):
     assert "Pareto front over mean per config (val/acc ↑, rob/acc ↑, sys/epoch_s ↓)" in result.stdout
 
 
+@pytest.mark.slow  # a real study end to end (~13-19 s): the default suite stays under 5 min
 def test_optuna_was_told_the_stopped_trials_as_pruned(search):
     cwd, _ = search
     (experiment,) = (cwd / "hpstudy_runs" / "ray" / "ses_search").glob("local-*")

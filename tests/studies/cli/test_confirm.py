@@ -22,6 +22,7 @@ def confirmed(run_study, tmp_path_factory):
     return result, parents, trials
 
 
+@pytest.mark.slow  # a real study end to end (~13-19 s): the default suite stays under 5 min
 def test_the_best_configurations_are_retrained_on_fresh_seeds_against_the_base_config(confirmed):
     result, parents, trials = confirmed
     assert result.returncode == 0, result.stderr[-3000:]
@@ -44,6 +45,7 @@ def test_the_best_configurations_are_retrained_on_fresh_seeds_against_the_base_c
     assert parents[0].data.tags["hpstudy.status"] == "completed"
 
 
+@pytest.mark.slow  # a real study end to end (~13-19 s): the default suite stays under 5 min
 def test_the_closing_report_leads_with_the_confirmation_and_its_gap(confirmed):
     result, _, _ = confirmed
     out = result.stdout

@@ -60,3 +60,21 @@ def test_a_resumed_study_starts_from_its_earlier_counts_and_best():
     p = Progress(total=10, metric="val/acc", mode="max", done=4, best=(0.8, "a seed=0"), stream=out, tty=False)
     p.result("t9", 0.7, "b seed=0")
     assert p.done == 4 and p.best() == (0.8, "a seed=0") and p.eta_s() is None
+
+
+def test_what_it_holds_per_trial_ends_with_the_trial_and_the_best_stays_right():
+    # A 10,000-trial study: a result must cost the same at the end as at the start (it once scanned every trial's
+    # latest value), and an ended trial's best still counts.
+    p = Progress(total=1000, metric="val/loss", mode="min", stream=io.StringIO(), tty=False, every_s=1e9,
+                 best=(0.5, "earlier"))
+    for i in range(1000):
+        p.started(f"t{i}")
+        p.result(f"t{i}", 1.0 + i / 1000 if i != 700 else 0.25, f"trial {i}")
+        p.ended(f"t{i}")
+    assert p._latest == {} and p.best() == (0.25, "trial 700")
+    p.started("x")
+    p.result("x", 0.1, "running")  # a running trial's value counts as it stands
+    assert p.best() == (0.1, "running")
+    p.result("x", float("nan"), "running")
+    p.ended("x")
+    assert p.best() == (0.25, "trial 700")  # a non-finite end is no best

@@ -130,7 +130,7 @@ def test_each_epoch_reaches_mlflow_once_and_a_checkpointed_one_is_backfilled(uri
     for epoch in (1, 2, 2):  # the resumed trial re-sends epoch 2; epoch 3 was checkpointed, never reported
         log.result("t0", saved["history"][epoch - 1])
     log.ended("t0", "complete", saved["history"][1], "")  # Tune's last result: epoch 2
-    run = tracker.client.get_run(tracker._runs["t0"])
+    run = tracker.client.get_run(tracker.run_id("t0"))
     steps = [m.step for m in tracker.client.get_metric_history(run.info.run_id, "val/acc")]
     assert steps == [1, 2, 3]
     assert run.data.tags["hpstudy.status"] == "completed" and run.data.tags["hpstudy.stop_epoch"] == "3"
@@ -155,7 +155,7 @@ def test_an_out_of_memory_retrys_config_change_is_on_the_trials_run(uri, tmp_pat
         for epoch in (1, 2):
             log.result(trial_id, {"epoch": epoch, "train/loss": 1.0,
                                   **({CONFIG_CHANGE: json.dumps(changed)} if epoch == oom_epoch else {})})
-    first, later = (tracker.client.get_run(tracker._runs[t]) for t in ("t0", "t1"))
+    first, later = (tracker.client.get_run(tracker.run_id(t)) for t in ("t0", "t1"))
     for run in first, later:
         assert run.data.tags["hpstudy.config_changed"] == "accum_steps=2, data.batch_size=64, monitor.oom_retry=False"
         path = tracker.client.download_artifacts(run.info.run_id, "config.yaml", str(tmp_path))
@@ -177,7 +177,7 @@ def test_a_trial_without_oom_retry_logs_its_batch_when_it_starts(uri, tmp_path):
     tracker = _study(uri, tmp_path, "no_retry")
     log = TrialLog(Study(name="no_retry", profile="local", base=TrainConfig(epochs=2), space={}), tracker)
     log.started("t0", {})
-    params = tracker.client.get_run(tracker._runs["t0"]).data.params
+    params = tracker.client.get_run(tracker.run_id("t0")).data.params
     assert params["data.batch_size"] == "128" and params["accum_steps"] == "1"
 
 
@@ -190,6 +190,46 @@ def test_a_retrying_trial_that_never_reported_has_its_params_when_it_ends(uri, t
     base = TrainConfig(epochs=2, monitor=MonitorConfig(oom_retry=True))
     log = TrialLog(Study(name="no_report", profile="local", base=base, space={}), tracker)
     log.started("t0", {})
-    assert "data.batch_size" not in tracker.client.get_run(tracker._runs["t0"]).data.params
+    assert "data.batch_size" not in tracker.client.get_run(tracker.run_id("t0")).data.params
     log.ended("t0", "error", {}, "boom")
-    assert tracker.client.get_run(tracker._runs["t0"]).data.params["data.batch_size"] == "128"
+    assert tracker.client.get_run(tracker.run_id("t0")).data.params["data.batch_size"] == "128"
+
+
+def test_trial_writes_are_queued_in_order_and_a_failed_one_is_raised_at_the_trials_end(uri, tmp_path, monkeypatch):
+    # Trial starts and epochs go to one writer thread, so Tune's loop does not wait on the store; a trial's end
+    # waits for them. A study started in this session asks the store nothing per trial (it once searched all runs).
+    tracker = _study(uri, tmp_path, "queued")
+    searches = []
+    monkeypatch.setattr(tracker.client, "search_runs", lambda *a, **k: searches.append(a) or [])
+    _trial(tracker, "t0", "lr=0.1", 0, [0.5, 0.6, 0.7], "completed")
+    assert searches == []
+    history = tracker.client.get_metric_history(tracker.run_id("t0"), "val/acc")
+    assert [(m.step, m.value) for m in history] == [(1, 0.5), (2, 0.6), (3, 0.7)]
+    assert tracker._rows == {} and tracker._epochs == {}  # nothing per trial outlives its end
+
+    store = tracker._store()
+    real = store.log_batch
+
+    def full_disk(run_id, metrics=(), params=(), tags=()):
+        if metrics:
+            raise OSError(28, "No space left on device")
+        return real(run_id, metrics=metrics, params=params, tags=tags)
+
+    monkeypatch.setattr(store, "log_batch", full_disk)
+    tracker.trial_started("t1", name="lr=0.1", seed=1, params={"seed": 1})
+    tracker.trial_metrics("t1", {"train/loss": 0.5, "val/acc": 0.5}, 1)  # queued: returns before the write fails
+    with pytest.raises(OSError, match="No space left"):
+        tracker.trial_ended("t1", "completed", "", 1)
+    tracker.flush()  # raised once: the interruption path's best-effort marks go on
+    monkeypatch.setattr(store, "log_batch", real)
+    tracker.trial_ended("t1", "interrupted", "study interrupted", 1)
+    assert tracker.client.get_run(tracker.run_id("t1")).data.tags["hpstudy.status"] == "interrupted"
+
+
+def test_a_tracker_with_queued_writes_pickles_with_its_run_ids(uri, tmp_path):
+    import pickle
+
+    tracker = _study(uri, tmp_path, "pickled")
+    tracker.trial_started("t0", name="lr=0.1", seed=0, params={"seed": 0})
+    again = pickle.loads(pickle.dumps(tracker))
+    assert again._runs == {"t0": tracker.run_id("t0")} and again._writer is None

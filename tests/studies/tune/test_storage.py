@@ -60,7 +60,7 @@ def study(interrupted_sweep):
 def test_checkpoints_go_to_the_storage_and_the_resume_state_stays_in_the_runs_folder(study):
     assert study.first.returncode == 130, study.first.stderr[-3000:]
     shared = study.cwd / "shared" / "ses_beta_sweep"
-    assert list(shared.glob("*/*/checkpoint_*/history.json")), "the trials checkpoint in --storage"
+    assert list(shared.glob("train_*/checkpoint_*/history.json")), "the trials checkpoint in --storage"
     local = study.cwd / "hpstudy_runs" / "ray" / "ses_beta_sweep"
     assert [p.name for p in local.iterdir()] == ["latest.json"]  # nothing of Ray's here
     assert json.loads((local / "latest.json").read_text())["storage"] == f"{study.uri}/ses_beta_sweep"

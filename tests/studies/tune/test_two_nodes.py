@@ -53,7 +53,7 @@ def test_a_study_on_two_nodes_survives_losing_one(tmp_path):
     assert killed and code == 0, text[-3000:]
     assert seen["head"] and seen["worker"], f"trials ran on both nodes: {seen}"
     assert ": retried after epoch " in text, text[-3000:]
-    assert list((tmp_path / "shared" / "ses_beta_sweep").glob("*/*/checkpoint_*/history.json"))
+    assert list((tmp_path / "shared" / "ses_beta_sweep").glob("train_*/checkpoint_*/history.json"))
     client = store(tmp_path)
     _, trials = study_runs(client, "ses_beta_sweep")
     assert len(trials) == 5 and {t.data.tags["hpstudy.status"] for t in trials} == {"completed"}

@@ -94,6 +94,7 @@ def test_sweep_starts_from_the_init_checkpoint(tmp_path):
     assert result.losses[0] > 20
 
 
+@pytest.mark.slow  # ~7-14 s: the default suite stays under 5 min on 2 cores
 def test_cli_writes_csv_and_plot_and_prints_the_suggestion(cli):
     out, proc = cli
     stdout, stderr = proc.communicate(timeout=120)
