@@ -57,6 +57,8 @@ class HpstudyTrial:
 
             cfg = apply_overrides(TrainConfig(), resolve(config))
             state = _restore(storage) or {"epoch": 0, "history": [], "stop": None}
+            if state["epoch"] >= cfg.epochs and state["history"]:  # none left: its last epoch again
+                ray.tune.report(state["history"][-1])
             for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
                 acc = accuracy(cfg.optim.lr, cfg.model.drop_rate, cfg.sched.warmup_epochs, epoch)
                 report = {"epoch": epoch, "step": epoch * STEPS_PER_EPOCH, "train/loss": 1.0 - acc,

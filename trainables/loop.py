@@ -26,7 +26,7 @@ from trainables.parts import Parts, build_parts
 from trainables.step import train_one_epoch
 from trainables.trial import Sink, Trial
 from trainables.watch.jacobian import build_kappa
-from trainables.watch.meters import peak_memory_mb, reset_peak_memory
+from trainables.watch.meters import ProcessMeter, peak_memory_mb, reset_peak_memory
 from trainables.watch.steady import SteadyMeans
 from trainables.watch.stops import StopTraining, is_oom, oom_retry_config, oom_stop
 
@@ -206,6 +206,7 @@ def _run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
     try:
         for epoch in range(start_epoch, cfg.epochs):
             reset_peak_memory(p.device)
+            meter = ProcessMeter()
             t0 = time.perf_counter()
             train_metrics, step, samples = train_one_epoch(p, epoch, step)
             train_s = time.perf_counter() - t0
@@ -217,6 +218,7 @@ def _run(cfg: TrainConfig, sink: Sink) -> dict[str, Any]:
                 "sys/epoch_s": time.perf_counter() - t0 - metrics.get("sys/rob_eval_s", 0.0),
                 "sys/samples_per_s": samples / train_s,
                 "sys/peak_mem_mb": peak_memory_mb(p.device),
+                **meter.read(p.device),
             })
             metrics = distributed.from_rank0(metrics)  # several workers: one report, so every rank decides alike
             metrics.update(steady.add(metrics))

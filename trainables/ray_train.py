@@ -26,6 +26,7 @@ from ray.tune.integration.ray_train import TuneReportCallback
 
 from trainables.checkpointing import checkpoint, trial_store
 from trainables.checkpointing.trial_store import run_name
+from trainables.loop import STOP_DETAIL, STOP_REASON
 from trainables.loop import train as builtin_train
 from trainables.trial import TrainFn
 from trainables.trial import run as run_trial
@@ -53,20 +54,37 @@ class _Sink:
         self._api = api  # ray.train (a worker group) or ray.tune (local mode: storage_path and trial_id given)
         self._storage, self._trial_id = storage_path, trial_id
         self._last: dict[str, Any] | None = None  # what an in-process retry (out of memory) continues from
+        self._saved: dict[str, Any] | None = None  # the restored checkpoint's {'epoch', 'history', 'stop'}
+        self._reports = 0  # made in this process
 
     def restore(self) -> dict[str, Any] | None:
         if self._last is not None:
             return self._last
         if self._api is ray.tune:
             with trial_store.newest(self._storage, self._trial_id) as directory:
-                return checkpoint.load(directory) if directory is not None else None
+                if directory is None:
+                    return None
+                self._saved = checkpoint.load_history(directory)
+                return checkpoint.load(directory)
         ckpt = self._api.get_checkpoint()
         if ckpt is None:
             return None
         with ckpt.as_directory() as directory:
             return checkpoint.load(directory)
 
+    def resend_last(self) -> None:
+        """A restarted trial that had nothing left to train (its last epoch checkpointed, then the driver was killed
+        or stopped before Tune saw it end) reports that epoch again, with how it stopped: Tune ends a trial on its
+        last result, which must hold the study's metric. The tracker logs no epoch twice."""
+        if self._reports or not self._saved or not self._saved.get("history"):
+            return
+        last = dict(self._saved["history"][-1])
+        if self._saved.get("stop"):
+            last[STOP_REASON], last[STOP_DETAIL] = self._saved["stop"]
+        self._api.report(last)
+
     def report(self, metrics: dict[str, Any], state: dict[str, Any] | None) -> None:
+        self._reports += 1
         if state is None:  # a stopped run's last words: nothing worth resuming from
             self._api.report(metrics)
             return
@@ -89,6 +107,8 @@ def _worker_loop(loop_config: dict[str, Any]) -> None:
             else _Sink(ray.train))
     run_trial(loop_config["train"], loop_config["config"], sink, objectives=loop_config["objectives"],
               threads=loop_config["threads"])
+    if loop_config["local"]:
+        sink.resend_last()
 
 
 def checkpointed(storage_path: str, trial_id: str) -> dict[str, Any] | None:

@@ -85,6 +85,14 @@ PLATFORM = (
               "warm-up left out as in sys/epoch_s_steady"),
     MetricKey("sys/peak_mem_mb", "MB", "min", "peak memory of the epoch: the GPU's allocated, or the process's RSS"),
     MetricKey("sys/rob_eval_s", "s", "min", "wall time of the robustness evaluation, in the epochs it ran"),
+    # trainables.watch.meters.ProcessMeter: what packing trials onto a node needs to know of one
+    MetricKey("sys/cpu_cores", "cores", "min", "CPU the trial's process used over the epoch: its CPU seconds (every "
+              "thread; DataLoader worker processes not counted) per wall second"),
+    MetricKey("sys/rss_mb", "MB", "min", "the trial process's resident memory at the epoch's end"),
+    MetricKey("sys/gpu_util_pct", "%", None, "the GPU's utilisation at the epoch's end, as NVML reports it (CUDA "
+              "with NVML only): every process's work on that GPU"),
+    MetricKey("sys/gpu_mem_reserved_mb", "MB", "min", "GPU memory torch's caching allocator holds at the epoch's "
+              "end (CUDA only): what another trial on the same GPU cannot have"),
     MetricKey("rob/acc", "fraction", "max", "accuracy on corrupted evaluation images, mean over corruptions"),
     MetricKey("rob/acc/<corruption>", "fraction", "max", "rob/acc of one corruption, mean over its severities"),
     MetricKey("ses/penalty", "1", None, "the SES term added to the loss, lambda * sum (H - target)^2 (epoch mean)"),

@@ -194,7 +194,7 @@ def _tune(plan: Plan, opened: Opened, tuner, cluster, trial, study: Study, name:
 
     tracker = opened.tracker
     log = TrialLog(study, tracker, progress=progress, verbose=plan.verbose, checkpointed=trial.checkpointed)
-    events = tuner.TrialEvents(log.started, log.result, log.ended, log.retried)
+    events = tuner.TrialEvents(log.started, log.result, log.ended, log.retried, tracker.restored)
     try:
         tuner.run_tuner(study, trial, cluster=cluster, storage=plan.storage, name=name, events=events, resume=resume,
                         failure_log=failure_log(plan, opened))
@@ -225,6 +225,7 @@ def _interrupted(plan: Plan, opened: Opened) -> int:
     command that resumes it."""
     study, tracker = opened.study, opened.tracker
     tracker.interrupt_open()  # the trials Tune stopped on Ctrl-C
+    tracker.close_lost()
     ended = Outcome.of(tracker.trial_outcomes()).ended
     tracker.end_study("interrupted", summary=tracker.summarize(study.metric, study.mode))  # so far
     total = "" if study.replication or study.confirm else f" of {study.total_trials()}"
@@ -241,6 +242,7 @@ def _close(plan: Plan, opened: Opened) -> int:
     from studies.tracking.tracker import mlflow_ui_command, runs_url
 
     study, tracker = opened.study, opened.tracker
+    tracker.close_lost()
     outcome = Outcome.of(tracker.trial_outcomes())
     tracker.end_study(outcome.status, outcome.tags(), tracker.summarize(study.metric, study.mode))
     save_state(plan.state_dir, replace(opened.state, finished=True))

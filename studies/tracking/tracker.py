@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-from mlflow.entities import Metric, Param, RunStatus, RunTag
+from mlflow.entities import DatasetInput, Metric, Param, RunStatus, RunTag
 from mlflow.tracking import MlflowClient
 
 from hpstudy.schema import params as P
@@ -92,6 +92,7 @@ class StudyTracker:
         # trial id -> run id of an earlier session's trials (a resumed study; read once); {}: a study started here
         self._earlier: dict[str, str] | None = {}
         self._experiment_id: str | None = None  # the study's experiment, once a trial asked for it
+        self._lost: dict[tuple[str, str], str] = {}  # (config label, seed) -> open run of a trial Tune lost
         self._client: MlflowClient | None = None
         self._writer: ThreadPoolExecutor | None = None
         self._failed: BaseException | None = None  # the first queued write that raised, until flush raises it
@@ -236,6 +237,38 @@ class StudyTracker:
         )
         return list(runs)
 
+    def restored(self, trial_ids: list[str]) -> None:
+        """A resumed Tune experiment's trials, as its last saved state lists them. A trial the driver started after
+        that state was saved (and then was killed outright) is unknown to Tune now: its run, still open, is adopted by
+        the trial that trains the same configuration and seed again (a grid point's, a seeded search's re-proposal),
+        so the study keeps one run per configuration and seed, its epochs logged once. Tune's trial ids share a
+        prefix per experiment: only that experiment's runs are considered."""
+        prefixes = {t.split("_")[0] for t in trial_ids}
+        known = set(trial_ids)
+        for run in self._trial_runs():
+            tags = run.data.tags
+            trial_id = tags.get(T.TRIAL_ID, "")
+            if (trial_id.split("_")[0] in prefixes and trial_id not in known
+                    and tags.get(T.STATUS) in (statuses.RUNNING, statuses.INTERRUPTED)):
+                self._lost[(tags.get(T.CONFIG, ""), tags.get(T.SEED, ""))] = run.info.run_id
+
+    def _adopt(self, trial_id: str, name: str, seed: int) -> str | None:
+        run_id = self._lost.pop((name, str(seed)), None)
+        if run_id is not None:
+            self.client.set_tag(run_id, T.TRIAL_ID, trial_id)
+            self._epochs.pop(trial_id, None)  # what it holds is read from the store
+        return run_id
+
+    def close_lost(self) -> None:
+        """Runs of trials Tune lost (see `restored`) that no trial adopted: marked interrupted, never left RUNNING."""
+        for run_id in self._lost.values():
+            self.client.log_batch(run_id, tags=_tags({
+                T.STATUS: statuses.INTERRUPTED,
+                T.STOP_REASON: "lost: started after the study's last saved state, then the driver was killed; "
+                               "the resumed search did not propose its configuration and seed again"}))
+            self.client.set_terminated(run_id, status=statuses.mlflow_status(statuses.INTERRUPTED))
+        self._lost.clear()
+
     def _earlier_run(self, trial_id: str) -> str | None:
         """The run an earlier session of this study (a resumed one) gave the trial: all of them read in one search,
         on the first trial start after a resume; a study started in this session has none, and asks nothing."""
@@ -244,12 +277,13 @@ class StudyTracker:
         return self._earlier.get(trial_id)
 
     def trial_started(self, trial_id: str, *, name: str, seed: int, params: dict[str, Any],
-                      config: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> bool:
+                      config: dict[str, Any] | None = None, tags: dict[str, str] | None = None,
+                      dataset: DatasetInput | None = None) -> bool:
         """`params`: what MLflow lists and compares; `config` (nested): the trial's config.yaml, all of it; `tags`:
-        more of the run's tags (a confirmation's phase). Returns whether the trial continues a run it had (a resumed
+        more of the run's tags (a confirmation's phase); `dataset`: what it trains on (studies.tracking.dataset_input). Returns whether the trial continues a run it had (a resumed
         or retried trial), whose epochs its checkpoint may hold beyond what the run has."""
-        run_id = self.run_id(trial_id) or self._earlier_run(trial_id)
-        if run_id is not None:  # a resumed or retried trial continues its own run
+        run_id = self.run_id(trial_id) or self._earlier_run(trial_id) or self._adopt(trial_id, name, seed)
+        if run_id is not None:  # a resumed or retried trial continues its own run (or a lost trial's)
             self.client.update_run(run_id, status="RUNNING")
             self.client.set_tag(run_id, T.STATUS, statuses.RUNNING)
             stale = {T.STOP_REASON, T.STOP_EPOCH} & set(self.client.get_run(run_id).data.tags)
@@ -262,18 +296,20 @@ class StudyTracker:
         if self._experiment_id is None:
             self._experiment_id = self.experiment_id()
         self._runs[trial_id] = self._defer(partial(self._create_run, self._experiment_id,
-                                                   f"{name} seed={seed} [{trial_id}]", tags, params, config))
+                                                   f"{name} seed={seed} [{trial_id}]", tags, params, config, dataset))
         self._epochs[trial_id] = set()  # a new run holds no epoch: nothing to read back from the store
         self._rows[trial_id] = {}  # ... and its history.csv is what this session logs to it
         return False
 
     def _create_run(self, experiment_id: str, name: str, tags: dict[str, Any], params: dict[str, Any],
-                    config: dict[str, Any] | None) -> str:
+                    config: dict[str, Any] | None, dataset: DatasetInput | None) -> str:
         store = self._store()
         run_id = store.create_run(experiment_id, run_name=name, tags={t.key: t.value for t in _tags(tags)}).info.run_id
         self._log_params(run_id, params, store)
         if config is not None:
             store.log_dict(run_id, config, P.TRIAL_CONFIG)
+        if dataset is not None:
+            store.log_inputs(run_id, datasets=[dataset])
         return run_id
 
     def trial_metrics(self, trial_id: str, metrics: dict[str, float], epoch: int) -> bool:

@@ -12,6 +12,7 @@ from hpstudy.schema import tags as T
 from search_spaces import to_overrides
 from studies import trial_config
 from studies.study import Study
+from studies.tracking.dataset_input import of_config
 from studies.tracking.logged_config import config_dict, trial_params
 from studies.tracking.progress import Progress
 from studies.tracking.tracker import StudyTracker
@@ -78,9 +79,11 @@ class TrialLog:
         if not kind.own and cfg.monitor.oom_retry:  # logged with the first report: a first-epoch retry changes them
             self.held[trial_id] = tuple(k for k in RETRY_CHANGES if logged.pop(k, None) is not None)
         phase = self.study.tags.get(T.PHASE)  # a confirmation's trials say so (studies.cli.confirm)
+        data = of_config(cfg, kind.own)
         continued = self.tracker.trial_started(trial_id, name=label(name, overrides), seed=seed, params=logged,
                                                config=dict(cfg) if kind.own else config_dict(cfg),
-                                               tags={T.PHASE: phase} if phase else None)
+                                               tags={T.PHASE: phase} if phase else None,
+                                               dataset=data.input() if data is not None else None)
         if continued:  # its checkpoint may hold epochs that never reached the run: logged now, before the next ones
             self._from_checkpoint(trial_id, {})
         if self.progress is not None:

@@ -32,8 +32,9 @@ class TrialEvents(tune.Callback):
     """Forwards Tune's trial events to plain-Python handlers (MLflow tracking, progress lines)."""
 
     def __init__(self, on_start: Callable, on_result: Callable, on_end: Callable,
-                 on_retry: Callable | None = None) -> None:
+                 on_retry: Callable | None = None, on_restore: Callable | None = None) -> None:
         self.on_start, self.on_result, self.on_end, self.on_retry = on_start, on_result, on_end, on_retry
+        self.on_restore = on_restore  # a resumed experiment's saved trial ids, before its trials run again
         self.stop_reasons: dict[str, str] = {}  # trial id -> why the scheduler stopped it (run_tuner sets it)
         # The ASHA scheduler (run_tuner sets it): Tune saves and restores its callbacks' state with the experiment,
         # but never a scheduler's, so the rungs ride here, through the scheduler's own save/restore. Both pickle into

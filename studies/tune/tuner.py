@@ -203,7 +203,7 @@ def _live(tuner: tune.Tuner, events: TrialEvents) -> None:
         raise RuntimeError("the restored experiment has no TrialEvents callback to reconnect; Ray's Tuner changed")
     for callback in restored:
         callback.on_start, callback.on_result = events.on_start, events.on_result
-        callback.on_end, callback.on_retry = events.on_end, events.on_retry
+        callback.on_end, callback.on_retry, callback.on_restore = events.on_end, events.on_retry, events.on_restore
 
 
 def can_resume(storage: str, name: str) -> bool:
@@ -223,6 +223,8 @@ def run_tuner(study: Study, trial: TrialFn, *, cluster: Cluster, storage: str, n
         tuner = tune.Tuner.restore(path, trainable, resume_unfinished=True, resume_errored=False,
                                    param_space=space)
         _live(tuner, events)
+        if events.on_restore is not None:  # the trials its saved state holds (the tracker adopts lost ones' runs)
+            events.on_restore([t.trial_id for t in tune.ExperimentAnalysis(path).trials])
     else:
         searcher, limit = _searcher(study, max_concurrent(study, cluster))
         scheduler = _scheduler(study)

@@ -155,7 +155,9 @@ class ClosedForm:
             if self.fails(cfg):
                 raise RuntimeError(FAILURE)
             state = _restore(storage) or {"epoch": 0, "history": [], "stop": None}
-            for epoch in range(state["epoch"] + 1, cfg.epochs + 1):  # none left: the tracker reads the checkpoint
+            if state["epoch"] >= cfg.epochs and state["history"]:  # none left: its last epoch again (as the sink's
+                ray.tune.report(state["history"][-1])  # resend_last), Tune ends the trial on it
+            for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
                 time.sleep(self.epoch_s)
                 report = epoch_report(cfg, epoch)
                 if self.noise:

@@ -55,6 +55,7 @@ def own(tmp_path):
         sys.path.remove(str(folder))
 
 
+@pytest.mark.slow  # ~28 s; the default suite's tests/studies/cli/test_chaos.py interrupts and resumes a function of one's own
 def test_a_training_function_of_ones_own_is_searched_interrupted_and_resumed(own, run_study, tmp_path):
     cwd = tmp_path / "work"
     cwd.mkdir()

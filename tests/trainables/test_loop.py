@@ -70,6 +70,9 @@ def test_reports_every_epoch_with_namespaced_metrics():
         assert not any(k.startswith("ses/") for k in m)
         assert 0 <= m["train/acc"] <= 1 and 0 <= m["val/acc"] <= 1
         assert m["sys/epoch_s"] > 0 and m["sys/samples_per_s"] > 0 and m["sys/peak_mem_mb"] > 0
+        # the process's own use (system metrics): CPU cores over the epoch, its resident memory; no GPU here
+        assert 0 < m["sys/cpu_cores"] < 64 and 10 < m["sys/rss_mb"] < m["sys/peak_mem_mb"] + 1
+        assert "sys/gpu_util_pct" not in m and "sys/gpu_mem_reserved_mb" not in m
     assert sink.metrics[-1]["val/acc_best"] == max(m["val/acc"] for m in sink.metrics)
     assert [s["epoch"] for s in sink.states] == [1, 2, 3]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import resource
+import time
 
 import torch
 
@@ -55,3 +57,33 @@ def peak_memory_mb(device: torch.device) -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def rss_mb() -> float:
+    """The process's resident memory now (Linux: /proc/self/statm), or its lifetime peak where that is unreadable."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class ProcessMeter:
+    """What the trial's process used since the last `read` (or its creation): CPU cores (CPU seconds of every thread
+    per wall second), resident memory now; on CUDA the device's utilisation (NVML, where torch can read it) and the
+    memory torch's caching allocator holds. The system metrics a researcher packing trials onto nodes reads."""
+
+    def __init__(self) -> None:
+        self._cpu, self._wall = time.process_time(), time.perf_counter()
+
+    def read(self, device: torch.device) -> dict[str, float]:
+        cpu, wall = time.process_time(), time.perf_counter()
+        out = {"sys/cpu_cores": (cpu - self._cpu) / max(wall - self._wall, 1e-9), "sys/rss_mb": rss_mb()}
+        self._cpu, self._wall = cpu, wall
+        if device.type == "cuda":
+            out["sys/gpu_mem_reserved_mb"] = torch.cuda.memory_reserved(device) / 2**20
+            try:
+                out["sys/gpu_util_pct"] = float(torch.cuda.utilization(device))
+            except Exception:  # noqa: BLE001 -- no NVML (pynvml) here: the figure is left out, training goes on
+                pass
+        return out

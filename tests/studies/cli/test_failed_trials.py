@@ -20,7 +20,8 @@ def test_a_corrupted_data_file_fails_every_trial_loudly(tmp_path):
     result = cli(args, tmp_path)
     assert result.returncode == 3, result.stderr[-3000:]
     closing = result.stderr[result.stderr.index("1 of 1 trials failed:"):].splitlines()
-    assert len(closing) == 2, closing  # one line per distinct error (grouping: tests/studies/cli/test_exit_status.py)
+    # one line per distinct error (grouping: tests/studies/cli/test_exit_status.py), then where Ray's tracebacks went
+    assert len(closing) == 3 and closing[2].startswith("tracebacks: ") and closing[2].endswith(".log"), closing
     assert closing[1].startswith("  DataError: cifar10: malformed CIFAR-10 file ") and str(batch) in closing[1]
     parents, trials = study_runs(store(tmp_path), "lr_warmup_dropout")
     assert parents[0].info.status == "FAILED" and parents[0].data.tags["hpstudy.status"] == "failed"

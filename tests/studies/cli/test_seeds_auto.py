@@ -33,6 +33,7 @@ def _values(trials) -> dict[str, dict[int, float]]:
     return out
 
 
+@pytest.mark.slow  # a real sequential study end to end (~18 s): the default suite stays under 5 min
 def test_seeds_come_in_waves_only_for_the_open_comparisons(auto):
     result, parents, trials = auto
     assert result.returncode == 0, result.stderr[-3000:]
@@ -54,6 +55,7 @@ def test_seeds_come_in_waves_only_for_the_open_comparisons(auto):
     assert "wave 2:" in result.stdout
 
 
+@pytest.mark.slow  # a real sequential study end to end (~18 s): the default suite stays under 5 min
 def test_every_variant_ends_with_a_decision_in_mlflow_and_on_the_terminal(auto):
     import json
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -233,3 +234,54 @@ def test_a_tracker_with_queued_writes_pickles_with_its_run_ids(uri, tmp_path):
     tracker.trial_started("t0", name="lr=0.1", seed=0, params={"seed": 0})
     again = pickle.loads(pickle.dumps(tracker))
     assert again._runs == {"t0": tracker.run_id("t0")} and again._writer is None
+
+
+def test_a_resumed_study_adopts_the_runs_of_trials_tune_lost_and_closes_the_rest(uri, tmp_path):
+    # The driver was killed after starting two trials but before Tune saved its state again: on --resume Tune knows
+    # neither. The trial that trains the same configuration and seed again continues the lost one's run (one run per
+    # point, its epochs once); a lost run nobody adopts is marked interrupted, not left RUNNING.
+    first = _study(uri, tmp_path, "lost")
+    _trial(first, "ab12c_00000", "lr=0.1", 0, [0.5, 0.6], "completed")
+    for trial_id, seed in (("ab12c_00001", 1), ("ab12c_00002", 2)):
+        first.trial_started(trial_id, name="lr=0.1", seed=seed, params={"seed": seed})
+        first.trial_metrics(trial_id, {"train/loss": 0.5, "val/acc": 0.5}, 1)
+    first.flush()  # ... then SIGKILL: both runs stay RUNNING
+    resumed = StudyTracker(uri, "lost", tmp_path / "mlartifacts")
+    resumed.resume_study(first.parent_run_id)
+    resumed.restored(["ab12c_00000"])  # Tune's saved state
+    assert resumed.trial_started("ab12c_00003", name="lr=0.1", seed=1, params={"seed": 1})  # continues a run
+    assert resumed.run_id("ab12c_00003") == first.run_id("ab12c_00001")
+    assert not resumed.trial_metrics("ab12c_00003", {"train/loss": 0.5, "val/acc": 0.5}, 1)  # epoch 1: logged before
+    assert resumed.trial_metrics("ab12c_00003", {"train/loss": 0.4, "val/acc": 0.6}, 2)
+    resumed.trial_ended("ab12c_00003", "completed", "", 2)
+    resumed.close_lost()
+    client = resumed.client
+    adopted = client.get_run(first.run_id("ab12c_00001"))
+    assert adopted.data.tags["hpstudy.trial_id"] == "ab12c_00003" and adopted.info.status == "FINISHED"
+    assert [m.step for m in client.get_metric_history(adopted.info.run_id, "val/acc")] == [1, 2]
+    orphan = client.get_run(first.run_id("ab12c_00002"))
+    assert orphan.info.status == "KILLED" and orphan.data.tags["hpstudy.status"] == "interrupted"
+    assert orphan.data.tags["hpstudy.stop_reason"].startswith("lost: ")
+    assert client.get_run(first.run_id("ab12c_00000")).data.tags["hpstudy.status"] == "completed"  # known: kept
+
+
+def test_each_trial_run_has_the_data_it_trained_on_as_a_dataset_input(uri, tmp_path):
+    from studies.study import Study
+    from studies.tracking.dataset_input import of_config
+    from studies.tracking.trial_log import TrialLog
+    from trainables.config import TrainConfig
+
+    tracker = _study(uri, tmp_path, "inputs")
+    study = Study(name="inputs", profile="local", base=TrainConfig(epochs=1), space={})
+    log = TrialLog(study, tracker)
+    log.started("t0", {})
+    log.started("t1", {"data.split_seed": 1})
+    runs = [tracker.client.get_run(tracker.run_id(t)) for t in ("t0", "t1")]
+    (first,), (second,) = (r.inputs.dataset_inputs for r in runs)
+    assert first.dataset.name == "mnist5k" and json.loads(first.dataset.source) == {"uri": "built-in:mnist5k"}
+    assert {t.key: t.value for t in first.tags} == {"mlflow.data.context": "training"}
+    assert first.dataset.digest != second.dataset.digest  # another split: other examples
+    assert of_config(TrainConfig(), own=False).digest() == first.dataset.digest  # the same data, the same digest
+    # a function of one's own: its defaults' `dataset`, or nothing at all
+    assert of_config({"dataset": "/data/imagenet/"}, own=True).name == "imagenet"
+    assert of_config({"lr": 0.1}, own=True) is None

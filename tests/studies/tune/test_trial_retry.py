@@ -19,6 +19,7 @@ def study(run_study, tmp_path_factory):
     return cwd, run_study(["ses_beta_sweep", "--seeds", "0", "-v"], cwd, trial)
 
 
+@pytest.mark.slow  # ~12 s; the default suite's tests/studies/cli/test_chaos.py kills a trial's process too
 def test_a_dead_trial_is_retried_from_its_checkpoint_and_the_study_completes(study):
     cwd, result = study
     assert result.returncode == 0, result.stderr[-3000:]
