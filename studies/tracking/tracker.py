@@ -7,12 +7,10 @@ studies.tracking.summary.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import tempfile
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable
@@ -26,6 +24,7 @@ from hpstudy.schema import tags as T
 from hpstudy.schema.locations import ARTIFACTS
 from studies.tracking.logged_config import config_dict
 from studies.tracking.summary import Summary, TrialRow, summarize
+from studies.tracking.writer import Writer, history_csv
 
 _BATCH = 100  # MLflow's log_batch limit on params per call
 _MAX_TAG = 5000  # characters; MLflow refuses longer tag values
@@ -56,17 +55,6 @@ def _tags(values: dict[str, Any]) -> list[RunTag]:
     return [RunTag(k, str(v)[:_MAX_TAG]) for k, v in values.items() if v is not None and str(v) != ""]
 
 
-def _csv(rows: dict[int, dict[str, float]]) -> str:
-    """history.csv: one row per epoch, a column per metric (sorted), empty where an epoch lacks it."""
-    keys = sorted({k for row in rows.values() for k in row})
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["epoch", *keys], lineterminator="\n")
-    writer.writeheader()
-    for step in sorted(rows):
-        writer.writerow({"epoch": step, **rows[step]})
-    return out.getvalue()
-
-
 class StudyTracker:
     """Pickles into Ray Tune's experiment state (its client, writer thread and pending runs left behind); the client
     is made on first use.
@@ -94,12 +82,11 @@ class StudyTracker:
         self._experiment_id: str | None = None  # the study's experiment, once a trial asked for it
         self._lost: dict[tuple[str, str], str] = {}  # (config label, seed) -> open run of a trial Tune lost
         self._client: MlflowClient | None = None
-        self._writer: ThreadPoolExecutor | None = None
-        self._failed: BaseException | None = None  # the first queued write that raised, until flush raises it
+        self._writer: Writer | None = None  # made on first use, as the client
 
     def __getstate__(self) -> dict[str, Any]:
         runs = {t: self.run_id(t) for t in self._runs}
-        return {**self.__dict__, "_runs": runs, "_client": None, "_writer": None, "_failed": None}
+        return {**self.__dict__, "_runs": runs, "_client": None, "_writer": None}
 
     def _store(self) -> MlflowClient:
         if self._client is None:
@@ -115,26 +102,14 @@ class StudyTracker:
         return self._store()
 
     def _defer(self, work: Callable[[], Any]) -> Future:
-        """`work()` on the writer thread, after every write queued before it."""
-        def run() -> Any:
-            try:
-                return work()
-            except BaseException as err:
-                if self._failed is None:
-                    self._failed = err
-                raise
-
         if self._writer is None:
-            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hpstudy-mlflow")
-        return self._writer.submit(run)
+            self._writer = Writer()
+        return self._writer.defer(work)
 
     def flush(self) -> None:
         """Wait for the queued writes; raise the first one that failed."""
         if self._writer is not None:
-            self._writer.submit(lambda: None).result()
-        failed, self._failed = self._failed, None
-        if failed is not None:
-            raise failed
+            self._writer.flush()
 
     def run_id(self, trial_id: str) -> str | None:
         """The MLflow run of trial `trial_id` (None: it never started), once its creation is written."""
@@ -385,7 +360,8 @@ class StudyTracker:
             return
         rows = self._rows.pop(trial_id, None)  # kept until now only: nothing per trial outlives its end
         self._epochs.pop(trial_id, None)
-        self.client.log_text(run_id, _csv(rows) if rows is not None else self.history_csv(run_id), P.TRIAL_HISTORY)
+        text = history_csv(rows) if rows is not None else self.history_csv(run_id)
+        self.client.log_text(run_id, text, P.TRIAL_HISTORY)
         self.client.log_batch(run_id, tags=_tags({T.STATUS: status, T.STOP_REASON: reason, T.STOP_EPOCH: stop_epoch}))
         self.client.set_terminated(run_id, status=statuses.mlflow_status(status))
 
@@ -395,7 +371,7 @@ class StudyTracker:
         for key in sorted(self.client.get_run(run_id).data.metrics):
             for m in sorted(self.client.get_metric_history(run_id, key), key=lambda m: (m.step, m.timestamp)):
                 rows.setdefault(m.step, {})[key] = m.value  # a step logged twice: its latest value
-        return _csv(rows)
+        return history_csv(rows)
 
     def trial_rows(self, metric: str) -> list[TrialRow]:
         """Every trial of this invocation (this session's and a resumed one's), its final value of `metric`."""

@@ -41,17 +41,13 @@ def _open(storage_path: str, trial_id: str) -> tuple[pyarrow.fs.FileSystem, str]
     return fs, f"{root.rstrip('/')}/{run_name(trial_id)}"
 
 
-def _folders(fs: pyarrow.fs.FileSystem, path: str) -> list[str]:
-    """The checkpoint folders under `path`, oldest first: ours by their number, a Ray Train run's by name (its
-    names sort by time)."""
+def _listing(fs: pyarrow.fs.FileSystem, path: str) -> tuple[list[str], list[str]]:
+    """(the checkpoint folders under `path`, oldest first: ours by their number, a Ray Train run's by name, which
+    sorts by time; the staging folders a killed save left), from one listing."""
     infos = fs.get_file_info(pyarrow.fs.FileSelector(path, allow_not_found=True))
-    names = [i.base_name for i in infos if i.type == pyarrow.fs.FileType.Directory and i.base_name.startswith(PREFIX)]
-    return [f"{path}/{n}" for n in sorted(names, key=_order)]
-
-
-def _staged(fs: pyarrow.fs.FileSystem, path: str) -> list[str]:
-    infos = fs.get_file_info(pyarrow.fs.FileSelector(path, allow_not_found=True))
-    return [i.path for i in infos if i.type == pyarrow.fs.FileType.Directory and i.base_name.startswith(f".{PREFIX}")]
+    folders = [i.base_name for i in infos if i.type == pyarrow.fs.FileType.Directory]
+    return ([f"{path}/{n}" for n in sorted((n for n in folders if n.startswith(PREFIX)), key=_order)],
+            [f"{path}/{n}" for n in folders if n.startswith(f".{PREFIX}")])
 
 
 def _order(name: str) -> tuple[int, str]:
@@ -72,7 +68,8 @@ def save(storage_path: str, trial_id: str, write: Callable[[str], Any]) -> str:
     Returns its path in storage."""
     fs, path = _open(storage_path, trial_id)
     fs.create_dir(path, recursive=True)
-    before = _folders(fs, path) + _staged(fs, path)  # a killed save's staging folder goes with the old ones
+    done, staged = _listing(fs, path)
+    before = done + staged  # a killed save's staging folder goes with the old ones
     numbers = [int(m.group(1)) for f in before if (m := _OURS.match(f.rsplit("/", 1)[-1]))]
     final = f"{path}/{PREFIX}{max(numbers, default=-1) + 1:06d}"
     staging = f"{path}/.{PREFIX}{uuid.uuid4().hex}"  # a name no reader takes for a checkpoint
@@ -96,7 +93,7 @@ def save(storage_path: str, trial_id: str, write: Callable[[str], Any]) -> str:
 
 
 def _newest(fs: pyarrow.fs.FileSystem, path: str) -> tuple[str, dict[str, Any]] | None:
-    for folder in reversed(_folders(fs, path)):
+    for folder in reversed(_listing(fs, path)[0]):
         if (history := _history(fs, folder)) is not None:
             return folder, history
     return None
