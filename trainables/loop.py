@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from trainables import distributed
-from trainables.checkpointing import checkpoint
+from trainables.checkpointing import checkpoint, model_spec
 from trainables.checkpointing.warm_start import apply_init
 from trainables.config import TrainConfig
 from trainables.config.overrides import apply_overrides, flatten
@@ -109,6 +109,7 @@ def _extras(p: Parts) -> dict[str, Any]:
     extra: dict[str, Any] = {
         "monitor": p.monitors.state_dict(), "best": p.best.state_dict(),
         "weighting": {k: v.detach().cpu().clone() for k, v in p.weighting.state_dict().items()},  # fixed: {}
+        model_spec.KEY: model_spec.spec(p.cfg, p.data),  # the model rebuilt without the data (the study's best)
     }
     if p.ema is not None:
         extra["ema"] = {k: v.detach().cpu().clone() for k, v in p.ema.state_dict().items()}

@@ -14,6 +14,7 @@ TRIAL_CONFIG = "config.yaml"  # trial: the resolved config it trained with
 TRIAL_HISTORY = "history.csv"  # trial: one row per epoch, a column per metric logged
 INIT_REPORT = "init_report.txt"  # trial: the warm-start coverage report
 TRIAL_RETRIES = "retries.txt"  # trial: one line per retry after its process died or it raised
+BEST_MODEL = "best_model"  # parent: the best trial's weights, an MLflow PyTorch model (studies.tracking.best_model)
 
 # The study's pretraining (Study.pretrain), on the parent run
 PRETRAIN_CHECKPOINT = "pretrain.checkpoint"  # the state.pt every trial's init.checkpoint names

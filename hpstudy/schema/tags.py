@@ -34,6 +34,10 @@ FAILED_TRIALS = "hpstudy.failed_trials"  # "k of n", only when some trial failed
 BEST_CONFIG = "hpstudy.best_config"  # the best trial's config label (by the study's metric and mode)
 BEST_TRIAL_ID = "hpstudy.best_trial_id"
 BEST_TRIAL_RUN_ID = "hpstudy.best_trial_run_id"
+BEST_MODEL = "hpstudy.best_model"  # where the best trial's weights are: "runs:/<parent run id>/best_model", or why not
+BEST_MODEL_TRIAL_ID = "hpstudy.best_model.trial_id"  # the trial whose weights best_model holds
+BEST_MODEL_RUN_ID = "hpstudy.best_model.run_id"  # ... its run
+BEST_MODEL_EPOCH = "hpstudy.best_model.epoch"  # ... the epochs it had trained (its newest checkpoint's)
 
 # On a trial run
 TRIAL_ID = "hpstudy.trial_id"  # Ray Tune's trial id: a resumed or retried trial continues the run that has it

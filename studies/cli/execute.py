@@ -31,6 +31,7 @@ from studies.trial_config import kind
 from trainables.config.overrides import apply_overrides
 
 if TYPE_CHECKING:
+    from studies.tracking.summary import Summary
     from studies.tracking.tracker import StudyTracker
 
 
@@ -213,11 +214,12 @@ def failure_log(plan: Plan, opened: Opened) -> Path:
     return plan.runs_dir / "logs" / f"{opened.study.name}-{opened.state.experiment}.log"
 
 
-def _best_effort(step) -> None:
+def _best_effort(step, what: str = "") -> None:
     try:
         step()
     except Exception as err:  # noqa: BLE001 -- the error being handled is the one the user sees
-        print(f"warning: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}", file=sys.stderr)
+        print(f"warning: {what + ': ' if what else ''}{type(err).__name__}: "
+              f"{str(err).splitlines()[0][:200] if str(err) else ''}", file=sys.stderr)
 
 
 def _interrupted(plan: Plan, opened: Opened) -> int:
@@ -244,9 +246,11 @@ def _close(plan: Plan, opened: Opened) -> int:
     study, tracker = opened.study, opened.tracker
     tracker.close_lost()
     outcome = Outcome.of(tracker.trial_outcomes())
-    tracker.end_study(outcome.status, outcome.tags(), tracker.summarize(study.metric, study.mode))
+    summary = tracker.summarize(study.metric, study.mode)
+    tracker.end_study(outcome.status, outcome.tags(), summary)
     save_state(plan.state_dir, replace(opened.state, finished=True))
     print_summary(study, plan.tracking_uri, tracker.parent_run_id)
+    _best_effort(lambda: _best_model(plan, opened, summary), what="best model not logged")
     print(f"\nbrowse the runs: {mlflow_ui_command(plan.tracking_uri, plan.runs_dir)}")
     print(f"this study's runs: {runs_url(plan.tracking_uri, tracker.experiment_id())}")
     if outcome.lines():
@@ -254,6 +258,15 @@ def _close(plan: Plan, opened: Opened) -> int:
         print("\n" + "\n".join(outcome.lines()) + (f"\ntracebacks: {log}" if log.exists() else ""), file=sys.stderr,
               flush=True)
     return outcome.exit_code
+
+
+def _best_model(plan: Plan, opened: Opened, summary: Summary) -> None:
+    """The best trial's weights on the parent run, as an MLflow PyTorch model (studies.tracking.best_model)."""
+    from studies.tracking.best_model import log_best_model
+
+    line = log_best_model(opened.tracker, summary.best, plan.storage, own=kind(opened.study.base).own)
+    if line:
+        print(line, flush=True)
 
 
 def _resolver(base: dict[str, Any]):
