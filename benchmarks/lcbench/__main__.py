@@ -23,9 +23,10 @@ EPOCH_BUDGET = 100  # x 52 epochs per instance and repetition: 100 full training
 WORKERS = 4  # asynchronous workers every method gets
 REPETITIONS = 10
 QUICK = {"instances": "3945,7593", "repetitions": 2, "budget": 30}  # budget: x 52 epochs; 2 cores, a few minutes
-DEFAULT_METHODS = ("random,hpstudy-tpe-asha,hpstudy-random-asha,hpstudy-motpe-moasha,optuna-tpe-hyperband,"
+DEFAULT_METHODS = ("random,hpstudy-tpe-asha,hpstudy-tpe-asha-before,hpstudy-random-asha,hpstudy-motpe-moasha,"
+                   "optuna-tpe-hyperband,"
                    "synetune-asha,synetune-bohb,synetune-moasha")  # lcbench_run.DEFAULT_METHODS (a test checks)
-ALL_METHODS = ("random, hpstudy-tpe-asha, hpstudy-random-asha, hpstudy-tpe-asha-rf3, hpstudy-motpe-moasha, "
+ALL_METHODS = ("random, hpstudy-tpe-asha, hpstudy-random-asha, hpstudy-tpe-asha-before, hpstudy-motpe-moasha, "
                "optuna-tpe-hyperband, optuna-tpe-sha, synetune-asha, synetune-bohb, synetune-moasha")  # lcbench_run's
 
 

@@ -27,6 +27,12 @@ def _ours(search: str, *, two: bool = False, **asha: int) -> Callable[[int, int]
     return make
 
 
+def _before(seed: int, workers: int):
+    from benchmarks.lcbench.ours import before_default
+
+    return before_default(seed, workers)
+
+
 def _optuna(pruner: str) -> Callable[[int, int], Any]:
     def make(seed: int, workers: int):
         from benchmarks.lcbench.peers import OptunaTPE
@@ -60,7 +66,7 @@ METHODS: dict[str, MethodSpec] = {
     "random": MethodSpec("random search (full fidelity)", _random),
     "hpstudy-tpe-asha": MethodSpec("hpstudy TPE + ASHA (a study's default search)", _ours("tpe")),
     "hpstudy-random-asha": MethodSpec("hpstudy random + ASHA", _ours("random")),
-    "hpstudy-tpe-asha-rf3": MethodSpec("hpstudy TPE + ASHA, reduction_factor=3", _ours("tpe", reduction_factor=3)),
+    "hpstudy-tpe-asha-before": MethodSpec("hpstudy TPE + ASHA, the default until 2026-12-07", _before),
     "hpstudy-motpe-moasha": MethodSpec("hpstudy MO-TPE + MO-ASHA (val acc, time)", _ours("tpe", two=True), 2),
     "optuna-tpe-hyperband": MethodSpec("Optuna 5 TPE + HyperbandPruner", _optuna("hyperband")),
     "optuna-tpe-sha": MethodSpec("Optuna 5 TPE + SuccessiveHalvingPruner", _optuna("sha")),
@@ -68,8 +74,8 @@ METHODS: dict[str, MethodSpec] = {
     "synetune-bohb": MethodSpec("Syne Tune BOHB", _syne("BOHB")),
     "synetune-moasha": MethodSpec("Syne Tune MOASHA (val error, time)", _syne("MOASHA"), 2),
 }
-DEFAULT_METHODS = ("random", "hpstudy-tpe-asha", "hpstudy-random-asha", "hpstudy-motpe-moasha",
-                   "optuna-tpe-hyperband", "synetune-asha", "synetune-bohb", "synetune-moasha")
+DEFAULT_METHODS = ("random", "hpstudy-tpe-asha", "hpstudy-tpe-asha-before", "hpstudy-random-asha",
+                   "hpstudy-motpe-moasha", "optuna-tpe-hyperband", "synetune-asha", "synetune-bohb", "synetune-moasha")
 
 
 def method(name: str) -> MethodSpec:

@@ -46,7 +46,7 @@ class _Trial:
 class StudySearch:
     """A `sim_clock.Method` made of a study's own searcher and scheduler."""
 
-    def __init__(self, study: Any, *, workers: int) -> None:
+    def __init__(self, study: Any, *, workers: int, searcher: Any = None) -> None:
         import optuna
         from ray.tune.schedulers import TrialScheduler
 
@@ -54,7 +54,7 @@ class StudySearch:
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # as studies.tune.tuner.run_tuner sets it
         self.study = study
-        self.searcher = tuner._searcher(study, workers)[0] if study.sampled_by_optuna() else None
+        self.searcher = searcher or (tuner._searcher(study, workers)[0] if study.sampled_by_optuna() else None)
         self.scheduler = tuner._scheduler(study)
         if not study.objectives:  # TuneConfig's metric and mode, as Tune hands them to the scheduler
             self.scheduler.set_search_properties(study.metric, study.mode)
@@ -86,3 +86,21 @@ class StudySearch:
         self.scheduler.on_trial_complete(None, _Trial(str(trial_id)), flat)
         if self.searcher is not None:
             self.searcher.on_trial_complete(str(trial_id), result=flat)
+
+
+def before_default(seed: int, workers: int) -> StudySearch:
+    """The default search until 2026-12-07, kept for comparison: multivariate, grouped TPE with Optuna's 10 random
+    start-up trials, and ASHA with grace 1 and η 2 (every trial stoppable after its first epoch)."""
+    import warnings
+
+    import optuna
+
+    from studies.study import Asha
+    from studies.tune.optuna_search import HonestOptunaSearch, define_by_run
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True)
+    s = study("tpe", asha=Asha(grace_period=1, reduction_factor=2), seed=seed)
+    searcher = HonestOptunaSearch(define_by_run(s.space), metric=ACC, mode="max", max_epochs=EPOCHS, sampler=sampler)
+    return StudySearch(s, workers=workers, searcher=searcher)

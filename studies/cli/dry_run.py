@@ -104,9 +104,9 @@ def _summary(study: Study) -> str:
     if study.asha is None:
         asha = "no ASHA: every trial runs all its epochs"
     else:
-        g, r = study.asha.grace_period, study.asha.reduction_factor
-        kind = "multi-objective ASHA" if study.objectives else "ASHA"
-        asha = (f"{kind} (grace {g} epoch{'s' * (g != 1)}, keeps 1/{r} per rung; each seed's trial is stopped on "
+        g, r = study.asha.grace(kind(study.base).epochs(study.base)), study.asha.reduction_factor
+        which = "multi-objective ASHA" if study.objectives else "ASHA"
+        asha = (f"{which} (grace {g} epoch{'s' * (g != 1)}, keeps 1/{r} per rung; each seed's trial is stopped on "
                 "its own)")
     if study.objectives:
         goal = ", ".join(f"{m} ({d})" for m, d in study.objectives)

@@ -33,7 +33,7 @@ from studies.tune.cluster import DRIVER_RESOURCE, Cluster
 from studies.tune.events import TrialEvents, trainer_result  # noqa: F401 (re-exported: the adapter's API)
 from studies.tune.mo_asha import MOASHAScheduler
 from studies.tune.optuna_replicates import MeanOfReplicates
-from studies.tune.optuna_search import make_searcher
+from studies.tune.optuna_search import STARTUP, make_searcher
 from studies.tune.storage import join as join_storage
 from studies.tune.trial_errors import error_reason, root_cause, tracebacks_to  # noqa: F401 (error_reason: re-exported)
 from trainables.ray_train import WorkerResources, checkpointed, make_trial
@@ -95,14 +95,26 @@ def _searcher(study: Study, limit: int):
         # PRUNED or FAIL with its reason, only a trial that trained all its epochs is COMPLETE (studies.search.endings)
         objectives = dict(study.objectives) if study.objectives else {study.metric: study.mode}
         tpe = make_searcher(_optuna_space(study), objectives, max_epochs=_epochs(study), seed=study.search_seed,
-                            sampler="random" if study.search == "random" else study.sampler)
+                            sampler="random" if study.search == "random" else study.sampler, startup=tpe_startup(study))
         return (_Replicates(tpe, study.replicates()) if study.replicates() else tpe), limit
     if study.search == "random":
         # Tune's default samples anew for every grid point; a Grid of seeds must replicate one sample instead.
-        return BasicVariantGenerator(constant_grid_search=True, max_concurrent=limit), None
+        # random_state: Tune's default draws from numpy's global generator, which nothing seeds (not reproducible).
+        return BasicVariantGenerator(constant_grid_search=True, max_concurrent=limit,
+                                     random_state=study.search_seed), None
     if study.replicates():  # grid: seed by seed (_seed_rounds)
         return BasicVariantGenerator(points_to_evaluate=_seed_rounds(study), max_concurrent=limit), None
     return None, limit  # grid: Tune's basic variant generator
+
+
+def tpe_startup(study: Study) -> int:
+    """TPE's random trials before its model: Optuna's 10, and under ASHA up to 10·η while that is at most a quarter of
+    the study's configurations. Under ASHA only one trial in η passes the first rung, so 10·η give the model as many
+    that went on as 10 would without ASHA (LCBench's tuning half: docs/research/lcbench.md, "The default"); a small
+    study keeps 10, so that most of it is still modelled."""
+    if study.asha is None:
+        return STARTUP
+    return max(STARTUP, min(STARTUP * study.asha.reduction_factor, study.num_samples // 4))
 
 
 def _seed_rounds(study: Study) -> list[dict[str, Any]]:
@@ -128,9 +140,10 @@ def _scheduler(study: Study):
         return FIFOScheduler()
     if study.objectives:  # successive halving by non-dominated sorting over every objective (studies.search.mo_rungs)
         return MOASHAScheduler(objectives=list(study.objectives), time_attr="epoch", max_t=_epochs(study),
-                               grace_period=study.asha.grace_period, reduction_factor=study.asha.reduction_factor)
+                               grace_period=study.asha.grace(_epochs(study)),
+                               reduction_factor=study.asha.reduction_factor)
     # time_attr is our epoch counter: training_iteration keeps counting across Train retries.
-    return ASHAScheduler(time_attr="epoch", max_t=_epochs(study), grace_period=study.asha.grace_period,
+    return ASHAScheduler(time_attr="epoch", max_t=_epochs(study), grace_period=study.asha.grace(_epochs(study)),
                          reduction_factor=study.asha.reduction_factor)
 
 
