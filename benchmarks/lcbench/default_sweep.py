@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import sys
-import warnings
 from typing import Any
 
 import numpy as np
@@ -46,22 +45,13 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
 
 
 def make(name: str, seed: int, workers: int):
-    import optuna
-
-    from benchmarks.lcbench.ours import ACC, StudySearch, study
-    from benchmarks.lcbench.yahpo_surrogate import EPOCHS
+    from benchmarks.lcbench.ours import StudySearch, study, tpe_search
     from studies.study import Asha
-    from studies.tune.optuna_search import HonestOptunaSearch, define_by_run
 
     tpe, asha, search = VARIANTS[name]
-    s = study(search, asha=Asha(**asha), seed=seed)
     if search == "random":
-        return StudySearch(s, workers=workers)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        sampler = optuna.samplers.TPESampler(seed=seed, **{"constant_liar": True, **tpe})
-    searcher = HonestOptunaSearch(define_by_run(s.space), metric=ACC, mode="max", max_epochs=EPOCHS, sampler=sampler)
-    return StudySearch(s, workers=workers, searcher=searcher)
+        return StudySearch(study(search, asha=Asha(**asha), seed=seed), workers=workers)
+    return tpe_search(tpe, Asha(**asha), seed=seed, workers=workers)
 
 
 def _register() -> None:
@@ -107,13 +97,17 @@ def main(argv: list[str] | None = None) -> int:
     refs = load_or_compute(surrogate, instances, CACHE / "reference.json")
     methods = [f"sweep:{n}" for n in names]
     jobs = [R.Job(i, r, m, 4, args.budget * EPOCHS) for i in instances for r in range(args.repetitions) for m in methods]
-    if args.cores == 1:
-        R._init(str(args.surrogate))
-        records = [R.run_job(j, refs) for j in jobs]
-    else:
-        with multiprocessing.get_context("spawn").Pool(args.cores, initializer=_init,
-                                                       initargs=(str(args.surrogate),)) as pool:
-            records = pool.map(R._run, [(j, refs) for j in jobs], chunksize=1)
+    try:
+        if args.cores == 1:
+            R._init(str(args.surrogate))
+            records = [R.run_job(j, refs) for j in jobs]
+        else:
+            with multiprocessing.get_context("spawn").Pool(args.cores, initializer=_init,
+                                                           initargs=(str(args.surrogate),)) as pool:
+                records = pool.map(R._run, [(j, refs) for j in jobs], chunksize=1)
+    finally:  # the benchmark's own method list stays as it was in this process
+        for m in [f"sweep:{n}" for n in VARIANTS]:
+            R.METHODS.pop(m, None)
     print("| variant (TPE; ASHA) | regret 10% | regret 30% | regret 100% | trials |\n|---|---:|---:|---:|---:|")
     for n, m in zip(names, methods):
         mine = [r for r in records if r["method"] == m]

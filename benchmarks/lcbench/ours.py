@@ -88,19 +88,27 @@ class StudySearch:
             self.searcher.on_trial_complete(str(trial_id), result=flat)
 
 
-def before_default(seed: int, workers: int) -> StudySearch:
-    """The default search until 2026-12-07, kept for comparison: multivariate, grouped TPE with Optuna's 10 random
-    start-up trials, and ASHA with grace 1 and η 2 (every trial stoppable after its first epoch)."""
+def tpe_search(tpe: dict[str, Any], asha: Any, *, seed: int, workers: int) -> StudySearch:
+    """A study's searcher with the TPE settings `tpe` (TPESampler keywords; constant liar unless said) and `asha`:
+    the defaults before 2026-12-07 (`before_default`) and the variants `default_sweep` compared."""
     import warnings
 
     import optuna
 
-    from studies.study import Asha
     from studies.tune.optuna_search import HonestOptunaSearch, define_by_run
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True)
-    s = study("tpe", asha=Asha(grace_period=1, reduction_factor=2), seed=seed)
+        sampler = optuna.samplers.TPESampler(seed=seed, **{"constant_liar": True, **tpe})
+    s = study("tpe", asha=asha, seed=seed)
     searcher = HonestOptunaSearch(define_by_run(s.space), metric=ACC, mode="max", max_epochs=EPOCHS, sampler=sampler)
     return StudySearch(s, workers=workers, searcher=searcher)
+
+
+def before_default(seed: int, workers: int) -> StudySearch:
+    """The default search until 2026-12-07, kept for comparison: multivariate, grouped TPE with Optuna's 10 random
+    start-up trials, and ASHA with grace 1 and η 2 (every trial stoppable after its first epoch)."""
+    from studies.study import Asha
+
+    return tpe_search({"multivariate": True, "group": True}, Asha(grace_period=1, reduction_factor=2), seed=seed,
+                      workers=workers)
