@@ -94,7 +94,7 @@ def metric_rows(table: pd.DataFrame, metric: str, scale: float, unit: str) -> tu
         head += [f"{LEVEL:.0%} CI of Δ", "p (paired t)", "p (Holm)", f"MDE ({dunit})" if dunit else "MDE", "d_z",
                  "var ratio"]
     rows = []
-    for config, row in table.iterrows():
+    for config, row in zip(table.index, table.to_dict("records")):  # not iterrows: a Series per row is slow
         n, n_other = int(row["n"]), int(row["n_other"])
         value = _num(row["mean"], scale, dec) + (f" ± {_num(row['std'], scale, dec)}" if n >= 2 else "")
         cells = [str(config), f"{n} (+{n_other})" if n_other else f"{n}", value,
@@ -151,21 +151,22 @@ def overview_rows(tables: dict[str, pd.DataFrame],
                   metric_table: MetricTable) -> tuple[list[str], list[list[str]], list[list[bool]]]:
     """(header, rows, bold) for all metrics side by side: mean ± std, the best mean of each metric bold."""
     first = next(iter(tables.values()))
-    head, rows = ["config", "n"], [[str(c), str(int(first.loc[c, "n"]))] for c in first.index]
+    head, rows = ["config", "n"], [[str(c), str(int(n))] for c, n in zip(first.index, first["n"])]
     bold = [[False, False] for _ in rows]
+    firsts = [int(n) for n in first["n"]]
     for metric, table in tables.items():
         scale, unit, _ = metric_unit(metric, metric_table)
         dec = _decimals(table, scale, unit)
         head.append(_label(metric, unit))
         means = table["mean"].reindex(first.index)
+        records = table.reindex(first.index)[["n", "mean", "std"]].to_dict("records")  # a row by label: slow
         # none bold where no side is better (a smaller train-val gap can be underfitting as well)
         direction = metric_direction(metric, metric_table)
         best = None if direction is None else means.max() if direction == "max" else means.min()
-        for i, config in enumerate(first.index):
-            row = table.loc[config]
+        for i, row in enumerate(records):
             n = int(row["n"])
             cell = _num(row["mean"], scale, dec) + (f" ± {_num(row['std'], scale, dec)}" if n >= 2 else "")
-            rows[i].append(cell + (f" (n={n})" if n != int(first.loc[config, "n"]) else ""))
+            rows[i].append(cell + (f" (n={n})" if n != firsts[i] else ""))
             # compared as printed, so two means that read the same are both bold
             bold[i].append(best is not None and not _missing(row["mean"])
                            and round(row["mean"] * scale, dec) == round(best * scale, dec))

@@ -113,7 +113,8 @@ def _split_collisions(labels: pd.Series, params: pd.DataFrame) -> pd.Series:
     digits, so two nearby learning rates can share one); trials that logged no params keep the plain label."""
     keys = sorted(k for k in params.columns if k not in RUN_SPECIFIC)
     out = labels.copy()
-    for label, idx in labels.groupby(labels, sort=False).groups.items():
+    shared = labels[labels.duplicated(keep=False)]  # only a label two trials share can collide
+    for label, idx in shared.groupby(shared, sort=False).groups.items():
         group = params.loc[idx, keys]
         group = group[group.notna().any(axis=1)]
         varying = [k for k in keys if group[k].nunique(dropna=False) > 1]
@@ -163,7 +164,8 @@ def _derived(client: MlflowClient, runs: list[Run], finals: pd.DataFrame) -> dic
 
 
 def load_trials(
-    study: str | None = None, *, parent_run_id: str | None = None, tracking_uri: str | None = None
+    study: str | None = None, *, parent_run_id: str | None = None, tracking_uri: str | None = None,
+    children: list[Run] | None = None,
 ) -> pd.DataFrame:
     """One row per trial of the study invocation: TRIAL_COLUMNS, `param.<key>`, final metrics, derived metrics.
 
@@ -172,13 +174,15 @@ def load_trials(
     `sys/peak_mem_mb/max`, `gap` (final train/acc - the acc of the split every epoch was measured on: val, or test
     without a validation split) and `sys/trial_s`. Failed, early-stopped and interrupted trials stay in,
     marked by `status`. `attrs` carries the study name, parent run id, the study's baseline config (or None), its
-    task's `metric_specs` and its `metrics` table (read it with `metric_table_of`).
+    task's `metric_specs` and its `metrics` table (read it with `metric_table_of`). `children`: the study run's
+    nested runs already read (a study's driver at its end passes its own read): not searched for again.
     """
     client = _client(tracking_uri)
     parent = find_study_run(study, parent_run_id=parent_run_id, tracking_uri=tracking_uri)
     pid = parent.info.run_id
-    children = all_pages(client.search_runs, experiment_ids=[parent.info.experiment_id],
-                         filter_string=f"tags.`{T.PARENT_RUN_ID}` = '{pid}'")
+    if children is None:
+        children = all_pages(client.search_runs, experiment_ids=[parent.info.experiment_id],
+                             filter_string=f"tags.`{T.PARENT_RUN_ID}` = '{pid}'")
     # Other nested runs (none today) would not be trials; untagged ones are, from before the role tag existed.
     runs = [r for r in children if r.data.tags.get(T.ROLE, T.ROLE_TRIAL) == T.ROLE_TRIAL]
     runs.sort(key=lambda r: (r.info.start_time or 0, r.info.run_id))

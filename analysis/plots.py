@@ -132,7 +132,8 @@ def plot_vs_param(trials: pd.DataFrame, table: pd.DataFrame, values: pd.Series, 
     metric, baseline = table.attrs["metric"], table.attrs.get("baseline")
     statuses = table.attrs.get("statuses", ("completed",))
     scale, unit, _ = metric_unit(metric, metric_table)
-    configs = [c for c in values.index if c in table.index and table.loc[c, "n"] > 0]
+    counts = table["n"].reindex(values.index)  # one lookup for all, not one per config: a search has thousands
+    configs = list(values.index[counts.notna() & (counts > 0)])
     x = values[configs].to_numpy(dtype=float)
     order = np.argsort(x, kind="stable")
     cfg = [configs[i] for i in order]
@@ -159,7 +160,7 @@ def plot_vs_param(trials: pd.DataFrame, table: pd.DataFrame, values: pd.Series, 
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel(param)
     ax.set_ylabel(axis_label(metric, metric_table))
-    n = sorted({int(table.loc[c, "n"]) for c in cfg})
+    n = sorted({int(k) for k in table["n"].reindex(cfg)})
     seeds = "seed" if n == [1] else "seeds"
     ax.set_title(f"{metric} vs {param} (n = {', '.join(map(str, n))} {seeds} per point)")
     ax.grid(alpha=0.3)

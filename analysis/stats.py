@@ -40,6 +40,16 @@ def mean_ci(values, level: float = LEVEL) -> tuple[float, float]:
     return mean - half, mean + half
 
 
+def mean_cis(mean, std, n, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
+    """`mean_ci` of many samples at once, from each one's mean, std (ddof=1) and size: arrays, NaN below n = 2.
+    A table of 10,000 configurations (a large search's) in one call, not 10,000."""
+    mean, std, n = (np.asarray(a, dtype=float) for a in (mean, std, n))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = stats.t.ppf((1 + level) / 2, n - 1) * std / np.sqrt(n)
+    half = np.where(n >= 2, half, np.nan)
+    return mean - half, mean + half
+
+
 @dataclass(frozen=True)
 class Paired:
     """A config against the baseline over matching seeds; `delta` is config minus baseline."""

@@ -19,7 +19,7 @@ from analysis.stats import (
     difference_sd,
     holm,
     mde,
-    mean_ci,
+    mean_cis,
     paired_comparison,
     variance_ratio,
 )
@@ -83,9 +83,7 @@ def multiseed_table(
         }
     ).astype({"n": "int64", "n_other": "int64"})
     table.index.name = "config"
-    cis = {c: mean_ci(v.dropna()) for c, v in grouped}
-    table["ci_low"] = [cis[c][0] for c in table.index]
-    table["ci_high"] = [cis[c][1] for c in table.index]
+    table["ci_low"], table["ci_high"] = mean_cis(table["mean"], table["std"], table["n"])
 
     rest = sorted((c for c in configs if c != baseline), key=lambda c: natural_key(str(c)))
     table = table.loc[([baseline] if baseline is not None else []) + rest]

@@ -64,7 +64,6 @@ def tune_side(trials: int, epochs: int, runs: Path, log: Path) -> dict[str, Any]
     start = time.time()
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
-    import optuna
     import ray
     from ray import tune
     from ray.tune.logger import JsonLoggerCallback
@@ -87,8 +86,7 @@ def tune_side(trials: int, epochs: int, runs: Path, log: Path) -> dict[str, Any]
              "model.drop_rate": tune.uniform(0.0, 0.3), "optim.weight_decay": tune.loguniform(1e-5, 1e-3)}
     with open(log, "w") as out, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
-        # hpstudy's sampler (studies.tune.optuna_search._tpe), its search seed 0
-        sampler = optuna.samplers.TPESampler(seed=0, multivariate=True, group=True, constant_liar=True)
+        sampler = hpstudy_sampler(trials, epochs)
         ends = Ends()
         tuner = tune.Tuner(
             tune.with_resources(plain_trainable(epochs), {"cpu": 1}),
@@ -104,6 +102,18 @@ def tune_side(trials: int, epochs: int, runs: Path, log: Path) -> dict[str, Any]
         returned = time.time()
         ray.shutdown()
     return {"start": start, "ends": sorted(ends.ends), "returned": returned, "command": ["plain Ray Tune"]}
+
+
+def hpstudy_sampler(trials: int, epochs: int):
+    """The Optuna sampler hpstudy's side searches with: the study's own (studies.tune.optuna_search.SAMPLERS), its
+    search seed and its start-up trials (studies.tune.tuner.tpe_startup), so both sides sample alike."""
+    from studies.assembly.assemble import build_study
+    from studies.catalog import lr_warmup_dropout
+    from studies.tune.optuna_search import SAMPLERS
+    from studies.tune.tuner import tpe_startup
+
+    study = build_study(lr_warmup_dropout, "local", {"epochs": str(epochs)}, trials)
+    return SAMPLERS[study.search](study.search_seed, tpe_startup(study))
 
 
 def scratch() -> Path:

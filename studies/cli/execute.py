@@ -178,7 +178,8 @@ def _trials(plan: Plan, opened: Opened, tuner, cluster, trial_factory) -> int:
 
         return waves.run(plan, opened, tune, lambda: _interrupted(plan, opened), lambda: _close(plan, opened))
     tune(study, opened.state.experiment, plan.resumed is not None, _progress(study, tracker, plan.resumed is not None))
-    if Outcome.of(tracker.trial_outcomes()).ended < study.total_trials():  # Tune returns normally on Ctrl-C
+    runs = tracker.trial_runs()  # one read of the trials, which the closing steps share
+    if Outcome.of(tracker.trial_outcomes(runs)).ended < study.total_trials():  # Tune returns normally on Ctrl-C
         return _interrupted(plan, opened)
     if study.confirm is not None:
         from studies.cli import confirm
@@ -186,7 +187,8 @@ def _trials(plan: Plan, opened: Opened, tuner, cluster, trial_factory) -> int:
         code = confirm.run(plan, opened, tune, lambda: _interrupted(plan, opened))
         if code is not None:
             return code
-    return _close(plan, opened)
+        runs = None  # the confirmation's trials came after that read
+    return _close(plan, opened, runs)
 
 
 def _tune(plan: Plan, opened: Opened, tuner, cluster, trial, study: Study, name: str, resume: bool, progress) -> None:
@@ -228,8 +230,9 @@ def _interrupted(plan: Plan, opened: Opened) -> int:
     study, tracker = opened.study, opened.tracker
     tracker.interrupt_open()  # the trials Tune stopped on Ctrl-C
     tracker.close_lost()
-    ended = Outcome.of(tracker.trial_outcomes()).ended
-    tracker.end_study("interrupted", summary=tracker.summarize(study.metric, study.mode))  # so far
+    runs = tracker.trial_runs()
+    ended = Outcome.of(tracker.trial_outcomes(runs)).ended
+    tracker.end_study("interrupted", summary=tracker.summarize(study.metric, study.mode, runs), runs=runs)  # so far
     total = "" if study.replication or study.confirm else f" of {study.total_trials()}"
     print(f"\nstudy {study.name} was interrupted ({ended}{total} trials ended); state saved.\n"
           f"resume with: {plan.prog} {plan.target or study.name} --resume"
@@ -238,18 +241,20 @@ def _interrupted(plan: Plan, opened: Opened) -> int:
     return EXIT_INTERRUPTED
 
 
-def _close(plan: Plan, opened: Opened) -> int:
-    """A finished study: its parent run ended with a summary, the state marked finished, the closing report."""
+def _close(plan: Plan, opened: Opened, runs: list | None = None) -> int:
+    """A finished study: its parent run ended with a summary, the state marked finished, the closing report.
+    `runs`: its trial runs as `StudyTracker.trial_runs` read them after the trials (else read here)."""
     from studies.tracking.closing_report import print_summary
     from studies.tracking.tracker import mlflow_ui_command, runs_url
 
     study, tracker = opened.study, opened.tracker
-    tracker.close_lost()
-    outcome = Outcome.of(tracker.trial_outcomes())
-    summary = tracker.summarize(study.metric, study.mode)
-    tracker.end_study(outcome.status, outcome.tags(), summary)
+    if tracker.close_lost() or runs is None:  # closing a lost trial's run changed what was read
+        runs = tracker.trial_runs()
+    outcome = Outcome.of(tracker.trial_outcomes(runs))
+    summary = tracker.summarize(study.metric, study.mode, runs)
+    tracker.end_study(outcome.status, outcome.tags(), summary, runs)
     save_state(plan.state_dir, replace(opened.state, finished=True))
-    print_summary(study, plan.tracking_uri, tracker.parent_run_id)
+    print_summary(study, plan.tracking_uri, tracker.parent_run_id, runs)
     _best_effort(lambda: _best_model(plan, opened, summary), what="best model not logged")
     print(f"\nbrowse the runs: {mlflow_ui_command(plan.tracking_uri, plan.runs_dir)}")
     print(f"this study's runs: {runs_url(plan.tracking_uri, tracker.experiment_id())}")
@@ -281,8 +286,9 @@ def _progress(study: Study, tracker: StudyTracker, resumed: bool):
 
     if not resumed:
         return Progress(total=study.total_trials(), metric=study.metric, mode=study.mode)
-    earlier = tracker.summarize(study.metric, study.mode)
-    done = Outcome.of(tracker.trial_outcomes()).ended
+    runs = tracker.trial_runs()
+    earlier = tracker.summarize(study.metric, study.mode, runs)
+    done = Outcome.of(tracker.trial_outcomes(runs)).ended
     best = (earlier.best.value, f"{earlier.best.config} seed={earlier.best.seed}") if earlier.best else None
     return Progress(total=study.total_trials(), metric=study.metric, mode=study.mode, done=done, best=best)
 

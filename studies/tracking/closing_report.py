@@ -10,9 +10,11 @@ from analysis.report_content import default_metrics
 from studies.study import Study
 
 
-def print_summary(study: Study, tracking_uri: str, parent_run_id: str) -> None:
+def print_summary(study: Study, tracking_uri: str, parent_run_id: str, runs: list | None = None) -> None:
+    """`runs`: the study's trial runs as the driver read them (studies.tracking.tracker.StudyTracker.trial_runs),
+    not searched for again."""
     try:
-        trials = load_trials(parent_run_id=parent_run_id, tracking_uri=tracking_uri)
+        trials = load_trials(parent_run_id=parent_run_id, tracking_uri=tracking_uri, children=runs)
         # A search (no baseline) comes back best first in the study's own mode.
         report = build_report(trials, baseline=study.baseline, metrics=default_metrics(trials, study.metric),
                               mode=study.mode, objectives=study.objectives or None)

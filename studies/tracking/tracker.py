@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-from mlflow.entities import DatasetInput, Metric, Param, RunStatus, RunTag
+from mlflow.entities import DatasetInput, Metric, Param, Run, RunStatus, RunTag
 from mlflow.tracking import MlflowClient
 
 from hpstudy.schema import params as P
@@ -168,22 +168,25 @@ class StudyTracker:
         self.client.update_run(parent_run_id, status="RUNNING")
         self.client.set_tag(parent_run_id, T.STATUS, statuses.RUNNING)
 
-    def end_study(self, status: str, tags: dict[str, str] | None = None, summary: Summary | None = None) -> None:
+    def end_study(self, status: str, tags: dict[str, str] | None = None, summary: Summary | None = None,
+                  runs: list[Run] | None = None) -> None:
         """status: completed | interrupted | failed (the parent's MLflow status follows); `summary` (see
-        studies.tracking.summary) adds its metrics, tags, summary.md and the best trial's hpstudy.best tag."""
+        studies.tracking.summary) adds its metrics, tags, summary.md and the best trial's hpstudy.best tag; `runs`:
+        the trial runs as `trial_runs` read them (else they are searched for the earlier best)."""
         metrics = []
         if summary is not None:
             now = int(time.time() * 1000)
             metrics = [Metric(k, v, now, 0) for k, v in summary.metrics().items()]
             tags = {**(tags or {}), **summary.tags()}
             self.client.log_text(self.parent_run_id, summary.markdown(self.study), P.SUMMARY)
-            self._mark_best(summary.best.run_id if summary.best else None)
+            self._mark_best(summary.best.run_id if summary.best else None, runs)
         self.client.log_batch(self.parent_run_id, metrics=metrics, tags=_tags({T.STATUS: status, **(tags or {})}))
         self.client.set_terminated(self.parent_run_id, status=statuses.mlflow_status(status))
 
-    def summarize(self, metric: str, mode: str) -> Summary:
-        """The summary of every trial of this study invocation, by the study's metric and mode."""
-        return summarize(self.trial_rows(metric), metric, mode)
+    def summarize(self, metric: str, mode: str, runs: list[Run] | None = None) -> Summary:
+        """The summary of every trial of this study invocation, by the study's metric and mode (of `runs`, as
+        `trial_runs` read them, else read now)."""
+        return summarize(self.trial_rows(metric, runs), metric, mode)
 
     def tag_decisions(self, parent: dict[str, str], per_config: dict[str, dict[str, str]]) -> None:
         """Sequential replication's ends: `parent` tags on the study's run, `per_config[label]` on each trial run of
@@ -194,15 +197,22 @@ class StudyTracker:
             if tags:
                 self.client.log_batch(run.info.run_id, tags=_tags(tags))
 
-    def _mark_best(self, run_id: str | None) -> None:
+    def _mark_best(self, run_id: str | None, runs: list[Run] | None = None) -> None:
         # Idempotent: a resumed study's earlier best may have lost its place.
-        for run in self._trial_runs(f"and tags.`{T.BEST}` = '{T.BEST_VALUE}'"):
+        marked = ([r for r in runs if r.data.tags.get(T.BEST) == T.BEST_VALUE] if runs is not None
+                  else self._trial_runs(f"and tags.`{T.BEST}` = '{T.BEST_VALUE}'"))
+        for run in marked:
             if run.info.run_id != run_id:
                 self.client.delete_tag(run.info.run_id, T.BEST)
         if run_id is not None:
             self.client.set_tag(run_id, T.BEST, T.BEST_VALUE)
 
-    def _trial_runs(self, extra_filter: str = "") -> list:
+    def trial_runs(self) -> list[Run]:
+        """Every trial run of this invocation, in the order they started: one search, which the readers below take
+        (`runs=`) so that a study's end reads its trials once (at 10,000 trials each search took seconds)."""
+        return self._trial_runs()
+
+    def _trial_runs(self, extra_filter: str = "") -> list[Run]:
         """This invocation's trial runs, in the order they started."""
         runs = self.client.search_runs(
             [self.experiment_id()],
@@ -234,8 +244,10 @@ class StudyTracker:
             self._epochs.pop(trial_id, None)  # what it holds is read from the store
         return run_id
 
-    def close_lost(self) -> None:
-        """Runs of trials Tune lost (see `restored`) that no trial adopted: marked interrupted, never left RUNNING."""
+    def close_lost(self) -> bool:
+        """Runs of trials Tune lost (see `restored`) that no trial adopted: marked interrupted, never left RUNNING.
+        Returns whether there were any (a read of the trial runs before is stale then)."""
+        lost = bool(self._lost)
         for run_id in self._lost.values():
             self.client.log_batch(run_id, tags=_tags({
                 T.STATUS: statuses.INTERRUPTED,
@@ -243,6 +255,7 @@ class StudyTracker:
                                "the resumed search did not propose its configuration and seed again"}))
             self.client.set_terminated(run_id, status=statuses.mlflow_status(statuses.INTERRUPTED))
         self._lost.clear()
+        return lost
 
     def _earlier_run(self, trial_id: str) -> str | None:
         """The run an earlier session of this study (a resumed one) gave the trial: all of them read in one search,
@@ -373,12 +386,13 @@ class StudyTracker:
                 rows.setdefault(m.step, {})[key] = m.value  # a step logged twice: its latest value
         return history_csv(rows)
 
-    def trial_rows(self, metric: str) -> list[TrialRow]:
-        """Every trial of this invocation (this session's and a resumed one's), its final value of `metric`."""
+    def trial_rows(self, metric: str, runs: list[Run] | None = None) -> list[TrialRow]:
+        """Every trial of this invocation (this session's and a resumed one's), its final value of `metric`; of
+        `runs` where given (`trial_runs`)."""
         return [TrialRow(r.info.run_id, r.data.tags.get(T.TRIAL_ID, ""), r.data.tags.get(T.CONFIG, ""),
                          r.data.tags.get(T.SEED, ""), r.data.tags.get(T.STATUS) or statuses.RUNNING,
                          r.data.metrics.get(metric))
-                for r in self._trial_runs()]
+                for r in (self._trial_runs() if runs is None else runs)]
 
     def configs_of(self, metric: str, keys: set[str], phase: str = "") -> list[tuple[str, str, float | None,
                                                                                    dict[str, str]]]:
@@ -388,10 +402,11 @@ class StudyTracker:
                  r.data.metrics.get(metric), {k: v for k, v in r.data.params.items() if k in keys})
                 for r in self._trial_runs() if r.data.tags.get(T.PHASE, "") == phase]
 
-    def trial_outcomes(self) -> list[tuple[str, str]]:
-        """(status, reason) of every trial of this study invocation, this session's and a resumed one's."""
+    def trial_outcomes(self, runs: list[Run] | None = None) -> list[tuple[str, str]]:
+        """(status, reason) of every trial of this study invocation, this session's and a resumed one's; of `runs`
+        where given (`trial_runs`)."""
         return [(r.data.tags.get(T.STATUS) or statuses.RUNNING, r.data.tags.get(T.STOP_REASON) or "")
-                for r in self._trial_runs()]
+                for r in (self._trial_runs() if runs is None else runs)]
 
     def open_trials(self) -> list[str]:
         """Trial ids whose runs are still RUNNING (to be marked interrupted when the study stops early)."""

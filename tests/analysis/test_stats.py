@@ -16,6 +16,7 @@ from analysis.stats import (
     difference_sd,
     holm,
     mde,
+    mean_cis,
     no_mde_reason,
     paired_power,
     seeds_needed,
@@ -35,6 +36,21 @@ def test_mean_ci_is_scipys_t_interval(level):
 def test_mean_ci_needs_two_values():
     assert all(math.isnan(v) for v in mean_ci([0.5]))
     assert mean_ci([0.5, 0.5]) == (0.5, 0.5)
+
+
+def test_mean_cis_is_mean_ci_of_each_sample_at_once():
+    # a large search's table computes its intervals in one call; each is the per-sample one
+    rng = np.random.default_rng(0)
+    samples = [rng.normal(0.9, 0.01, n) for n in (0, 1, 2, 3, 5, 10, 40)]
+    mean = [x.mean() if len(x) else math.nan for x in samples]
+    std = [x.std(ddof=1) if len(x) > 1 else math.nan for x in samples]
+    low, high = mean_cis(mean, std, [len(x) for x in samples], level=0.9)
+    for x, lo, hi in zip(samples, low, high):
+        ref = mean_ci(x, 0.9)
+        if len(x) < 2:
+            assert math.isnan(lo) and math.isnan(hi) and all(math.isnan(v) for v in ref)
+        else:
+            assert (lo, hi) == pytest.approx(ref, rel=1e-12)
 
 
 def test_paired_comparison_is_scipys_ttest_rel():

@@ -86,3 +86,18 @@ def test_a_small_run_of_both_sides_adds_up(tmp_path):
         assert fig["walls"][side] >= fig["totals"][side] > 0
     assert math.isclose(fig["ratio"], fig["totals"]["hpstudy"] / fig["totals"]["tune"])
     assert "| 1–10 |" in result.stdout and "| 11–20 |" in result.stdout
+
+
+def test_plain_tunes_sampler_is_the_one_the_study_searches_with():
+    # the same searcher on both sides: hpstudy's TPE (one density per parameter, constant liar, its start-up
+    # trials under ASHA), not the sampler hpstudy used before its default changed
+    from benchmarks.driver_scale_tune import hpstudy_sampler
+    from studies.assembly.assemble import build_study
+    from studies.catalog import lr_warmup_dropout
+    from studies.tune.tuner import tpe_startup
+
+    sampler = hpstudy_sampler(1000, 10)
+    study = build_study(lr_warmup_dropout, "local", {"epochs": "10"}, 1000)
+    assert (sampler._n_startup_trials, sampler._multivariate, sampler._constant_liar) == (tpe_startup(study), False,
+                                                                                          True)
+    assert tpe_startup(study) == 20  # 10 x ASHA's reduction factor 2
