@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from benchmarks.lcbench import lcbench_run as R
     from benchmarks.lcbench import lcbench_table as T
+    from benchmarks.lcbench import paired
     from benchmarks.lcbench.ref_sample import load_or_compute
     from benchmarks.lcbench.yahpo_surrogate import EPOCHS, MissingSurrogate, Surrogate
 
@@ -112,9 +113,11 @@ def main(argv: list[str] | None = None) -> int:
             tuning) else None,
         "held_out": R.summarize(records, methods, [i for i in instances if i in held_out]) if set(instances) & set(
             held_out) else None,
+        "paired": paired.halves(records, methods, instances, len(R.regret.FRACTIONS), set(tuning)),
         "runs": records,
     }
     print(T.report(result))
+    print("\n" + paired.report(result))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=1))

@@ -54,4 +54,6 @@ def test_a_tiny_run_writes_its_figures(surrogate, tmp_path):
     result = json.loads(out.read_text())
     assert {r["epochs"] for r in result["runs"]} == {104}
     assert set(result["all"]) == {"random", "hpstudy-tpe-asha"} and len(result["all"]["random"]["rank"]) == 3
+    pairs = result["paired"]  # the default against each other method, over the run's one instance (tuning half)
+    assert set(pairs["all"]) == {"random"} and pairs["held_out"] is None and len(pairs["all"]["random"]["p"]) == 3
     assert Path(tmp_path / "reference.json").is_file()
