@@ -78,6 +78,9 @@ def build_parser(prog: str = "python -m studies.run") -> argparse.ArgumentParser
     p.add_argument("--storage", metavar="PATH_OR_URI",
                    help="Ray's experiment and the trials' checkpoints: a folder every node sees, or s3://, gs://, "
                         "... (default: RUNS_DIR/ray)")
+    p.add_argument("--private-network", action="store_true",
+                   help="run a local study in a network namespace of its own (Linux), where Ray listens on nothing "
+                        "another host can reach; for a study that needs no other host")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="a line per trial epoch and per trial end (default: one progress line)")
     return p
@@ -90,6 +93,7 @@ def parse_args(argv: list[str] | None, prog: str = "python -m studies.run") -> a
 def main(argv: list[str] | None = None, *, trial_factory=None, prog: str = "python -m studies.run") -> int:
     """`trial_factory`: a `studies.tune.tuner.TrialFactory` to run instead of one Ray Train run per trial (tests pass
     a closed-form objective, so the tuner and its bookkeeping run in seconds, without training)."""
+    from_command_line = argv is None
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv, prog)
     try:
@@ -98,6 +102,8 @@ def main(argv: list[str] | None = None, *, trial_factory=None, prog: str = "pyth
 
             print(registry.listing())
             return 0
+        if args.private_network and not args.dry_run:
+            _private_network(args, argv, from_command_line)
         from studies.tune.signals import terminate_as_interrupt
 
         with terminate_as_interrupt():  # a scheduler's SIGTERM does what Ctrl-C does
@@ -118,6 +124,19 @@ def main(argv: list[str] | None = None, *, trial_factory=None, prog: str = "pyth
         again = f"{prog} {args.name} --resume" + (f" --runs-dir {args.runs_dir}" if args.runs_dir != RUNS_DIR else "")
         print(f"error: {why}; the study's state is saved: fix that, then: {again}", file=sys.stderr)
         return EXIT_SURROUNDINGS
+
+
+def _private_network(args: argparse.Namespace, argv: list[str], from_command_line: bool) -> None:
+    """Re-run this command in a network namespace of its own (studies.cli.private_network), unless already there."""
+    from studies.cli import private_network
+
+    if private_network.inside():
+        return
+    private_network.check(args.address, args.tracking_uri, args.storage)
+    if not from_command_line:  # a caller's own process (a test's main([...])) is not replaced
+        raise BadInput(f"{private_network.FLAG}: only from the command line, `python -m studies.run ... "
+                       f"{private_network.FLAG}` (it runs that command again in the namespace)")
+    private_network.enter(argv)
 
 
 def _run(args: argparse.Namespace, prog: str, argv: str, trial_factory) -> int:
