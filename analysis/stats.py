@@ -32,12 +32,10 @@ MAX_NONCENTRALITY = 1e8  # the power is 1 to double precision long before; scipy
 def mean_ci(values, level: float = LEVEL) -> tuple[float, float]:
     """Student-t interval of the mean (ddof=1), as `scipy.stats.t.interval`; NaNs below two values."""
     x = np.asarray(values, dtype=float)
-    n = len(x)
-    if n < 2:
+    if len(x) < 2:
         return math.nan, math.nan
-    mean, sem = float(x.mean()), float(x.std(ddof=1)) / math.sqrt(n)
-    half = float(stats.t.ppf((1 + level) / 2, n - 1)) * sem
-    return mean - half, mean + half
+    low, high = mean_cis([x.mean()], [x.std(ddof=1)], [len(x)], level)
+    return float(low[0]), float(high[0])
 
 
 def mean_cis(mean, std, n, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
