@@ -27,6 +27,7 @@ from studies.cli.plan import Chosen, Plan
 from studies.cli.preflight import check_surroundings
 from studies.cli.state import StudyState, save_state
 from studies.study import Study
+from studies.tracking.writer import writer_for
 from studies.trial_config import kind
 from trainables.config.overrides import apply_overrides
 
@@ -84,7 +85,11 @@ def run_steps(plan: Plan, study: Study, tuner, cluster, *, trial_factory=None,
               tracker: StudyTracker | None = None) -> int:
     """The study's steps on a started cluster: the parent run, the steps before the trials, the trials, the end.
     `tuner` is `studies.tune.tuner` (tests hand in a stand-in without Ray); `tracker`, the study's, prepared."""
-    return _trials(plan, _open(plan, study, tuner, tracker or _tracker(plan)), tuner, cluster, trial_factory)
+    tracker = tracker or _tracker(plan)
+    try:
+        return _trials(plan, _open(plan, study, tuner, tracker), tuner, cluster, trial_factory)
+    finally:
+        _best_effort(tracker.close, what="MLflow's queued writes")  # a writer process exits
 
 
 def _check_data(study: Study) -> None:
@@ -166,6 +171,7 @@ def _trials(plan: Plan, opened: Opened, tuner, cluster, trial_factory) -> int:
     """The trials through Ray Tune, each logged as it goes (in waves of seeds for sequential replication); then how
     the study ended, as its exit code."""
     study, tracker = opened.study, opened.tracker
+    tracker.writer_kind = writer_for(study.total_trials())
     trial = (trial_factory or tuner.train_trial)(study, _resolver(kind(study.base).flat(study.base)), plan.storage)
 
     def tune(part: Study, name: str, resume: bool, progress) -> None:
@@ -197,7 +203,8 @@ def _tune(plan: Plan, opened: Opened, tuner, cluster, trial, study: Study, name:
 
     tracker = opened.tracker
     log = TrialLog(study, tracker, progress=progress, verbose=plan.verbose, checkpointed=trial.checkpointed)
-    events = tuner.TrialEvents(log.started, log.result, log.ended, log.retried, tracker.restored)
+    events = tuner.TrialEvents(log.started, log.result, log.ended, log.retried, tracker.restored,
+                               on_snapshot=tracker.flush)
     try:
         tuner.run_tuner(study, trial, cluster=cluster, storage=plan.storage, name=name, events=events, resume=resume,
                         failure_log=failure_log(plan, opened))

@@ -11,23 +11,26 @@ import logging
 import tempfile
 import time
 from concurrent.futures import Future
-from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-from mlflow.entities import DatasetInput, Metric, Param, Run, RunStatus, RunTag
+from mlflow.entities import DatasetInput, Metric, Run, RunStatus, RunTag
 from mlflow.tracking import MlflowClient
 
 from hpstudy.schema import params as P
 from hpstudy.schema import statuses
 from hpstudy.schema import tags as T
 from hpstudy.schema.locations import ARTIFACTS
+from studies.tracking import writes
 from studies.tracking.logged_config import config_dict
 from studies.tracking.summary import Summary, TrialRow, summarize
-from studies.tracking.writer import Writer, history_csv
+from studies.tracking.writer import THREAD, Writer, history_csv, make_writer
 
-_BATCH = 100  # MLflow's log_batch limit on params per call
 _MAX_TAG = 5000  # characters; MLflow refuses longer tag values
+# A trial's epochs that come within this many seconds of its last write are held, and written with the next write
+# (its end, a later epoch, a flush): a closed-form or tabular trial's epochs then cost one write, not one each. A
+# training trial's epochs are written as they come; Tune's snapshot (flush) writes held ones within its period.
+_HOLD_S = 1.0
 _UI = "http://127.0.0.1:5000"  # where `mlflow ui` (mlflow_ui_command) serves
 # MLflow's schema set-up on a new store ("Creating initial MLflow database tables...") is not news to a user.
 _QUIET_LOGGERS = ("mlflow.store.db.utils", "alembic")
@@ -56,20 +59,25 @@ def _tags(values: dict[str, Any]) -> list[RunTag]:
 
 
 class StudyTracker:
-    """Pickles into Ray Tune's experiment state (its client, writer thread and pending runs left behind); the client
-    is made on first use.
+    """Pickles into Ray Tune's experiment state (its client, writer and pending runs left behind); the client is made
+    on first use.
 
-    A trial's start and its epochs are written by one writer thread, in order, while Tune's loop goes on: at 10,000
-    short trials those writes were most of the driver's time. Everything else (a trial's end, the parent run, every
-    read) first waits for the queued writes, and a write that failed (a full disk) is raised there, once. So a trial
-    Tune records as ended is in MLflow whole, and a driver killed outright loses at most the queued epochs, which its
-    trials' checkpoints hold: a resumed trial logs them first (studies.tracking.trial_log).
+    A trial's start, its epochs and its end are queued to one writer (studies.tracking.writer), written in order
+    while Tune's loop goes on: at 10,000 short trials those writes were most of the driver's time. `writer_kind`: a
+    thread of the driver, or a process of its own ("process", what a study of 100 trials or more uses: the writes'
+    Python then runs beside Tune's loop, not on its GIL). Everything else (the parent run, every read) first waits for the
+    queued writes, and so does Tune's snapshot of the experiment (`flush`, from studies.tune.events): a trial Tune's
+    saved state records as ended is in MLflow whole. A write that failed (a full disk) is raised at the next trial
+    event or flush, once. A driver killed outright loses at most the queued writes; its trials' checkpoints hold
+    those epochs, and a resumed trial logs them first (studies.tracking.trial_log).
     """
 
-    def __init__(self, tracking_uri: str, study: str, artifact_root: Path | None = None) -> None:
+    def __init__(self, tracking_uri: str, study: str, artifact_root: Path | None = None,
+                 writer_kind: str = THREAD) -> None:
         if not study:  # a Study from get_study() directly: build_study names it after its file
             raise ValueError("StudyTracker needs the study's name (studies.assembly.assemble.build_study sets it)")
         self.tracking_uri, self.study = tracking_uri, study
+        self.writer_kind = writer_kind  # the writer made on the first queued write (studies.tracking.writer)
         self.artifact_root = str(artifact_root.resolve()) if artifact_root else None
         self.parent_run_id: str | None = None
         self._runs: dict[str, str | Future[str]] = {}  # trial id -> run id (a Future while its creation is queued)
@@ -77,6 +85,8 @@ class StudyTracker:
         self._retries: dict[str, list[str]] = {}  # trial id -> its retries.txt lines
         # trial id -> {epoch: metrics} this session logged to a run it created: its history.csv without reading back
         self._rows: dict[str, dict[int, dict[str, float]]] = {}
+        self._held: dict[str, list[Metric]] = {}  # trial id -> its epochs not yet queued (_HOLD_S)
+        self._written: dict[str, float] = {}  # trial id -> when its last write was queued (time.monotonic)
         # trial id -> run id of an earlier session's trials (a resumed study; read once); {}: a study started here
         self._earlier: dict[str, str] | None = {}
         self._experiment_id: str | None = None  # the study's experiment, once a trial asked for it
@@ -85,8 +95,9 @@ class StudyTracker:
         self._writer: Writer | None = None  # made on first use, as the client
 
     def __getstate__(self) -> dict[str, Any]:
+        self._send_held()
         runs = {t: self.run_id(t) for t in self._runs}
-        return {**self.__dict__, "_runs": runs, "_client": None, "_writer": None}
+        return {**self.__dict__, "_runs": runs, "_client": None, "_writer": None, "_held": {}, "_written": {}}
 
     def _store(self) -> MlflowClient:
         if self._client is None:
@@ -101,15 +112,29 @@ class StudyTracker:
         self.flush()
         return self._store()
 
-    def _defer(self, work: Callable[[], Any]) -> Future:
+    def _defer(self, fn: Callable[..., Any], *args: Any, keep: bool = False) -> Future:
+        """`fn(client, *args)` (a function of studies.tracking.writes) on the writer, after every write queued
+        before."""
         if self._writer is None:
-            self._writer = Writer()
-        return self._writer.defer(work)
+            self._writer = make_writer(self.writer_kind, self.tracking_uri, self._store)
+        return self._writer.defer(fn, *args, keep=keep)
 
     def flush(self) -> None:
-        """Wait for the queued writes; raise the first one that failed."""
-        if self._writer is not None:
+        """Wait for the queued writes; raise the first one that failed (once)."""
+        self._send_held()
+        if self._writer is None:
+            return
+        try:
             self._writer.flush()
+        finally:
+            if not self._writer.alive:  # a writer process that died: what comes next is written on a thread
+                self._writer = make_writer(THREAD, self.tracking_uri, self._store)
+
+    def close(self) -> None:
+        """Flush and stop the writer (a writer process exits); a later write starts a new one."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
 
     def run_id(self, trial_id: str) -> str | None:
         """The MLflow run of trial `trial_id` (None: it never started), once its creation is written."""
@@ -283,22 +308,12 @@ class StudyTracker:
                 T.TRIAL_ID: trial_id, T.SEED: seed, T.CONFIG: name, T.STATUS: statuses.RUNNING, **(tags or {})}
         if self._experiment_id is None:
             self._experiment_id = self.experiment_id()
-        self._runs[trial_id] = self._defer(partial(self._create_run, self._experiment_id,
-                                                   f"{name} seed={seed} [{trial_id}]", tags, params, config, dataset))
+        self._runs[trial_id] = self._defer(writes.create_run, self._experiment_id, f"{name} seed={seed} [{trial_id}]",
+                                           _tags(tags), params, config, dataset, keep=True)
         self._epochs[trial_id] = set()  # a new run holds no epoch: nothing to read back from the store
         self._rows[trial_id] = {}  # ... and its history.csv is what this session logs to it
+        self._written[trial_id] = time.monotonic()
         return False
-
-    def _create_run(self, experiment_id: str, name: str, tags: dict[str, Any], params: dict[str, Any],
-                    config: dict[str, Any] | None, dataset: DatasetInput | None) -> str:
-        store = self._store()
-        run_id = store.create_run(experiment_id, run_name=name, tags={t.key: t.value for t in _tags(tags)}).info.run_id
-        self._log_params(run_id, params, store)
-        if config is not None:
-            store.log_dict(run_id, config, P.TRIAL_CONFIG)
-        if dataset is not None:
-            store.log_inputs(run_id, datasets=[dataset])
-        return run_id
 
     def trial_metrics(self, trial_id: str, metrics: dict[str, float], epoch: int) -> bool:
         """Log one epoch's metrics at step=epoch, once: an epoch the run already has is skipped (a resumed trial
@@ -311,28 +326,32 @@ class StudyTracker:
             return False
         now = int(time.time() * 1000)
         batch = [Metric(k, float(v), now, epoch) for k, v in metrics.items()]
-        self._defer(lambda: self._store().log_batch(self.run_id(trial_id), metrics=batch))
+        held = self._held.setdefault(trial_id, [])
+        held.extend(batch)
+        if time.monotonic() - self._written.get(trial_id, 0.0) >= _HOLD_S:
+            self._send_held(trial_id)
         logged.add(epoch)
         if trial_id in self._rows:
             self._rows[trial_id][epoch] = {m.key: m.value for m in batch}
         return True
 
+    def _send_held(self, trial_id: str | None = None) -> None:
+        """Queue the held epochs of `trial_id` (None: of every trial)."""
+        for held_id in [trial_id] if trial_id is not None else list(self._held):
+            held = self._held.pop(held_id, None)
+            if held:
+                self._defer(writes.log_metrics, self._runs[held_id], held)
+            self._written[held_id] = time.monotonic()
+
     def trial_text(self, trial_id: str, text: str, name: str) -> None:
         """A text artifact of the trial's run (e.g. the warm-start coverage report)."""
-        self._defer(lambda: self._store().log_text(self.run_id(trial_id), text, name))
+        self._defer(writes.log_text, self._runs[trial_id], text, name)
 
     def trial_params(self, trial_id: str, params: dict[str, Any]) -> None:
         """Params logged after the trial started (those an out-of-memory retry may change, with its first report);
         any the run already holds (a resumed trial's) are kept: MLflow never changes a logged param."""
-        if trial_id not in self._runs:
-            return
-
-        def log() -> None:
-            run_id, store = self.run_id(trial_id), self._store()
-            logged = store.get_run(run_id).data.params
-            self._log_params(run_id, {k: v for k, v in params.items() if k not in logged}, store)
-
-        self._defer(log)
+        if trial_id in self._runs:
+            self._defer(writes.log_new_params, self._runs[trial_id], params)
 
     def trial_config_changed(self, trial_id: str, changed: dict[str, Any], config: dict[str, Any]) -> None:
         """The trial now trains with `config` (an out-of-memory retry halved its batch): a tag says what changed and
@@ -368,23 +387,22 @@ class StudyTracker:
         return {m.step for m in self.client.get_metric_history(self.run_id(trial_id), "train/loss")}
 
     def trial_ended(self, trial_id: str, status: str, reason: str = "", stop_epoch: int | None = None) -> None:
-        run_id = self.run_id(trial_id)
-        if run_id is None:
+        """Queued like its epochs (Tune's loop goes on); a write that failed before is raised here."""
+        run = self._runs.get(trial_id)
+        if run is None:
             return
+        if self._writer is not None:
+            self._writer.raise_failed()
         rows = self._rows.pop(trial_id, None)  # kept until now only: nothing per trial outlives its end
         self._epochs.pop(trial_id, None)
-        text = history_csv(rows) if rows is not None else self.history_csv(run_id)
-        self.client.log_text(run_id, text, P.TRIAL_HISTORY)
-        self.client.log_batch(run_id, tags=_tags({T.STATUS: status, T.STOP_REASON: reason, T.STOP_EPOCH: stop_epoch}))
-        self.client.set_terminated(run_id, status=statuses.mlflow_status(status))
+        self._written.pop(trial_id, None)
+        self._defer(writes.end_trial, run, history_csv(rows) if rows is not None else None,  # None: read from the run
+                    _tags({T.STATUS: status, T.STOP_REASON: reason, T.STOP_EPOCH: stop_epoch}),
+                    statuses.mlflow_status(status), self._held.pop(trial_id, []))
 
     def history_csv(self, run_id: str) -> str:
         """One row per epoch (MLflow's step), a column per metric the run logged; empty where an epoch lacks it."""
-        rows: dict[int, dict[str, float]] = {}
-        for key in sorted(self.client.get_run(run_id).data.metrics):
-            for m in sorted(self.client.get_metric_history(run_id, key), key=lambda m: (m.step, m.timestamp)):
-                rows.setdefault(m.step, {})[key] = m.value  # a step logged twice: its latest value
-        return history_csv(rows)
+        return writes.run_history(self.client, run_id)
 
     def trial_rows(self, metric: str, runs: list[Run] | None = None) -> list[TrialRow]:
         """Every trial of this invocation (this session's and a resumed one's), its final value of `metric`; of
@@ -418,8 +436,5 @@ class StudyTracker:
         for trial_id in self.open_trials():
             self.trial_ended(trial_id, statuses.INTERRUPTED, "study interrupted; --resume continues it")
 
-    def _log_params(self, run_id: str, params: dict[str, Any], store: MlflowClient | None = None) -> None:
-        store = store or self.client
-        items = [Param(k, str(v)) for k, v in params.items()]
-        for i in range(0, len(items), _BATCH):
-            store.log_batch(run_id, params=items[i:i + _BATCH])
+    def _log_params(self, run_id: str, params: dict[str, Any]) -> None:
+        writes.log_params(self.client, run_id, params)

@@ -32,9 +32,13 @@ class TrialEvents(tune.Callback):
     """Forwards Tune's trial events to plain-Python handlers (MLflow tracking, progress lines)."""
 
     def __init__(self, on_start: Callable, on_result: Callable, on_end: Callable,
-                 on_retry: Callable | None = None, on_restore: Callable | None = None) -> None:
+                 on_retry: Callable | None = None, on_restore: Callable | None = None,
+                 on_snapshot: Callable | None = None) -> None:
         self.on_start, self.on_result, self.on_end, self.on_retry = on_start, on_result, on_end, on_retry
         self.on_restore = on_restore  # a resumed experiment's saved trial ids, before its trials run again
+        # Before Tune saves the experiment (its trials' statuses): the tracker writes what it queued, so a trial the
+        # saved state records as ended is whole in MLflow (Tune syncs the state to storage after this returns).
+        self.on_snapshot = on_snapshot
         self.stop_reasons: dict[str, str] = {}  # trial id -> why the scheduler stopped it (run_tuner sets it)
         # The ASHA scheduler (run_tuner sets it): Tune saves and restores its callbacks' state with the experiment,
         # but never a scheduler's, so the rungs ride here, through the scheduler's own save/restore. Both pickle into
@@ -42,6 +46,8 @@ class TrialEvents(tune.Callback):
         self.scheduler: TrialScheduler | None = None
 
     def get_state(self) -> dict[str, Any] | None:
+        if self.on_snapshot is not None:
+            self.on_snapshot()
         if self.scheduler is None:
             return None  # no state: Tune writes no callback file
         with tempfile.TemporaryDirectory() as tmp:

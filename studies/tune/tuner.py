@@ -217,6 +217,7 @@ def _live(tuner: tune.Tuner, events: TrialEvents) -> None:
     for callback in restored:
         callback.on_start, callback.on_result = events.on_start, events.on_result
         callback.on_end, callback.on_retry, callback.on_restore = events.on_end, events.on_retry, events.on_restore
+        callback.on_snapshot = events.on_snapshot
 
 
 def can_resume(storage: str, name: str) -> bool:

@@ -37,7 +37,7 @@ class FakeTune:
 
     def __init__(self):
         self.calls, self.resolved = [], []
-        self.TrialEvents = lambda *handlers: None
+        self.TrialEvents = lambda *handlers, **named: None
 
     def run_once(self, fn, *args, cpus, gpus, **kwargs):
         self.calls.append((fn.__name__, cpus, gpus))

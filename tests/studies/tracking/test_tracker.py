@@ -65,6 +65,7 @@ def test_parent_and_trial_runs_carry_what_a_researcher_reads(uri, tmp_path):
 def test_a_resumed_trial_loses_the_reason_it_was_interrupted_for(uri, tmp_path):
     tracker = _study(uri, tmp_path, "resume")
     _trial(tracker, "t0", "a", 0, [0.5], "interrupted", "study interrupted; --resume continues it")
+    tracker.close()  # the first driver's end
     again = StudyTracker(uri, "resume", tmp_path / "mlartifacts")  # a new driver process, as after --resume
     again.resume_study(tracker.parent_run_id)
     again.trial_started("t0", name="a", seed=0, params={"optim.lr": 0.1, "seed": 0})
@@ -196,9 +197,13 @@ def test_a_retrying_trial_that_never_reported_has_its_params_when_it_ends(uri, t
     assert tracker.client.get_run(tracker.run_id("t0")).data.params["data.batch_size"] == "128"
 
 
-def test_trial_writes_are_queued_in_order_and_a_failed_one_is_raised_at_the_trials_end(uri, tmp_path, monkeypatch):
-    # Trial starts and epochs go to one writer thread, so Tune's loop does not wait on the store; a trial's end
-    # waits for them. A study started in this session asks the store nothing per trial (it once searched all runs).
+def test_trial_writes_are_queued_in_order_and_a_failed_one_is_raised_once_at_the_next_flush(uri, tmp_path,
+                                                                                            monkeypatch):
+    import studies.tracking.tracker as tracker_module
+
+    # Trial starts, epochs and ends go to one writer, so Tune's loop does not wait on the store; every read, and
+    # Tune's snapshot (studies.tune.events), waits for them. A study started in this session asks the store nothing
+    # per trial (it once searched all runs).
     tracker = _study(uri, tmp_path, "queued")
     searches = []
     monkeypatch.setattr(tracker.client, "search_runs", lambda *a, **k: searches.append(a) or [])
@@ -219,12 +224,48 @@ def test_trial_writes_are_queued_in_order_and_a_failed_one_is_raised_at_the_tria
     monkeypatch.setattr(store, "log_batch", full_disk)
     tracker.trial_started("t1", name="lr=0.1", seed=1, params={"seed": 1})
     tracker.trial_metrics("t1", {"train/loss": 0.5, "val/acc": 0.5}, 1)  # queued: returns before the write fails
+    tracker.trial_ended("t1", "completed", "", 1)  # queued too: its epoch goes with it, and fails with it
     with pytest.raises(OSError, match="No space left"):
-        tracker.trial_ended("t1", "completed", "", 1)
+        tracker.flush()
     tracker.flush()  # raised once: the interruption path's best-effort marks go on
     monkeypatch.setattr(store, "log_batch", real)
     tracker.trial_ended("t1", "interrupted", "study interrupted", 1)
     assert tracker.client.get_run(tracker.run_id("t1")).data.tags["hpstudy.status"] == "interrupted"
+    tracker.trial_started("t2", name="lr=0.1", seed=2, params={"seed": 2})
+    monkeypatch.setattr(store, "log_batch", full_disk)
+    monkeypatch.setattr(tracker_module, "_HOLD_S", 0.0)  # its epoch queued at once, not held
+    tracker.trial_metrics("t2", {"train/loss": 0.5, "val/acc": 0.5}, 1)
+    tracker._writer.defer(lambda client: None).result()  # the failure is known now ...
+    with pytest.raises(OSError, match="No space left"):
+        tracker.trial_ended("t2", "completed", "", 1)  # ... so the next trial event raises it
+
+
+def test_quick_epochs_are_written_with_the_trials_end_and_slow_ones_as_they_come(uri, tmp_path, monkeypatch):
+    # A closed-form or tabular trial's epochs (within _HOLD_S of its last write) cost one write with its end; a
+    # training trial's epochs, minutes apart, are in MLflow as they come.
+    import studies.tracking.tracker as tracker_module
+
+    tracker = _study(uri, tmp_path, "held")
+    store, calls = tracker._store(), []
+    real = store.log_batch
+
+    def counted(run_id, metrics=(), params=(), tags=()):
+        calls.append((len(metrics), len(tags)))
+        return real(run_id, metrics=metrics, params=params, tags=tags)
+
+    monkeypatch.setattr(store, "log_batch", counted)
+    _trial(tracker, "t0", "lr=0.1", 0, [0.5, 0.6, 0.7], "completed")
+    tracker.flush()
+    assert [c for c in calls if c[0]] == [(6, 2)]  # 3 epochs x 2 metrics, with the status and stop-epoch tags
+    history = tracker.client.get_metric_history(tracker.run_id("t0"), "val/acc")
+    assert [(m.step, m.value) for m in history] == [(1, 0.5), (2, 0.6), (3, 0.7)]
+
+    monkeypatch.setattr(tracker_module, "_HOLD_S", 0.0)
+    calls.clear()
+    tracker.trial_started("t1", name="lr=0.1", seed=1, params={"seed": 1})
+    tracker.trial_metrics("t1", {"train/loss": 0.5, "val/acc": 0.5}, 1)
+    tracker._writer.defer(lambda client: None).result()  # what was queued is written; nothing flushed the held
+    assert [c for c in calls if c[0]] == [(2, 0)]
 
 
 def test_a_tracker_with_queued_writes_pickles_with_its_run_ids(uri, tmp_path):

@@ -31,10 +31,13 @@ def _search(run_study, cwd):
 @pytest.fixture(scope="module")
 def searches(run_study, tmp_path_factory):
     """The local search twice, in two fresh folders: (cwd, result, trial runs) each, and the filters of the
-    searches for the study's trial runs the second one's driver made."""
+    searches for the study's trial runs the second one's driver made. The first writes MLflow from a writer process
+    (as a study of 100 trials or more does), the second from a thread: the tests read the first."""
     from mlflow.tracking import MlflowClient
 
-    runs, filters = [], []
+    from studies.tracking import writer
+
+    runs, filters, processes = [], [], []
     search = MlflowClient.search_runs
 
     def counted(self, *args, **kwargs):
@@ -46,8 +49,14 @@ def searches(run_study, tmp_path_factory):
         with pytest.MonkeyPatch.context() as patch:
             if name == "second":
                 patch.setattr(MlflowClient, "search_runs", counted)
+            else:
+                patch.setattr(writer, "PROCESS_FROM_TRIALS", 1)
+                start = writer.ProcessWriter.__init__
+                patch.setattr(writer.ProcessWriter, "__init__",
+                              lambda self, *a, **k: processes.append(start(self, *a, **k)))
             runs.append((cwd, *_search(run_study, cwd)))
     runs.append([f for f in filters if "mlflow.parentRunId" in f])
+    assert len(processes) == 1, "the first search wrote from one writer process"
     return runs
 
 
