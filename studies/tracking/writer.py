@@ -10,6 +10,7 @@ result: a trial's epochs are queued before its run exists.
 
 from __future__ import annotations
 
+import atexit
 import csv
 import fcntl
 import io
@@ -19,6 +20,7 @@ import queue
 import subprocess
 import sys
 import threading
+import weakref
 from concurrent.futures import Future
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -86,6 +88,10 @@ class Writer:
         self._seq = 0
         self._lock = threading.Lock()
         self._failed: BaseException | None = None  # the first queued write that raised, until flush raises it
+        self._closed = False
+        # A driver that exits without close() (a script's own tracker) still writes what it queued, as the thread
+        # pool this replaced did: the writer thread is a daemon, the process stops when the driver is gone.
+        atexit.register(_close_at_exit, weakref.ref(self))
 
     def defer(self, fn: Callable[..., Any], *args: Any, keep: bool = False) -> Future:
         """`fn(client, *args)` after every write queued before it; `keep`: later writes may take its Future as an
@@ -127,19 +133,38 @@ class Writer:
     def flush(self) -> None:
         try:
             self.defer(_nothing).result()
-        except BaseException:
-            pass  # a failure is raised below, once (the writer itself gone: its error is the first failure)
+        except Exception:  # noqa: BLE001 -- raised below, once (the writer itself gone: its error is the first failure)
+            pass
         self.raise_failed()
 
     def _submit(self, seq: int, fn: Callable[..., Any], args: tuple, keep: bool, future: Future) -> None:
         raise NotImplementedError
 
     def close(self) -> None:
+        """Flush, then stop the writer; once (a second call, and the one at exit, do nothing)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.flush()
+        finally:
+            self._stop()
+
+    def _stop(self) -> None:
         raise NotImplementedError
 
 
 def _nothing(client: Any) -> None:
     return None
+
+
+def _close_at_exit(ref: weakref.ref) -> None:
+    writer = ref()
+    if writer is not None:
+        try:
+            writer.close()
+        except Exception as err:  # noqa: BLE001 -- at exit there is no one left to raise to but the terminal
+            print(f"warning: MLflow writes queued at exit failed: {type(err).__name__}: {err}", file=sys.stderr)
 
 
 class ThreadWriter(Writer):
@@ -168,14 +193,11 @@ class ThreadWriter(Writer):
             except BaseException as err:
                 self._settle(future, False, err)
 
-    def close(self) -> None:
-        try:
-            self.flush()
-        finally:
-            if self._thread is not None:
-                self._queue.put(None)
-                self._thread.join()
-                self._thread = None
+    def _stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
 
 
 class ProcessWriter(Writer):
@@ -237,22 +259,19 @@ class ProcessWriter(Writer):
         for future in pending.values():
             self._settle(future, False, gone)
 
-    def close(self) -> None:
-        try:
-            self.flush()
-        finally:
-            if self._gone is None:
-                try:
-                    self._ops.send(("close",))
-                except OSError:
-                    pass
-            self._ops.close()
+    def _stop(self) -> None:
+        if self._gone is None:
             try:
-                self._process.wait(timeout=_CLOSE_S)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-            self._reader.join()
-            self._replies.close()
+                self._ops.send(("close",))
+            except OSError:
+                pass
+        self._ops.close()
+        try:
+            self._process.wait(timeout=_CLOSE_S)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+        self._reader.join()
+        self._replies.close()
 
 
 def _widen(fd: int) -> None:

@@ -101,6 +101,24 @@ def test_a_writer_process_that_dies_fails_the_flush_and_the_tracker_goes_on_with
     tracker.close()
 
 
+@pytest.mark.parametrize("kind", [THREAD, PROCESS])
+def test_a_driver_that_exits_without_closing_still_writes_what_it_queued(kind, tmp_path):
+    log = tmp_path / "log.txt"
+    driver = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+from studies.tracking.writer import make_writer
+from tests.studies.tracking.test_writer import append, pause
+w = make_writer({kind!r}, "sqlite:///{tmp_path / 'mlflow.db'}", lambda: None)
+w.defer(pause, 0.5)
+for i in range(3):
+    w.defer(append, {str(log)!r}, f"queued {{i}}")
+"""
+    out = subprocess.run([sys.executable, "-c", driver], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert log.read_text().splitlines() == ["queued 0", "queued 1", "queued 2"]
+
+
 def test_the_writer_process_stops_writing_when_the_driver_is_killed(tmp_path):
     # A driver killed outright: its writer process writes nothing it had not started (as a thread would not have),
     # so a --resume that reads the store finds it settled; and it exits.
