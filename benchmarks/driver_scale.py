@@ -1,5 +1,5 @@
 """How the driver scales with a study's size: `python -m benchmarks.driver_scale [--trials N | --large | --quick]
-[--profile] [--tracking-server] [--json OUT]`.
+[--profile] [--tracking-server] [--json OUT] [--side hpstudy|tune --side-out JSON]`.
 
 N closed-form trials (benchmarks/driver_scale_trial.py: no training, so the driver is all there is to time) of
 `lr_warmup_dropout`'s local profile (TPE + ASHA, a trial per core at a time) through hpstudy's real CLI, then
@@ -126,9 +126,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, metavar="OUT", help="write the figures (and timelines) here")
     p.add_argument("--tracking-server", action="store_true",
                    help="hpstudy logs to an MLflow server on PostgreSQL (benchmarks.tracking_server), not SQLite")
-    p.add_argument("--side", choices=SIDES, help=argparse.SUPPRESS)  # the child process of one side
-    p.add_argument("--side-out", help=argparse.SUPPRESS)
+    p.add_argument("--side", choices=SIDES,
+                   help="run this side alone (what each side's child process runs); its timeline goes to --side-out")
+    p.add_argument("--side-out", metavar="JSON", help="with --side: where its timeline goes ({start, ends, returned})")
     args = p.parse_args(argv)
+    if bool(args.side) != bool(args.side_out):
+        p.error(f"--side and --side-out go together, but got ({args.side=}, {args.side_out=})")
     if args.trials < 1 or args.epochs < 1 or args.bucket < 1:
         p.error(f"--trials, --epochs and --bucket must be at least 1, but got ({args.trials=}, {args.epochs=}, "
                 f"{args.bucket=})")

@@ -69,6 +69,9 @@ def test_bad_sizes_are_refused_with_their_values():
     assert result.returncode == 2 and "args.trials=0" in result.stderr
     assert ds.parse(["--large"]).trials == ds.LARGE and ds.parse(["--quick"]).trials == ds.QUICK
     assert ds.parse([]).trials == ds.TRIALS and ds.parse([]).epochs == ds.EPOCHS
+    with pytest.raises(SystemExit):  # one side alone (a 10,000-trial run of hpstudy's): its timeline must go somewhere
+        ds.parse(["--side", "hpstudy"])
+    assert ds.parse(["--side", "tune", "--side-out", "t.json"]).side == "tune"
 
 
 @pytest.mark.slow
