@@ -235,9 +235,14 @@ class ProcessWriter(Writer):
         if self._gone is not None:
             self._settle(future, False, self._gone)
             return
+        try:
+            message = pickle.dumps(("op", seq, fn, args, keep))
+        except Exception as err:  # noqa: BLE001 -- a value that cannot travel fails its write, raised at the flush
+            self._settle(future, False, err)
+            return
         self._pending[seq] = future
         try:
-            self._ops.send(("op", seq, fn, args, keep))
+            self._ops.send_bytes(message)
         except OSError as err:  # the process died: the reader fails what it held
             self._pending.pop(seq, None)
             future.set_exception(self._gone or err)

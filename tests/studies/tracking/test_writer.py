@@ -64,6 +64,19 @@ def test_a_failed_write_is_raised_once_and_what_needs_it_fails_with_it(writer, t
     assert Path(log).read_text().splitlines() == ["after"]  # the writes after a failure still run
 
 
+def test_a_value_that_cannot_travel_fails_its_write_at_the_flush_not_in_tunes_loop(tmp_path):
+    writer = make_writer(PROCESS, f"sqlite:///{tmp_path / 'mlflow.db'}", lambda: None)
+    try:
+        log = str(tmp_path / "log.txt")
+        writer.defer(append, log, lambda: "a researcher's config may hold one")  # returns: Tune's loop goes on
+        writer.defer(append, log, "after")
+        with pytest.raises(Exception, match="pickle"):
+            writer.flush()
+        assert Path(log).read_text() == "after\n"
+    finally:
+        writer.close()
+
+
 def test_the_writer_process_ignores_ctrl_c_and_leaves_the_driver_s_process_group(tmp_path):
     writer = make_writer(PROCESS, f"sqlite:///{tmp_path / 'mlflow.db'}", lambda: None)
     try:
