@@ -55,12 +55,11 @@ def end_trial(client: MlflowClient, run_id: str, history: str | None, tags: list
     they fit), its history.csv (None: read back from the run, a resumed trial's, after those epochs), its ending
     tags, its MLflow status."""
     metrics = list(metrics)
-    while len(metrics) + len(tags) > METRICS_PER_BATCH:
-        client.log_batch(run_id, metrics=metrics[:METRICS_PER_BATCH])
-        metrics = metrics[METRICS_PER_BATCH:]
+    if history is None or len(metrics) + len(tags) > METRICS_PER_BATCH:  # written first: apart from the tags
+        log_metrics(client, run_id, metrics)
+        metrics = []
     if history is None:
-        client.log_batch(run_id, metrics=metrics)
-        metrics, history = [], run_history(client, run_id)
+        history = run_history(client, run_id)
     client.log_text(run_id, history, P.TRIAL_HISTORY)
     client.log_batch(run_id, metrics=metrics, tags=tags)
     client.set_terminated(run_id, status=status)
