@@ -26,6 +26,7 @@ from studies.search.endings import (
     is_told_as_score,
     objective_values,
 )
+from studies.tune.tpe import HistoryTPESampler
 
 logger = logging.getLogger(__name__)
 
@@ -162,11 +163,11 @@ def _tpe(seed: int | None, startup: int = STARTUP) -> optuna.samplers.BaseSample
     # One density per parameter (conditional parameters by define-by-run), not Optuna 5's single-objective default
     # of a joint one: with ASHA the joint TPE ranked last on LCBench's tuning half, the independent one first
     # (docs/research/lcbench.md, "The default"). constant_liar ("experimental"): trials Tune runs at once are not
-    # all proposed at the same spot.
+    # all proposed at the same spot. HistoryTPESampler: Optuna's proposals, without re-reading the whole study for
+    # every parameter of every trial (studies.tune.tpe).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup, multivariate=False,
-                                          constant_liar=True)
+        return HistoryTPESampler(seed=seed, n_startup_trials=startup, multivariate=False, constant_liar=True)
 
 
 def _nsga2(seed: int | None, startup: int = STARTUP) -> optuna.samplers.BaseSampler:
