@@ -66,6 +66,7 @@ def time_end(folder: Path) -> dict[str, float]:
     from studies.cli.exit_status import Outcome
     from studies.tracking.closing_report import print_summary
     from studies.tracking.tracker import StudyTracker
+    from studies.tracking.trial_reads import trial_outcomes
 
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     study = build_study(lr_warmup_dropout, "local", {}, None)
@@ -80,7 +81,7 @@ def time_end(folder: Path) -> dict[str, float]:
         return out
 
     runs = step("read the trial runs (one search)", tracker.trial_runs)
-    outcome, summary = step("outcome and summary", lambda: (Outcome.of(tracker.trial_outcomes(runs)),
+    outcome, summary = step("outcome and summary", lambda: (Outcome.of(trial_outcomes(runs)),
                                                             tracker.summarize(study.metric, study.mode, runs)))
     step("end the parent run (summary, best tag)", lambda: tracker.end_study(outcome.status, outcome.tags(), summary,
                                                                              runs))

@@ -18,6 +18,7 @@ from hpstudy.schema import statuses
 from hpstudy.schema import tags as T
 from search_spaces import Grid, Variants, walk
 from studies.study import SEED_KEY, Study
+from studies.tracking.trial_reads import configs_of
 from studies.trial_config import kind
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def run(plan: Plan, opened: Opened, tune: Callable, interrupted: Callable[[], in
     from studies.tracking.progress import Progress
 
     study, tracker = opened.study, opened.tracker
-    chosen = best(tracker.configs_of(study.metric, sampled_keys(study)), study.confirm.top, study.mode)
+    chosen = best(configs_of(tracker.trial_runs(), study.metric, sampled_keys(study)), study.confirm.top, study.mode)
     if not chosen:
         print("\nconfirmation: no configuration of the search completed; nothing to confirm", flush=True)
         return None

@@ -27,6 +27,7 @@ from studies.cli.plan import Chosen, Plan
 from studies.cli.preflight import check_surroundings
 from studies.cli.state import StudyState, save_state
 from studies.study import Study
+from studies.tracking.trial_reads import trial_outcomes
 from studies.tracking.writer import writer_for
 from studies.trial_config import kind
 from trainables.config.overrides import apply_overrides
@@ -185,7 +186,7 @@ def _trials(plan: Plan, opened: Opened, tuner, cluster, trial_factory) -> int:
         return waves.run(plan, opened, tune, lambda: _interrupted(plan, opened), lambda: _close(plan, opened))
     tune(study, opened.state.experiment, plan.resumed is not None, _progress(study, tracker, plan.resumed is not None))
     runs = tracker.trial_runs()  # one read of the trials, which the closing steps share
-    if Outcome.of(tracker.trial_outcomes(runs)).ended < study.total_trials():  # Tune returns normally on Ctrl-C
+    if Outcome.of(trial_outcomes(runs)).ended < study.total_trials():  # Tune returns normally on Ctrl-C
         return _interrupted(plan, opened)
     if study.confirm is not None:
         from studies.cli import confirm
@@ -238,7 +239,7 @@ def _interrupted(plan: Plan, opened: Opened) -> int:
     tracker.interrupt_open()  # the trials Tune stopped on Ctrl-C
     tracker.close_lost()
     runs = tracker.trial_runs()
-    ended = Outcome.of(tracker.trial_outcomes(runs)).ended
+    ended = Outcome.of(trial_outcomes(runs)).ended
     tracker.end_study("interrupted", summary=tracker.summarize(study.metric, study.mode, runs), runs=runs)  # so far
     total = "" if study.replication or study.confirm else f" of {study.total_trials()}"
     print(f"\nstudy {study.name} was interrupted ({ended}{total} trials ended); state saved.\n"
@@ -252,12 +253,12 @@ def _close(plan: Plan, opened: Opened, runs: list | None = None) -> int:
     """A finished study: its parent run ended with a summary, the state marked finished, the closing report.
     `runs`: its trial runs as `StudyTracker.trial_runs` read them after the trials (else read here)."""
     from studies.tracking.closing_report import print_summary
-    from studies.tracking.tracker import mlflow_ui_command, runs_url
+    from studies.tracking.ui import mlflow_ui_command, runs_url
 
     study, tracker = opened.study, opened.tracker
     if tracker.close_lost() or runs is None:  # closing a lost trial's run changed what was read
         runs = tracker.trial_runs()
-    outcome = Outcome.of(tracker.trial_outcomes(runs))
+    outcome = Outcome.of(trial_outcomes(runs))
     summary = tracker.summarize(study.metric, study.mode, runs)
     tracker.end_study(outcome.status, outcome.tags(), summary, runs)
     save_state(plan.state_dir, replace(opened.state, finished=True))
@@ -295,7 +296,7 @@ def _progress(study: Study, tracker: StudyTracker, resumed: bool):
         return Progress(total=study.total_trials(), metric=study.metric, mode=study.mode)
     runs = tracker.trial_runs()
     earlier = tracker.summarize(study.metric, study.mode, runs)
-    done = Outcome.of(tracker.trial_outcomes(runs)).ended
+    done = Outcome.of(trial_outcomes(runs)).ended
     best = (earlier.best.value, f"{earlier.best.config} seed={earlier.best.seed}") if earlier.best else None
     return Progress(total=study.total_trials(), metric=study.metric, mode=study.mode, done=done, best=best)
 

@@ -20,6 +20,7 @@ from search_spaces import Grid, Variants
 from studies.cli.state import save_state
 from studies.cli.wave_plan import Result, Wave, describe, plan_wave
 from studies.study import SEED_KEY, Study
+from studies.tracking.trial_reads import trial_rows
 
 if TYPE_CHECKING:
     from studies.cli.execute import Opened
@@ -42,7 +43,7 @@ def wave_study(study: Study, configs: list[str], seeds: tuple[int, ...]) -> Stud
 
 
 def results(opened: Opened) -> list[Result]:
-    rows = opened.tracker.trial_rows(opened.study.metric)
+    rows = trial_rows(opened.tracker.trial_runs(), opened.study.metric)
     return [Result(r.config, int(r.seed), r.status, r.value) for r in rows if r.seed.lstrip("-").isdigit()]
 
 

@@ -2,7 +2,8 @@
 
 Runs in the driver only (one writer for the SQLite store). Resuming finds existing runs by tag, never duplicates.
 The keys it writes are hpstudy.schema.tags / hpstudy.schema.params; what the parent run shows at the end is
-studies.tracking.summary.
+studies.tracking.summary, from what studies.tracking.trial_reads reads of the trial runs; the open runs of trials a
+resumed Tune lost are studies.tracking.lost_runs'.
 """
 
 from __future__ import annotations
@@ -14,48 +15,26 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable
 
-from mlflow.entities import DatasetInput, Metric, Run, RunStatus, RunTag
+from mlflow.entities import DatasetInput, Metric, Run, RunStatus
 from mlflow.tracking import MlflowClient
 
 from hpstudy.schema import params as P
 from hpstudy.schema import statuses
 from hpstudy.schema import tags as T
-from hpstudy.schema.locations import ARTIFACTS
 from studies.tracking import writes
 from studies.tracking.logged_config import config_dict
-from studies.tracking.summary import Summary, TrialRow, summarize
+from studies.tracking.lost_runs import LostRuns
+from studies.tracking.summary import Summary, summarize
+from studies.tracking.trial_reads import trial_rows
 from studies.tracking.writer import THREAD, Writer, history_csv, make_writer
+from studies.tracking.writes import tags_of
 
-_MAX_TAG = 5000  # characters; MLflow refuses longer tag values
 # A trial's epochs that come within this many seconds of its last write are held, and written with the next write
 # (its end, a later epoch, a flush): a closed-form or tabular trial's epochs then cost one write, not one each. A
 # training trial's epochs are written as they come; Tune's snapshot (flush) writes held ones within its period.
 _HOLD_S = 1.0
-_UI = "http://127.0.0.1:5000"  # where `mlflow ui` (mlflow_ui_command) serves
 # MLflow's schema set-up on a new store ("Creating initial MLflow database tables...") is not news to a user.
 _QUIET_LOGGERS = ("mlflow.store.db.utils", "alembic")
-
-
-def mlflow_ui_command(tracking_uri: str, runs_dir: Path) -> str:
-    if _is_server(tracking_uri):
-        return f"open {tracking_uri}"
-    return (f"mlflow ui --backend-store-uri {tracking_uri} "
-            f"--default-artifact-root {(runs_dir / ARTIFACTS).resolve().as_uri()} --host 127.0.0.1")
-
-
-def runs_url(tracking_uri: str, experiment_id: str) -> str:
-    """The study's runs in the UI's model-training view: the server's, or the one `mlflow ui` starts."""
-    base = tracking_uri.rstrip("/") if _is_server(tracking_uri) else _UI
-    return f"{base}/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
-
-
-def _is_server(tracking_uri: str) -> bool:
-    return tracking_uri.startswith(("http://", "https://"))
-
-
-def _tags(values: dict[str, Any]) -> list[RunTag]:
-    """No empty tags: a tag that is there says something (an absent stop_reason: the trial just completed)."""
-    return [RunTag(k, str(v)[:_MAX_TAG]) for k, v in values.items() if v is not None and str(v) != ""]
 
 
 class StudyTracker:
@@ -90,7 +69,7 @@ class StudyTracker:
         # trial id -> run id of an earlier session's trials (a resumed study; read once); {}: a study started here
         self._earlier: dict[str, str] | None = {}
         self._experiment_id: str | None = None  # the study's experiment, once a trial asked for it
-        self._lost: dict[tuple[str, str], str] = {}  # (config label, seed) -> open run of a trial Tune lost
+        self._lost = LostRuns()  # runs of trials the resumed Tune does not know (studies.tracking.lost_runs)
         self._client: MlflowClient | None = None
         self._writer: Writer | None = None  # made on first use, as the client
 
@@ -157,7 +136,7 @@ class StudyTracker:
     def start_study(self, run_name: str, tags: dict[str, str], params: dict[str, Any]) -> str:
         tags = {T.ROLE: T.ROLE_STUDY, T.STUDY: self.study, T.STATUS: statuses.RUNNING, **tags}
         run = self.client.create_run(self.experiment_id(), run_name=run_name,
-                                     tags={t.key: t.value for t in _tags(tags)})
+                                     tags={t.key: t.value for t in tags_of(tags)})
         self.parent_run_id = run.info.run_id
         self._log_params(self.parent_run_id, params)
         return self.parent_run_id
@@ -205,22 +184,22 @@ class StudyTracker:
             tags = {**(tags or {}), **summary.tags()}
             self.client.log_text(self.parent_run_id, summary.markdown(self.study), P.SUMMARY)
             self._mark_best(summary.best.run_id if summary.best else None, runs)
-        self.client.log_batch(self.parent_run_id, metrics=metrics, tags=_tags({T.STATUS: status, **(tags or {})}))
+        self.client.log_batch(self.parent_run_id, metrics=metrics, tags=tags_of({T.STATUS: status, **(tags or {})}))
         self.client.set_terminated(self.parent_run_id, status=statuses.mlflow_status(status))
 
     def summarize(self, metric: str, mode: str, runs: list[Run] | None = None) -> Summary:
         """The summary of every trial of this study invocation, by the study's metric and mode (of `runs`, as
         `trial_runs` read them, else read now)."""
-        return summarize(self.trial_rows(metric, runs), metric, mode)
+        return summarize(trial_rows(self._trial_runs() if runs is None else runs, metric), metric, mode)
 
     def tag_decisions(self, parent: dict[str, str], per_config: dict[str, dict[str, str]]) -> None:
         """Sequential replication's ends: `parent` tags on the study's run, `per_config[label]` on each trial run of
         that configuration."""
-        self.client.log_batch(self.parent_run_id, tags=_tags(parent))
+        self.client.log_batch(self.parent_run_id, tags=tags_of(parent))
         for run in self._trial_runs():
             tags = per_config.get(run.data.tags.get(T.CONFIG, ""))
             if tags:
-                self.client.log_batch(run.info.run_id, tags=_tags(tags))
+                self.client.log_batch(run.info.run_id, tags=tags_of(tags))
 
     def _mark_best(self, run_id: str | None, runs: list[Run] | None = None) -> None:
         # Idempotent: a resumed study's earlier best may have lost its place.
@@ -248,39 +227,20 @@ class StudyTracker:
         return list(runs)
 
     def restored(self, trial_ids: list[str]) -> None:
-        """A resumed Tune experiment's trials, as its last saved state lists them. A trial the driver started after
-        that state was saved (and then was killed outright) is unknown to Tune now: its run, still open, is adopted by
-        the trial that trains the same configuration and seed again (a grid point's, a seeded search's re-proposal),
-        so the study keeps one run per configuration and seed, its epochs logged once. Tune's trial ids share a
-        prefix per experiment: only that experiment's runs are considered."""
-        prefixes = {t.split("_")[0] for t in trial_ids}
-        known = set(trial_ids)
-        for run in self._trial_runs():
-            tags = run.data.tags
-            trial_id = tags.get(T.TRIAL_ID, "")
-            if (trial_id.split("_")[0] in prefixes and trial_id not in known
-                    and tags.get(T.STATUS) in (statuses.RUNNING, statuses.INTERRUPTED)):
-                self._lost[(tags.get(T.CONFIG, ""), tags.get(T.SEED, ""))] = run.info.run_id
+        """A resumed Tune experiment's trials, as its last saved state lists them: the open runs of trials it does
+        not know are adopted by the trials that train their configuration and seed again (studies.tracking.lost_runs)."""
+        self._lost.find(self._trial_runs(), trial_ids)
 
     def _adopt(self, trial_id: str, name: str, seed: int) -> str | None:
-        run_id = self._lost.pop((name, str(seed)), None)
+        run_id = self._lost.adopt(self.client, trial_id, name, seed) if self._lost else None
         if run_id is not None:
-            self.client.set_tag(run_id, T.TRIAL_ID, trial_id)
             self._epochs.pop(trial_id, None)  # what it holds is read from the store
         return run_id
 
     def close_lost(self) -> bool:
-        """Runs of trials Tune lost (see `restored`) that no trial adopted: marked interrupted, never left RUNNING.
-        Returns whether there were any (a read of the trial runs before is stale then)."""
-        lost = bool(self._lost)
-        for run_id in self._lost.values():
-            self.client.log_batch(run_id, tags=_tags({
-                T.STATUS: statuses.INTERRUPTED,
-                T.STOP_REASON: "lost: started after the study's last saved state, then the driver was killed; "
-                               "the resumed search did not propose its configuration and seed again"}))
-            self.client.set_terminated(run_id, status=statuses.mlflow_status(statuses.INTERRUPTED))
-        self._lost.clear()
-        return lost
+        """Runs of trials Tune lost that no trial adopted: marked interrupted, never left RUNNING. Returns whether
+        there were any (a read of the trial runs before is stale then)."""
+        return self._lost.close(self.client) if self._lost else False
 
     def _earlier_run(self, trial_id: str) -> str | None:
         """The run an earlier session of this study (a resumed one) gave the trial: all of them read in one search,
@@ -309,7 +269,7 @@ class StudyTracker:
         if self._experiment_id is None:
             self._experiment_id = self.experiment_id()
         self._runs[trial_id] = self._defer(writes.create_run, self._experiment_id, f"{name} seed={seed} [{trial_id}]",
-                                           _tags(tags), params, config, dataset, keep=True)
+                                           tags_of(tags), params, config, dataset, keep=True)
         self._epochs[trial_id] = set()  # a new run holds no epoch: nothing to read back from the store
         self._rows[trial_id] = {}  # ... and its history.csv is what this session logs to it
         self._written[trial_id] = time.monotonic()
@@ -397,34 +357,12 @@ class StudyTracker:
         self._epochs.pop(trial_id, None)
         self._written.pop(trial_id, None)
         self._defer(writes.end_trial, run, history_csv(rows) if rows is not None else None,  # None: read from the run
-                    _tags({T.STATUS: status, T.STOP_REASON: reason, T.STOP_EPOCH: stop_epoch}),
+                    tags_of({T.STATUS: status, T.STOP_REASON: reason, T.STOP_EPOCH: stop_epoch}),
                     statuses.mlflow_status(status), self._held.pop(trial_id, []))
 
     def history_csv(self, run_id: str) -> str:
         """One row per epoch (MLflow's step), a column per metric the run logged; empty where an epoch lacks it."""
         return writes.run_history(self.client, run_id)
-
-    def trial_rows(self, metric: str, runs: list[Run] | None = None) -> list[TrialRow]:
-        """Every trial of this invocation (this session's and a resumed one's), its final value of `metric`; of
-        `runs` where given (`trial_runs`)."""
-        return [TrialRow(r.info.run_id, r.data.tags.get(T.TRIAL_ID, ""), r.data.tags.get(T.CONFIG, ""),
-                         r.data.tags.get(T.SEED, ""), r.data.tags.get(T.STATUS) or statuses.RUNNING,
-                         r.data.metrics.get(metric))
-                for r in (self._trial_runs() if runs is None else runs)]
-
-    def configs_of(self, metric: str, keys: set[str], phase: str = "") -> list[tuple[str, str, float | None,
-                                                                                   dict[str, str]]]:
-        """(label, status, final `metric`, its params among `keys`) of each trial run of this invocation in `phase`
-        ("": the study's own trials, not a confirmation's)."""
-        return [(r.data.tags.get(T.CONFIG, ""), r.data.tags.get(T.STATUS) or statuses.RUNNING,
-                 r.data.metrics.get(metric), {k: v for k, v in r.data.params.items() if k in keys})
-                for r in self._trial_runs() if r.data.tags.get(T.PHASE, "") == phase]
-
-    def trial_outcomes(self, runs: list[Run] | None = None) -> list[tuple[str, str]]:
-        """(status, reason) of every trial of this study invocation, this session's and a resumed one's; of `runs`
-        where given (`trial_runs`)."""
-        return [(r.data.tags.get(T.STATUS) or statuses.RUNNING, r.data.tags.get(T.STOP_REASON) or "")
-                for r in (self._trial_runs() if runs is None else runs)]
 
     def open_trials(self) -> list[str]:
         """Trial ids whose runs are still RUNNING (to be marked interrupted when the study stops early)."""

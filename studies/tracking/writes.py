@@ -14,6 +14,12 @@ from studies.tracking.writer import history_csv
 
 BATCH = 100  # MLflow's log_batch limit on params per call
 METRICS_PER_BATCH = 1000  # ... and on metrics and tags together
+MAX_TAG = 5000  # characters; MLflow refuses longer tag values
+
+
+def tags_of(values: dict[str, Any]) -> list[RunTag]:
+    """No empty tags: a tag that is there says something (an absent stop_reason: the trial just completed)."""
+    return [RunTag(k, str(v)[:MAX_TAG]) for k, v in values.items() if v is not None and str(v) != ""]
 
 
 def log_params(client: MlflowClient, run_id: str, params: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -105,3 +106,35 @@ def test_a_private_network_study_listens_on_nothing_outside_and_completes(tmp_pa
     assert {"raylet", "gcs_server"} & seen, f"Ray never seen running: {sorted(seen)}"
     assert found == [], f"listening outside the study's namespace: {found}"
     assert (tmp_path / "hpstudy_runs" / "mlflow.db").is_file()
+
+
+@pytest.mark.slow  # a real local study interrupted and resumed, both in a namespace of their own (~3 min on 2 cores)
+def test_a_private_network_study_interrupted_resumes_with_the_flag(tmp_path):
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        pytest.skip("no unshare or ip here")
+    from tests.studies.conftest import cli, store, study_runs
+
+    args = ["lr_warmup_dropout", "--profile", "local", "--num-samples", "2", "--set", "epochs=3",
+            "--set", "data.limit_train=512", "-v", "--private-network"]
+    out = tmp_path / "out.txt"
+    with open(out, "w") as o:  # Ctrl-C to the terminal's process group once a trial has reported an epoch
+        proc = subprocess.Popen([sys.executable, "-m", "studies.run", *args], cwd=tmp_path, stdout=o,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
+        deadline = time.time() + 300
+        while "epoch 1/3" not in out.read_text() and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=180)
+    assert proc.returncode == 130, err[-3000:]
+    assert "--resume" in err
+
+    resumed = cli([*args, "--resume"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    client = store(tmp_path)
+    parents, trials = study_runs(client, "lr_warmup_dropout")
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert len(trials) == 2 and all(t.info.status == "FINISHED" for t in trials), "none left RUNNING, none twice"
+    for trial in trials:  # ASHA may stop one after an epoch: whatever it ran, each epoch once, in order
+        steps = [m.step for m in client.get_metric_history(trial.info.run_id, "val/acc")]
+        assert steps == list(range(1, len(steps) + 1)) and steps, steps

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import pytest
 
-from studies.tracking.tracker import mlflow_ui_command
+from studies.tracking.ui import mlflow_ui_command
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-headless-shell")
 pytestmark = [pytest.mark.slow,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from studies.tracking.tracker import StudyTracker, mlflow_ui_command, runs_url
+from studies.tracking.tracker import StudyTracker
 from trainables.config import MonitorConfig
 from trainables.watch.stops import RETRY_CHANGES
 
@@ -105,15 +105,6 @@ def test_a_later_summary_moves_the_best_tag(uri, tmp_path):
     tracker.end_study("completed", summary=tracker.summarize("val/acc", "max"))
     best = tracker.client.search_runs([tracker.experiment_id()], "tags.`hpstudy.best` = 'true'")
     assert [r.data.tags["hpstudy.trial_id"] for r in best] == ["t1"]
-
-
-def test_runs_url_is_the_model_training_view_of_the_ui_that_serves_the_store(tmp_path):
-    sqlite = f"sqlite:///{tmp_path}/mlflow.db"
-    assert runs_url(sqlite, "3") == "http://127.0.0.1:5000/#/experiments/3/runs?workflowType=machine_learning"
-    assert "--host 127.0.0.1" in mlflow_ui_command(sqlite, tmp_path)  # that UI's address
-    assert runs_url("https://mlflow.example.org/", "3") == (
-        "https://mlflow.example.org/#/experiments/3/runs?workflowType=machine_learning")
-
 
 
 def test_each_epoch_reaches_mlflow_once_and_a_checkpointed_one_is_backfilled(uri, tmp_path):
