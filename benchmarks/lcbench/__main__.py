@@ -27,7 +27,7 @@ DEFAULT_METHODS = ("random,hpstudy-tpe-asha,hpstudy-tpe-asha-before,hpstudy-rand
                    "optuna-tpe-hyperband,"
                    "synetune-asha,synetune-bohb,synetune-moasha")  # lcbench_run.DEFAULT_METHODS (a test checks)
 ALL_METHODS = ("random, hpstudy-tpe-asha, hpstudy-random-asha, hpstudy-tpe-asha-before, hpstudy-motpe-moasha, "
-               "optuna-tpe-hyperband, optuna-tpe-sha, synetune-asha, synetune-bohb, synetune-moasha")  # lcbench_run's
+               "optuna-tpe-hyperband, optuna-tpe-sha, optuna-gp, synetune-asha, synetune-bohb, synetune-moasha")  # lcbench_run's
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

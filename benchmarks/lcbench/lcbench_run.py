@@ -33,11 +33,11 @@ def _before(seed: int, workers: int):
     return before_default(seed, workers)
 
 
-def _optuna(pruner: str) -> Callable[[int, int], Any]:
+def _optuna(pruner: str, sampler: str = "tpe") -> Callable[[int, int], Any]:
     def make(seed: int, workers: int):
         from benchmarks.lcbench.peers import OptunaTPE
 
-        return OptunaTPE(seed, pruner)
+        return OptunaTPE(seed, pruner, sampler)
     return make
 
 
@@ -70,6 +70,7 @@ METHODS: dict[str, MethodSpec] = {
     "hpstudy-motpe-moasha": MethodSpec("hpstudy MO-TPE + MO-ASHA (val acc, time)", _ours("tpe", two=True), 2),
     "optuna-tpe-hyperband": MethodSpec("Optuna 5 TPE + HyperbandPruner", _optuna("hyperband")),
     "optuna-tpe-sha": MethodSpec("Optuna 5 TPE + SuccessiveHalvingPruner", _optuna("sha")),
+    "optuna-gp": MethodSpec("Optuna 5 GPSampler (full fidelity)", _optuna("none", "gp")),
     "synetune-asha": MethodSpec("Syne Tune ASHA", _syne("ASHA")),
     "synetune-bohb": MethodSpec("Syne Tune BOHB", _syne("BOHB")),
     "synetune-moasha": MethodSpec("Syne Tune MOASHA (val error, time)", _syne("MOASHA"), 2),

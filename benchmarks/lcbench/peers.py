@@ -42,18 +42,22 @@ class RandomSearch:
 
 class OptunaTPE:
     """Optuna standalone: TPESampler(multivariate=True, constant_liar=True) (Optuna's advice for parallel workers)
-    and `pruner` (default HyperbandPruner(min_resource=1, max_resource=EPOCHS, reduction_factor=3))."""
+    and `pruner` (default HyperbandPruner(min_resource=1, max_resource=EPOCHS, reduction_factor=3)); or, with
+    pruner "none" and sampler "gp", Optuna's GPSampler (Gaussian-process Bayesian optimization, its defaults), each
+    trial trained for every epoch: its model is of finished trials only."""
 
-    def __init__(self, seed: int, pruner: str = "hyperband") -> None:
+    def __init__(self, seed: int, pruner: str = "hyperband", sampler: str = "tpe") -> None:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
+            made = (optuna.samplers.GPSampler(seed=seed) if sampler == "gp"
+                    else optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True))
         pruners = {"hyperband": lambda: optuna.pruners.HyperbandPruner(min_resource=1, max_resource=EPOCHS),
-                   "sha": lambda: optuna.pruners.SuccessiveHalvingPruner()}
-        self.study = optuna.create_study(direction="maximize", sampler=sampler, pruner=pruners[pruner]())
+                   "sha": lambda: optuna.pruners.SuccessiveHalvingPruner(),
+                   "none": lambda: optuna.pruners.NopPruner()}
+        self.study = optuna.create_study(direction="maximize", sampler=made, pruner=pruners[pruner]())
         self.trials: dict[int, Any] = {}
         self.pruned: set[int] = set()
         self.TrialState = optuna.trial.TrialState

@@ -71,16 +71,16 @@ def samplers(**kwargs) -> tuple[optuna.samplers.BaseSampler, optuna.samplers.Bas
 @pytest.mark.parametrize("constant_liar,at_once", [(True, 3), (False, 2)])
 def test_it_proposes_what_optunas_tpe_proposes(direction, constant_liar, at_once):
     optunas, ours = samplers(n_startup_trials=10, constant_liar=constant_liar)
-    expected = drive(optunas, direction, 240, at_once)
-    assert drive(ours, direction, 240, at_once) == expected
-    assert len({round(p["lr"], 12) for p in expected[10:]}) > 200  # the model proposed, not a fixed point
+    expected = drive(optunas, direction, 120, at_once)
+    assert drive(ours, direction, 120, at_once) == expected
+    assert len({round(p["lr"], 12) for p in expected[10:]}) > 100  # the model proposed, not a fixed point
 
 
 def test_a_restored_study_and_a_changed_distribution_propose_the_same():
     optunas, ours = samplers(n_startup_trials=5, constant_liar=True)
-    expected = drive(optunas, "maximize", 150, 2, restore_at=60, change_at=100)
-    assert drive(ours, "maximize", 150, 2, restore_at=60, change_at=100) == expected
-    assert any(p["dropout"] > 0.5 for p in expected[100:])
+    expected = drive(optunas, "maximize", 90, 2, restore_at=40, change_at=60)
+    assert drive(ours, "maximize", 90, 2, restore_at=40, change_at=60) == expected
+    assert any(p["dropout"] > 0.5 for p in expected[60:])
 
 
 def test_a_pickled_sampler_carries_no_history():
