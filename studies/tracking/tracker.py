@@ -44,8 +44,8 @@ class StudyTracker:
     A trial's start, its epochs and its end are queued to one writer (studies.tracking.writer), written in order
     while Tune's loop goes on: at 10,000 short trials those writes were most of the driver's time. `writer_kind`: a
     thread of the driver, or a process of its own ("process", what a study of 100 trials or more uses: the writes'
-    Python then runs beside Tune's loop, not on its GIL). Everything else (the parent run, every read) first waits for the
-    queued writes, and so does Tune's snapshot of the experiment (`flush`, from studies.tune.events): a trial Tune's
+    Python then runs beside Tune's loop, not on its GIL). Everything else (the parent run, every read) first waits for
+    the queued writes, and so does Tune's snapshot of the experiment (`flush`, from studies.tune.events): a trial Tune's
     saved state records as ended is in MLflow whole. A write that failed (a full disk) is raised at the next trial
     event or flush, once. A driver killed outright loses at most the queued writes; its trials' checkpoints hold
     those epochs, and a resumed trial logs them first (studies.tracking.trial_log).
@@ -228,7 +228,8 @@ class StudyTracker:
 
     def restored(self, trial_ids: list[str]) -> None:
         """A resumed Tune experiment's trials, as its last saved state lists them: the open runs of trials it does
-        not know are adopted by the trials that train their configuration and seed again (studies.tracking.lost_runs)."""
+        not know are adopted by the trials that train their configuration and seed again
+        (studies.tracking.lost_runs)."""
         self._lost.find(self._trial_runs(), trial_ids)
 
     def _adopt(self, trial_id: str, name: str, seed: int) -> str | None:
@@ -253,8 +254,9 @@ class StudyTracker:
                       config: dict[str, Any] | None = None, tags: dict[str, str] | None = None,
                       dataset: DatasetInput | None = None) -> bool:
         """`params`: what MLflow lists and compares; `config` (nested): the trial's config.yaml, all of it; `tags`:
-        more of the run's tags (a confirmation's phase); `dataset`: what it trains on (studies.tracking.dataset_input). Returns whether the trial continues a run it had (a resumed
-        or retried trial), whose epochs its checkpoint may hold beyond what the run has."""
+        more of the run's tags (a confirmation's phase); `dataset`: what it trains on
+        (studies.tracking.dataset_input). Returns whether the trial continues a run it had (a resumed or retried
+        trial), whose epochs its checkpoint may hold beyond what the run has."""
         run_id = self.run_id(trial_id) or self._earlier_run(trial_id) or self._adopt(trial_id, name, seed)
         if run_id is not None:  # a resumed or retried trial continues its own run (or a lost trial's)
             self.client.update_run(run_id, status="RUNNING")

@@ -60,7 +60,8 @@ class _History:
 
 class HistoryTPESampler(optuna.samplers.TPESampler):
     """`optuna.samplers.TPESampler` (same arguments) whose single-objective, unconstrained, one-parameter-at-a-time
-    sampling reads a history kept between asks instead of the whole study each time."""
+    sampling reads a history kept between asks instead of the whole study each time. For one asking thread (Ray
+    Tune's searcher asks from its loop), not for `study.optimize(n_jobs=...)`."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -69,7 +70,7 @@ class HistoryTPESampler(optuna.samplers.TPESampler):
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_history"] = state["_asking"] = None  # rebuilt from the study on the first ask after a restore: no second copy pickled
+        state["_history"] = state["_asking"] = None  # rebuilt from the study on the first ask after a restore
         return state
 
     def sample_independent(self, study: optuna.Study, trial: FrozenTrial, param_name: str,
