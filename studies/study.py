@@ -17,7 +17,7 @@ from studies.trial_config import Own, check_defaults, kind
 from trainables.config import TrainConfig
 from trainables.config.overrides import ConfigError
 
-SEARCHES = ("grid", "tpe", "random")
+SEARCHES = ("grid", "tpe", "gp", "random")
 SAMPLERS = ("tpe", "nsga2")  # Optuna's samplers of a multi-objective search
 MIN_LR_RANGE_STEPS = 10  # fewer steps cannot show where the loss falls fastest
 SEED_KEY = "seed"  # the space key whose Grid is the study's replicates (`--seeds`): each configuration once per seed
@@ -75,7 +75,9 @@ class Study:
     base: Any
     space: dict[str, Any]  # override key -> search_spaces parameter (or a constant)
     name: str = ""  # the study file's module name, set by studies.assembly.assemble (a study never names itself)
-    search: str = "grid"  # grid | tpe | random
+    # grid | tpe | gp | random. gp: Optuna's GPSampler (Bayesian optimization of one objective); its model is of the
+    # trials that trained every epoch, so it pays with asha=None (LCBench: docs/research/lcbench.md)
+    search: str = "grid"
     metric: str = ""  # the one metric ASHA and the searcher optimize; "": the task's lead metric, val/<lead>
     mode: str = ""  # max | min; "": the direction the task's metric table gives it
     num_samples: int = 1  # grid: repeats of the whole grid; tpe/random: configurations sampled (each once per seed)
@@ -121,7 +123,7 @@ class Study:
             raise StudyError(f"study {self.name}: search {self.search!r} is not one of {', '.join(SEARCHES)}")
         if self.objectives:
             object.__setattr__(self, "objectives", _objectives(self.name, self.base, self.objectives))
-            if self.search == "grid" or self.sampler not in SAMPLERS:
+            if self.search in ("grid", "gp") or self.sampler not in SAMPLERS:
                 raise StudyError(f"study {self.name}: several objectives need search 'tpe' or 'random' and a sampler "
                                  f"in {', '.join(SAMPLERS)}, got search={self.search!r}, sampler={self.sampler!r}")
             if self.metric and (self.metric, self.mode or self.objectives[0][1]) != self.objectives[0]:
@@ -136,8 +138,8 @@ class Study:
         if self.mode not in ("min", "max"):
             raise StudyError(f"study {self.name}: mode {self.mode!r} is not 'min' or 'max'")
         gridded = sorted(k for k, v in self.space.items() if isinstance(v, (Grid, Variants)) and k != SEED_KEY)
-        if self.search == "tpe" and gridded:
-            raise StudyError(f"study {self.name}: search 'tpe' samples its space, but {', '.join(gridded)} "
+        if self.search in ("tpe", "gp") and gridded:
+            raise StudyError(f"study {self.name}: search {self.search!r} samples its space, but {', '.join(gridded)} "
                              "is a Grid/Variants (use Choice, or search='grid'; only a Grid of seeds is replicates)")
         conditional = sorted(k for k, v in self.space.items() if isinstance(v, Conditional))
         if conditional and self.search == "grid":
@@ -171,7 +173,7 @@ class Study:
     def sampled_by_optuna(self) -> bool:
         """Whether Optuna samples the space (studies.tune.tuner): a TPE search, and a random search of a conditional
         space (Tune's random search has no conditional parameters; Optuna's RandomSampler draws them define-by-run)."""
-        return self.search == "tpe" or (self.search == "random" and
+        return self.search in ("tpe", "gp") or (self.search == "random" and
                                         any(isinstance(v, Conditional) for v in self.space.values()))
 
     def total_trials(self) -> int:

@@ -26,8 +26,9 @@ QUICK = {"instances": "3945,7593", "repetitions": 2, "budget": 30}  # budget: x 
 DEFAULT_METHODS = ("random,hpstudy-tpe-asha,hpstudy-tpe-asha-before,hpstudy-random-asha,hpstudy-motpe-moasha,"
                    "optuna-tpe-hyperband,"
                    "synetune-asha,synetune-bohb,synetune-moasha")  # lcbench_run.DEFAULT_METHODS (a test checks)
-ALL_METHODS = ("random, hpstudy-tpe-asha, hpstudy-random-asha, hpstudy-tpe-asha-before, hpstudy-motpe-moasha, "
-               "optuna-tpe-hyperband, optuna-tpe-sha, optuna-gp, synetune-asha, synetune-bohb, synetune-moasha")  # lcbench_run's
+ALL_METHODS = ("random, hpstudy-tpe-asha, hpstudy-random-asha, hpstudy-gp, hpstudy-tpe-asha-before, "
+               "hpstudy-motpe-moasha, optuna-tpe-hyperband, optuna-tpe-sha, optuna-gp, synetune-asha, synetune-bohb, "
+               "synetune-moasha")  # lcbench_run's
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

@@ -18,12 +18,13 @@ from benchmarks.lcbench.sim_clock import simulate
 from benchmarks.lcbench.yahpo_surrogate import EPOCHS, Surrogate
 
 
-def _ours(search: str, *, two: bool = False, **asha: int) -> Callable[[int, int], Any]:
+def _ours(search: str, *, two: bool = False, full_fidelity: bool = False, **asha: int) -> Callable[[int, int], Any]:
     def make(seed: int, workers: int):
         from benchmarks.lcbench.ours import StudySearch, study
         from studies.study import Asha
 
-        return StudySearch(study(search, asha=Asha(**asha), seed=seed, two_objectives=two), workers=workers)
+        return StudySearch(study(search, asha=None if full_fidelity else Asha(**asha), seed=seed, two_objectives=two),
+                           workers=workers)
     return make
 
 
@@ -66,6 +67,7 @@ METHODS: dict[str, MethodSpec] = {
     "random": MethodSpec("random search (full fidelity)", _random),
     "hpstudy-tpe-asha": MethodSpec("hpstudy TPE + ASHA (a study's default search)", _ours("tpe")),
     "hpstudy-random-asha": MethodSpec("hpstudy random + ASHA", _ours("random")),
+    "hpstudy-gp": MethodSpec("hpstudy GP, full fidelity (search=\"gp\", asha=None)", _ours("gp", full_fidelity=True)),
     "hpstudy-tpe-asha-before": MethodSpec("hpstudy TPE + ASHA, the default until 2026-12-07", _before),
     "hpstudy-motpe-moasha": MethodSpec("hpstudy MO-TPE + MO-ASHA (val acc, time)", _ours("tpe", two=True), 2),
     "optuna-tpe-hyperband": MethodSpec("Optuna 5 TPE + HyperbandPruner", _optuna("hyperband")),

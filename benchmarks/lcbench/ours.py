@@ -29,7 +29,7 @@ def _unused_train(config: dict[str, Any], trial: Any) -> None:
 
 
 def study(search: str, *, asha: Any, seed: int, two_objectives: bool = False):
-    """The Study a user would declare for LCBench: `search` 'tpe' or 'random', `asha` an `Asha` or None."""
+    """The Study a user would declare for LCBench: `search` 'tpe', 'gp' or 'random', `asha` an `Asha` or None."""
     from studies.study import Study
 
     objectives = ((ACC, "max"), (TIME, "min")) if two_objectives else ()

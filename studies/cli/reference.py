@@ -90,7 +90,7 @@ def cli_page() -> str:
 
 # ---- studies.md: the catalogue as `--list` groups it, with each profile's search and trial count
 def _search(study) -> str:
-    kind = {"grid": "grid", "tpe": "TPE", "random": "random"}[study.search]
+    kind = {"grid": "grid", "tpe": "TPE", "gp": "GP (Bayesian optimization)", "random": "random"}[study.search]
     if study.objectives:
         kind = f"multi-objective {'NSGA-II' if study.sampler == 'nsga2' and study.search == 'tpe' else kind}"
     if study.asha is not None:

@@ -95,7 +95,7 @@ def _searcher(study: Study, limit: int):
         # PRUNED or FAIL with its reason, only a trial that trained all its epochs is COMPLETE (studies.search.endings)
         objectives = dict(study.objectives) if study.objectives else {study.metric: study.mode}
         tpe = make_searcher(_optuna_space(study), objectives, max_epochs=_epochs(study), seed=study.search_seed,
-                            sampler="random" if study.search == "random" else study.sampler, startup=tpe_startup(study))
+                            sampler=study.search if study.search in ("random", "gp") else study.sampler, startup=tpe_startup(study))
         return (_Replicates(tpe, study.replicates()) if study.replicates() else tpe), limit
     if study.search == "random":
         # Tune's default samples anew for every grid point; a Grid of seeds must replicate one sample instead.
