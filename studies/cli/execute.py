@@ -153,9 +153,10 @@ def _open(plan: Plan, study: Study, tuner, tracker: StudyTracker) -> Opened:
 
 
 def experiment_name(profile: str) -> str:
-    """'local-20261207-101500-3fa2': the time it started, to the second, and 4 random hex digits, so two studies
-    started in one second (a scheduler's array job) get experiments and parent runs of their own."""
-    return f"{profile}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    """'local-20261207-101500-3fa29c1e': the time it started, to the second, and 8 random hex digits, so studies
+    started in one second (a scheduler's array job) get experiments and parent runs of their own (4 digits gave two
+    of 50 one name about one time in 50; 8: one in 3 million)."""
+    return f"{profile}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
 
 
 def _failing_parent(tracker: StudyTracker, work):
